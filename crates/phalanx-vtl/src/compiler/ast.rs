@@ -1,0 +1,203 @@
+//! The syntax tree a template compiles to. Every node that can fail at render
+//! time carries the [`Span`] of its source so errors can point at it.
+
+use crate::error::Span;
+use std::sync::Arc;
+
+/// A sequence of nodes: a template body, a branch, a loop body.
+pub type Block = Vec<Node>;
+
+/// A piece of template output.
+#[derive(Debug)]
+pub enum Node {
+    /// Literal text, written as is.
+    Text(Box<str>),
+    /// `$a.b.c()` in text: rendered as its value (or its source text if null).
+    Reference(Box<Reference>),
+    /// `#set($target = value)`.
+    Set {
+        target: Box<Reference>,
+        value: Expr,
+        span: Span,
+    },
+    /// `#if(..) .. #elseif(..) .. #else .. #end`.
+    If {
+        branches: Vec<(Expr, Block)>,
+        otherwise: Option<Block>,
+    },
+    /// `#foreach($var in iterable) body #end`.
+    Foreach(Box<Foreach>),
+    /// `#break` (optionally `#break($foreach)`): leaves the innermost loop.
+    Break(Span),
+    /// `#stop`: ends the whole render, keeping the output so far.
+    Stop,
+    /// `#define($name) body #end`: `$name` renders the body when referenced.
+    Define { name: Box<str>, body: Arc<Block> },
+    /// `#evaluate(expr)`: renders the value of `expr` as a template.
+    Evaluate { expr: Expr, span: Span },
+    /// `#name(args)` or `#@name(args) body #end`: a macro call, bound at
+    /// render time (Velocity 1.7's `RuntimeMacro`); rendered as its source
+    /// text when no macro of that name exists.
+    MacroCall(Box<MacroCall>),
+    /// `#include`/`#parse`: we have no resource loader; rendering fails.
+    Unsupported { directive: Box<str>, span: Span },
+}
+
+/// A `#foreach` loop.
+#[derive(Debug)]
+pub struct Foreach {
+    pub var: Box<str>,
+    pub iterable: Expr,
+    pub body: Block,
+    pub span: Span,
+}
+
+/// A macro call site.
+#[derive(Debug)]
+pub struct MacroCall {
+    pub name: Box<str>,
+    /// Shared so that a macro frame can hold them while the body renders:
+    /// Velocity passes arguments by name and evaluates them at each use.
+    pub args: Vec<Arc<Expr>>,
+    /// The body of a block macro call (`#@name() body #end`).
+    pub body: Option<Arc<Block>>,
+    /// The call's source text, rendered when the macro does not exist.
+    pub literal: Box<str>,
+    pub span: Span,
+}
+
+/// A macro definition (`#macro(name $a $b) body #end`).
+#[derive(Debug)]
+pub struct MacroDef {
+    pub name: Box<str>,
+    pub params: Vec<Box<str>>,
+    pub body: Block,
+    pub span: Span,
+}
+
+/// A reference: `$name` followed by property, method and index accesses.
+#[derive(Debug)]
+pub struct Reference {
+    /// The root variable name.
+    pub root: Box<str>,
+    pub accessors: Vec<Accessor>,
+    /// `$!name`: renders nothing instead of its source text when null.
+    pub quiet: bool,
+    /// Number of backslashes written directly before the `$`.
+    pub backslashes: u32,
+    /// The source text without the backslashes, e.g. `${a.b}`: what Velocity
+    /// renders for a null reference.
+    pub literal: Box<str>,
+    pub span: Span,
+}
+
+/// One step after the root of a reference.
+#[derive(Debug)]
+pub enum Accessor {
+    /// `.name`: Velocity's property lookup (`getName()`, `get("name")`, `isName()`).
+    Property { name: Box<str>, span: Span },
+    /// `.name(args)`: a method call.
+    Method {
+        name: Box<str>,
+        args: Vec<Expr>,
+        span: Span,
+    },
+    /// `[expr]`: list index or map key.
+    Index { index: Expr, span: Span },
+}
+
+/// An expression in a directive's arguments or a method's arguments.
+#[derive(Debug)]
+pub enum Expr {
+    /// A literal value known at compile time (numbers, booleans, plain strings).
+    Literal(Literal),
+    /// A double-quoted string containing `$` or `#`: rendered as a template.
+    Interpolated { parts: Block, span: Span },
+    Reference(Box<Reference>),
+    List(Vec<Expr>),
+    Map(Vec<(Expr, Expr)>),
+    Range {
+        from: Box<Expr>,
+        to: Box<Expr>,
+        span: Span,
+    },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+        span: Span,
+    },
+}
+
+/// A constant. Kept apart from [`Value`](crate::Value) so that compiled
+/// templates are `Send + Sync` (values hold `Rc`s).
+#[derive(Debug, Clone)]
+pub enum Literal {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Arc<str>),
+}
+
+impl Literal {
+    pub fn to_value(&self) -> crate::value::Value {
+        use crate::value::Value;
+        match self {
+            Literal::Null => Value::Null,
+            Literal::Bool(b) => Value::Bool(*b),
+            Literal::Int(i) => Value::Int(*i),
+            Literal::Float(f) => Value::Float(*f),
+            Literal::Str(s) => Value::String(s.clone()),
+        }
+    }
+}
+
+/// `!` / `not`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnaryOp {
+    Not,
+}
+
+/// Binary operators, in Velocity's spellings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+}
+
+impl BinaryOp {
+    /// The operator as written in VTL.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Or => "||",
+            BinaryOp::And => "&&",
+            BinaryOp::Eq => "==",
+            BinaryOp::Ne => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::Le => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::Ge => ">=",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Mod => "%",
+        }
+    }
+}

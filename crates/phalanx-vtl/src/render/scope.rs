@@ -1,0 +1,54 @@
+//! `$foreach`: the loop object Velocity 1.7 exposes with
+//! `foreach.provide.scope.control`.
+
+use crate::value::{MethodError, Object, Value};
+use std::cell::Cell;
+
+/// The state of one `#foreach` loop, updated before each iteration.
+pub(crate) struct ForeachScope {
+    pub index: Cell<usize>,
+    pub has_next: Cell<bool>,
+    pub parent: Value,
+}
+
+impl ForeachScope {
+    fn get(&self, name: &str) -> Option<Value> {
+        let i = self.index.get();
+        Some(match name {
+            "index" => i.into(),
+            "count" => (i + 1).into(),
+            "hasNext" => self.has_next.get().into(),
+            "first" => (i == 0).into(),
+            "last" => (!self.has_next.get()).into(),
+            "parent" => self.parent.clone(),
+            _ => return None,
+        })
+    }
+}
+
+impl Object for ForeachScope {
+    fn type_name(&self) -> &str {
+        "ForeachScope"
+    }
+
+    fn property(&self, name: &str) -> Option<Value> {
+        self.get(name)
+    }
+
+    fn call(&self, method: &str, args: &[Value]) -> Result<Value, MethodError> {
+        let property = match (method, args) {
+            ("getIndex", []) => "index",
+            ("getCount", []) => "count",
+            ("hasNext", []) => "hasNext",
+            ("isFirst", []) => "first",
+            ("isLast", []) => "last",
+            ("getParent", []) => "parent",
+            _ => return Err(MethodError::NotFound),
+        };
+        self.get(property).ok_or(MethodError::NotFound)
+    }
+
+    fn render(&self) -> String {
+        "org.apache.velocity.runtime.directive.ForeachScope".into()
+    }
+}

@@ -1,0 +1,653 @@
+//! Java methods on built-in values, looked up the way Velocity 1.7's
+//! introspector does: by name and argument count/types.
+//!
+//! String indices are UTF-16 code units, as in Java.
+
+use super::{List, Map, MethodError, Object, Value};
+use crate::regex::{java_regex, java_replacement};
+use std::sync::Arc;
+
+type MethodResult = Result<Value, MethodError>;
+
+fn failed(msg: impl Into<String>) -> MethodError {
+    MethodError::Failed(msg.into())
+}
+
+/// `$value.name(args)`.
+pub(crate) fn call_method(target: &Value, name: &str, args: &[Value]) -> MethodResult {
+    // Methods every Java object has.
+    match (name, args) {
+        ("toString", []) if !matches!(target, Value::Object(_)) => {
+            return Ok(Value::from(target.to_string()));
+        }
+        ("equals", [other]) if !matches!(target, Value::Object(_)) => {
+            return Ok(Value::Bool(target.java_equals(other)));
+        }
+        _ => {}
+    }
+    match target {
+        Value::String(s) => string_method(s, name, args),
+        Value::List(l) => list_method(l, name, args),
+        Value::Map(m) => map_method(m, name, args),
+        Value::Int(_) | Value::Float(_) => number_method(target, name, args),
+        Value::Bool(b) => match (name, args) {
+            ("booleanValue", []) => Ok(Value::Bool(*b)),
+            ("hashCode", []) => Ok(Value::Int(if *b { 1231 } else { 1237 })),
+            ("compareTo", [Value::Bool(o)]) => Ok(Value::Int(i64::from(*b) - i64::from(*o))),
+            _ => Err(MethodError::NotFound),
+        },
+        Value::Object(o) => o.call(name, args),
+        Value::Null => Err(MethodError::NotFound),
+    }
+}
+
+/// `$value.name`: Velocity tries `getName()`, `getname()`, then `get("name")`
+/// on maps, then `isName()`.
+pub(crate) fn get_property(target: &Value, name: &str) -> Option<Value> {
+    match target {
+        Value::Map(m) => m.borrow().get(name).cloned(),
+        Value::Object(o) => o.property(name),
+        Value::String(s) => match name {
+            "empty" => Some(Value::Bool(s.is_empty())),
+            "bytes" => Some(Value::list(s.bytes().map(|b| Value::Int(i64::from(b as i8))).collect())),
+            _ => None,
+        },
+        Value::List(l) => match name {
+            "empty" => Some(Value::Bool(l.borrow().is_empty())),
+            _ => None,
+        },
+        Value::Float(f) => match name {
+            "naN" => Some(Value::Bool(f.is_nan())),
+            "infinite" => Some(Value::Bool(f.is_infinite())),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `#set($value.name = x)`: `put` on maps, the host's setter otherwise.
+pub(crate) fn set_property(target: &Value, name: &str, value: Value) -> Result<(), MethodError> {
+    match target {
+        Value::Map(m) => {
+            m.borrow_mut().insert(Value::from(name), value);
+            Ok(())
+        }
+        Value::Object(o) => {
+            let setter = format!("set{}{}", name.get(..1).unwrap_or("").to_uppercase(), name.get(1..).unwrap_or(""));
+            o.call(&setter, &[value]).map(|_| ())
+        }
+        _ => Err(MethodError::NotFound),
+    }
+}
+
+/// `$value[index]`: list position or map key.
+pub(crate) fn get_index(target: &Value, index: &Value) -> MethodResult {
+    match target {
+        Value::List(l) => {
+            let l = l.borrow();
+            let i = list_index(index, l.len(), false)?;
+            Ok(l[i].clone())
+        }
+        Value::Map(m) => Ok(m.borrow().get(index).cloned().unwrap_or_default()),
+        Value::Object(o) => o.call("get", std::slice::from_ref(index)),
+        _ => Err(MethodError::NotFound),
+    }
+}
+
+/// A Java `int` argument used as an index into something of length `len`
+/// (`len` itself allowed when `inclusive_end`).
+fn list_index(index: &Value, len: usize, inclusive_end: bool) -> Result<usize, MethodError> {
+    let Value::Int(i) = index else {
+        return Err(MethodError::NotFound);
+    };
+    let max = if inclusive_end { len } else { len.saturating_sub(1) };
+    match usize::try_from(*i) {
+        Ok(u) if u <= max && (inclusive_end || len > 0) => Ok(u),
+        _ => Err(failed(format!(
+            "IndexOutOfBoundsException: Index: {i}, Size: {len}"
+        ))),
+    }
+}
+
+fn int_arg(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(i) => Some(*i),
+        _ => None,
+    }
+}
+
+fn str_arg(v: &Value) -> Option<&str> {
+    v.as_str()
+}
+
+// ----- strings --------------------------------------------------------
+
+/// Byte offset of UTF-16 index `i` in `s`, if it falls on a char boundary
+/// inside (or at the end of) the string.
+fn byte_offset(s: &str, i: usize) -> Option<usize> {
+    if s.is_ascii() {
+        return (i <= s.len()).then_some(i);
+    }
+    let mut units = 0;
+    for (b, c) in s.char_indices() {
+        if units == i {
+            return Some(b);
+        }
+        units += c.len_utf16();
+        if units > i {
+            return None;
+        }
+    }
+    (units == i).then_some(s.len())
+}
+
+fn utf16_len(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().map(char::len_utf16).sum()
+    }
+}
+
+/// UTF-16 index of byte offset `b`.
+fn utf16_index(s: &str, b: usize) -> usize {
+    if s.is_ascii() {
+        b
+    } else {
+        s.get(..b).map_or(0, utf16_len)
+    }
+}
+
+fn index_of(s: &str, needle: &str, from: i64) -> i64 {
+    let from = usize::try_from(from.max(0)).unwrap_or(usize::MAX);
+    if from > utf16_len(s) {
+        return -1;
+    }
+    let Some(start) = byte_offset(s, from).or_else(|| {
+        // `from` points inside a surrogate pair: search from the next char.
+        byte_offset(s, from + 1)
+    }) else {
+        return -1;
+    };
+    s.get(start..)
+        .and_then(|rest| rest.find(needle))
+        .map_or(-1, |b| utf16_index(s, start + b) as i64)
+}
+
+fn last_index_of(s: &str, needle: &str, from: Option<i64>) -> i64 {
+    let limit = match from {
+        Some(f) if f < 0 => return -1,
+        Some(f) => {
+            let f = usize::try_from(f).unwrap_or(usize::MAX).min(utf16_len(s));
+            byte_offset(s, f).unwrap_or(s.len())
+        }
+        None => s.len(),
+    };
+    // The match may start at `limit` and extend past it.
+    let end = (limit + needle.len()).min(s.len());
+    let mut end = end;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end)
+        .and_then(|h| h.rfind(needle))
+        .map_or(-1, |b| utf16_index(s, b) as i64)
+}
+
+/// Java's `String.hashCode`.
+fn java_hash(s: &str) -> i64 {
+    let mut h: i32 = 0;
+    for unit in s.encode_utf16() {
+        h = h.wrapping_mul(31).wrapping_add(i32::from(unit));
+    }
+    h.into()
+}
+
+/// Java's `String.trim`: strips every char `<= ' '` from both ends.
+fn java_trim(s: &str) -> &str {
+    s.trim_matches(|c: char| c <= ' ')
+}
+
+fn substring(s: &str, begin: i64, end: Option<i64>) -> MethodResult {
+    let len = utf16_len(s) as i64;
+    let end_v = end.unwrap_or(len);
+    if begin < 0 || end_v > len || begin > end_v {
+        return Err(failed(format!(
+            "StringIndexOutOfBoundsException: begin {begin}, end {end_v}, length {len}"
+        )));
+    }
+    let (b, e) = (byte_offset(s, begin as usize), byte_offset(s, end_v as usize));
+    match (b, e) {
+        (Some(b), Some(e)) => Ok(Value::from(s.get(b..e).unwrap_or(""))),
+        // Splitting a surrogate pair: Java would produce a lone surrogate,
+        // which no Rust string can hold; U+FFFD stands in for it.
+        _ => {
+            let units: Vec<u16> = s.encode_utf16().collect();
+            let slice = units.get(begin as usize..end_v as usize).unwrap_or(&[]);
+            Ok(Value::from(String::from_utf16_lossy(slice)))
+        }
+    }
+}
+
+fn string_method(s: &Arc<str>, name: &str, args: &[Value]) -> MethodResult {
+    let s: &str = s;
+    match (name, args) {
+        ("length", []) => Ok(utf16_len(s).into()),
+        ("isEmpty", []) => Ok(s.is_empty().into()),
+        ("hashCode", []) => Ok(Value::Int(java_hash(s))),
+        ("toLowerCase", []) => Ok(s.to_lowercase().into()),
+        ("toUpperCase", []) => Ok(s.to_uppercase().into()),
+        ("trim", []) => Ok(java_trim(s).into()),
+        ("intern", []) => Ok(s.into()),
+        ("substring", [b]) => substring(s, int_arg(b).ok_or(MethodError::NotFound)?, None),
+        ("substring" | "subSequence", [b, e]) => substring(
+            s,
+            int_arg(b).ok_or(MethodError::NotFound)?,
+            Some(int_arg(e).ok_or(MethodError::NotFound)?),
+        ),
+        ("charAt", [i]) => {
+            let i = int_arg(i).ok_or(MethodError::NotFound)?;
+            let units: Vec<u16> = s.encode_utf16().collect();
+            match usize::try_from(i).ok().and_then(|u| units.get(u)) {
+                Some(u) => Ok(String::from_utf16_lossy(&[*u]).into()),
+                None => Err(failed(format!(
+                    "StringIndexOutOfBoundsException: index {i}, length {}",
+                    units.len()
+                ))),
+            }
+        }
+        ("indexOf", [needle]) => Ok(index_of(s, &needle_str(needle)?, 0).into()),
+        ("indexOf", [needle, from]) => {
+            Ok(index_of(s, &needle_str(needle)?, int_arg(from).ok_or(MethodError::NotFound)?).into())
+        }
+        ("lastIndexOf", [needle]) => Ok(last_index_of(s, &needle_str(needle)?, None).into()),
+        ("lastIndexOf", [needle, from]) => Ok(last_index_of(
+            s,
+            &needle_str(needle)?,
+            Some(int_arg(from).ok_or(MethodError::NotFound)?),
+        )
+        .into()),
+        ("contains", [x]) => Ok(s.contains(&*char_seq(x)?).into()),
+        ("startsWith", [p]) => Ok(s.starts_with(str_arg(p).ok_or(MethodError::NotFound)?).into()),
+        ("startsWith", [p, off]) => {
+            let off = int_arg(off).ok_or(MethodError::NotFound)?;
+            let p = str_arg(p).ok_or(MethodError::NotFound)?;
+            Ok(usize::try_from(off)
+                .ok()
+                .and_then(|o| byte_offset(s, o))
+                .and_then(|b| s.get(b..))
+                .is_some_and(|rest| rest.starts_with(p))
+                .into())
+        }
+        ("endsWith", [p]) => Ok(s.ends_with(str_arg(p).ok_or(MethodError::NotFound)?).into()),
+        ("equalsIgnoreCase", [o]) => Ok(o.as_str().is_some_and(|o| {
+            o.chars().count() == s.chars().count()
+                && o.chars().zip(s.chars()).all(|(a, b)| {
+                    a == b
+                        || a.to_uppercase().eq(b.to_uppercase())
+                        || a.to_lowercase().eq(b.to_lowercase())
+                })
+        })
+        .into()),
+        ("compareTo", [Value::String(o)]) => Ok(java_compare(s, o).into()),
+        ("compareToIgnoreCase", [Value::String(o)]) => {
+            Ok(java_compare(&s.to_lowercase(), &o.to_lowercase()).into())
+        }
+        ("concat", [Value::String(o)]) => Ok(format!("{s}{o}").into()),
+        ("replace", [a, b]) => {
+            let (a, b) = (char_seq(a)?, char_seq(b)?);
+            if a.is_empty() {
+                // Java inserts the replacement between every char and at both ends.
+                let mut out = String::from(&*b);
+                for c in s.chars() {
+                    out.push(c);
+                    out.push_str(&b);
+                }
+                return Ok(out.into());
+            }
+            Ok(s.replace(&*a, &b).into())
+        }
+        ("replaceAll" | "replaceFirst", [Value::String(re), Value::String(rep)]) => {
+            let regex = java_regex(re).map_err(failed)?;
+            let rep = java_replacement(rep, regex.captures_len()).map_err(failed)?;
+            let limit = if name == "replaceAll" { 0 } else { 1 };
+            crate::regex::replace(&regex, s, &rep, limit)
+                .map(Value::from)
+                .map_err(failed)
+        }
+        ("matches", [Value::String(re)]) => {
+            let regex = java_regex(&format!("^(?:{re})$")).map_err(failed)?;
+            regex.is_match(s).map(Value::Bool).map_err(|e| failed(e.to_string()))
+        }
+        ("split", [Value::String(re)]) => split(s, re, 0),
+        ("split", [Value::String(re), limit]) => {
+            split(s, re, int_arg(limit).ok_or(MethodError::NotFound)?)
+        }
+        ("toCharArray", []) => Ok(Value::list(s.chars().map(|c| Value::from(c.to_string())).collect())),
+        ("codePointAt", [i]) => {
+            let i = int_arg(i).ok_or(MethodError::NotFound)?;
+            let units: Vec<u16> = s.encode_utf16().collect();
+            let Some(rest) = usize::try_from(i).ok().and_then(|u| units.get(u..)).filter(|r| !r.is_empty()) else {
+                return Err(failed(format!("StringIndexOutOfBoundsException: index {i}, length {}", units.len())));
+            };
+            let c = char::decode_utf16(rest.iter().copied()).next().map_or(u32::from(rest[0]), |r| r.map_or(u32::from(rest[0]), u32::from));
+            Ok(Value::Int(c.into()))
+        }
+        ("getBytes", []) => get_property(&Value::from(s), "bytes").ok_or(MethodError::NotFound),
+        _ => Err(MethodError::NotFound),
+    }
+}
+
+/// A `CharSequence` argument (Velocity passes its string form).
+fn char_seq(v: &Value) -> Result<Arc<str>, MethodError> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        _ => Err(MethodError::NotFound),
+    }
+}
+
+/// `indexOf` takes a String or a char (an int code point).
+fn needle_str(v: &Value) -> Result<String, MethodError> {
+    match v {
+        Value::String(s) => Ok(s.to_string()),
+        Value::Int(c) => u32::try_from(*c)
+            .ok()
+            .and_then(char::from_u32)
+            .map(String::from)
+            .ok_or(MethodError::NotFound),
+        _ => Err(MethodError::NotFound),
+    }
+}
+
+/// Java's `String.compareTo`: UTF-16 code unit difference or length difference.
+fn java_compare(a: &str, b: &str) -> i64 {
+    let (mut x, mut y) = (a.encode_utf16(), b.encode_utf16());
+    loop {
+        match (x.next(), y.next()) {
+            (Some(p), Some(q)) if p != q => return i64::from(p) - i64::from(q),
+            (Some(_), Some(_)) => {}
+            _ => return utf16_len(a) as i64 - utf16_len(b) as i64,
+        }
+    }
+}
+
+/// Java's `String.split(regex, limit)`: with `limit == 0` trailing empty
+/// strings are dropped; a zero-width match at the start yields no leading
+/// empty string (Java 8+).
+fn split(s: &str, re: &str, limit: i64) -> MethodResult {
+    let regex = java_regex(re).map_err(failed)?;
+    let mut parts: Vec<&str> = Vec::new();
+    let mut last = 0;
+    if !s.is_empty() {
+        for m in regex.find_iter(s) {
+            let m = m.map_err(|e| failed(e.to_string()))?;
+            if limit > 0 && parts.len() as i64 == limit - 1 {
+                break;
+            }
+            if m.end() == 0 {
+                continue;
+            }
+            parts.push(s.get(last..m.start()).unwrap_or(""));
+            last = m.end();
+        }
+    }
+    parts.push(s.get(last..).unwrap_or(""));
+    if limit == 0 {
+        while parts.len() > 1 && parts.last().is_some_and(|p| p.is_empty()) {
+            parts.pop();
+        }
+        if parts.len() == 1 && parts[0].is_empty() && !s.is_empty() {
+            parts.pop();
+        }
+    }
+    Ok(Value::list(parts.into_iter().map(Value::from).collect()))
+}
+
+// ----- lists ----------------------------------------------------------
+
+fn list_method(l: &List, name: &str, args: &[Value]) -> MethodResult {
+    match (name, args) {
+        ("size", []) => Ok(l.borrow().len().into()),
+        ("isEmpty", []) => Ok(l.borrow().is_empty().into()),
+        ("get", [i]) => {
+            let l = l.borrow();
+            let i = list_index(i, l.len(), false)?;
+            Ok(l[i].clone())
+        }
+        ("add", [v]) => {
+            l.borrow_mut().push(v.clone());
+            Ok(Value::Bool(true))
+        }
+        ("add", [i, v]) => {
+            let mut list = l.borrow_mut();
+            let i = list_index(i, list.len(), true)?;
+            list.insert(i, v.clone());
+            Ok(Value::Null)
+        }
+        ("set", [i, v]) => {
+            let mut list = l.borrow_mut();
+            let i = list_index(i, list.len(), false)?;
+            Ok(std::mem::replace(&mut list[i], v.clone()))
+        }
+        // Velocity picks `remove(int)` for an Integer argument.
+        ("remove", [Value::Int(_)]) => {
+            let mut list = l.borrow_mut();
+            let i = list_index(&args[0], list.len(), false)?;
+            Ok(list.remove(i))
+        }
+        ("remove", [v]) => {
+            let mut list = l.borrow_mut();
+            match list.iter().position(|x| x.java_equals(v)) {
+                Some(i) => {
+                    list.remove(i);
+                    Ok(Value::Bool(true))
+                }
+                None => Ok(Value::Bool(false)),
+            }
+        }
+        ("contains", [v]) => Ok(l.borrow().iter().any(|x| x.java_equals(v)).into()),
+        ("indexOf", [v]) => Ok(l
+            .borrow()
+            .iter()
+            .position(|x| x.java_equals(v))
+            .map_or(-1, |i| i as i64)
+            .into()),
+        ("lastIndexOf", [v]) => Ok(l
+            .borrow()
+            .iter()
+            .rposition(|x| x.java_equals(v))
+            .map_or(-1, |i| i as i64)
+            .into()),
+        ("subList", [a, b]) => {
+            let list = l.borrow();
+            let (a, b) = (
+                int_arg(a).ok_or(MethodError::NotFound)?,
+                int_arg(b).ok_or(MethodError::NotFound)?,
+            );
+            match (usize::try_from(a), usize::try_from(b)) {
+                (Ok(a), Ok(b)) if a <= b && b <= list.len() => Ok(Value::list(list[a..b].to_vec())),
+                _ => Err(failed(format!(
+                    "IndexOutOfBoundsException: fromIndex {a}, toIndex {b}, size {}",
+                    list.len()
+                ))),
+            }
+        }
+        ("addAll", [Value::List(other)]) => {
+            let items = other.borrow().clone();
+            let changed = !items.is_empty();
+            l.borrow_mut().extend(items);
+            Ok(Value::Bool(changed))
+        }
+        ("containsAll", [Value::List(other)]) => {
+            let list = l.borrow();
+            Ok(other.borrow().iter().all(|v| list.iter().any(|x| x.java_equals(v))).into())
+        }
+        ("clear", []) => {
+            l.borrow_mut().clear();
+            Ok(Value::Null)
+        }
+        ("hashCode", []) => {
+            let mut h: i32 = 1;
+            for v in l.borrow().iter() {
+                h = h.wrapping_mul(31).wrapping_add(hash_code(v));
+            }
+            Ok(Value::Int(h.into()))
+        }
+        _ => Err(MethodError::NotFound),
+    }
+}
+
+fn hash_code(v: &Value) -> i32 {
+    match call_method(v, "hashCode", &[]) {
+        Ok(Value::Int(i)) => i as i32,
+        _ => 0,
+    }
+}
+
+// ----- maps -----------------------------------------------------------
+
+/// A map entry from `entrySet()`: `$e.key`, `$e.value`, renders `k=v`.
+struct Entry {
+    key: Value,
+    value: Value,
+}
+
+impl Object for Entry {
+    fn type_name(&self) -> &str {
+        "Map.Entry"
+    }
+    fn property(&self, name: &str) -> Option<Value> {
+        match name {
+            "key" => Some(self.key.clone()),
+            "value" => Some(self.value.clone()),
+            _ => None,
+        }
+    }
+    fn call(&self, method: &str, args: &[Value]) -> MethodResult {
+        match (method, args) {
+            ("getKey", []) => Ok(self.key.clone()),
+            ("getValue", []) => Ok(self.value.clone()),
+            ("toString", []) => Ok(self.render().into()),
+            _ => Err(MethodError::NotFound),
+        }
+    }
+    fn render(&self) -> String {
+        format!("{}={}", self.key, self.value)
+    }
+}
+
+fn map_method(m: &Map, name: &str, args: &[Value]) -> MethodResult {
+    match (name, args) {
+        ("get", [k]) => Ok(m.borrow().get(k).cloned().unwrap_or_default()),
+        ("getOrDefault", [k, d]) => Ok(m.borrow().get(k).cloned().unwrap_or_else(|| d.clone())),
+        ("put", [k, v]) => Ok(m.borrow_mut().insert(k.clone(), v.clone()).unwrap_or_default()),
+        ("putIfAbsent", [k, v]) => {
+            let mut map = m.borrow_mut();
+            match map.get(k) {
+                Some(existing) if !existing.is_null() => Ok(existing.clone()),
+                _ => {
+                    map.insert(k.clone(), v.clone());
+                    Ok(Value::Null)
+                }
+            }
+        }
+        ("containsKey", [k]) => Ok(m.borrow().contains_key(k).into()),
+        ("containsValue", [v]) => Ok(m.borrow().values().any(|x| x.java_equals(v)).into()),
+        ("keySet", []) => Ok(Value::list(m.borrow().keys().cloned().collect())),
+        ("values", []) => Ok(Value::list(m.borrow().values().cloned().collect())),
+        ("entrySet", []) => Ok(Value::list(
+            m.borrow()
+                .iter()
+                .map(|(k, v)| {
+                    Value::object(Entry {
+                        key: k.clone(),
+                        value: v.clone(),
+                    })
+                })
+                .collect(),
+        )),
+        ("size", []) => Ok(m.borrow().len().into()),
+        ("isEmpty", []) => Ok(m.borrow().is_empty().into()),
+        // A LinkedHashMap keeps the order of the remaining entries.
+        ("remove", [k]) => Ok(m.borrow_mut().shift_remove(k).unwrap_or_default()),
+        ("putAll", [Value::Map(other)]) => {
+            let entries: Vec<_> = other.borrow().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            m.borrow_mut().extend(entries);
+            Ok(Value::Null)
+        }
+        ("clear", []) => {
+            m.borrow_mut().clear();
+            Ok(Value::Null)
+        }
+        _ => Err(MethodError::NotFound),
+    }
+}
+
+// ----- numbers --------------------------------------------------------
+
+fn number_method(n: &Value, name: &str, args: &[Value]) -> MethodResult {
+    let (i, f) = match n {
+        Value::Int(i) => (*i, *i as f64),
+        Value::Float(f) => (*f as i64, *f),
+        _ => return Err(MethodError::NotFound),
+    };
+    match (name, args) {
+        ("intValue", []) => Ok(Value::Int(i64::from(i as i32))),
+        ("longValue", []) => Ok(Value::Int(i)),
+        ("shortValue", []) => Ok(Value::Int(i64::from(i as i16))),
+        ("byteValue", []) => Ok(Value::Int(i64::from(i as i8))),
+        ("doubleValue", []) => Ok(Value::Float(f)),
+        ("floatValue", []) => Ok(Value::Float(f64::from(f as f32))),
+        ("isNaN", []) => Ok(Value::Bool(f.is_nan())),
+        ("isInfinite", []) => Ok(Value::Bool(f.is_infinite())),
+        ("hashCode", []) => Ok(Value::Int(match n {
+            Value::Int(i) if i32::try_from(*i).is_ok() => *i,
+            Value::Int(i) => i64::from((*i ^ (*i >> 32)) as i32),
+            _ => {
+                let bits = f.to_bits();
+                i64::from((bits ^ (bits >> 32)) as i32)
+            }
+        })),
+        ("compareTo", [o]) => super::compare_numbers(n, o)
+            .map(|ord| Value::Int(ord as i64))
+            .ok_or(MethodError::NotFound),
+        _ => Err(MethodError::NotFound),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(target: &str, name: &str, args: &[Value]) -> Value {
+        call_method(&Value::from(target), name, args).unwrap()
+    }
+
+    #[test]
+    fn utf16_indices() {
+        // '😀' is two UTF-16 units, as in Java.
+        assert_eq!(call("a😀b", "length", &[]).to_string(), "4");
+        assert_eq!(call("a😀b", "indexOf", &["b".into()]).to_string(), "3");
+        assert_eq!(call("a😀b", "substring", &[Value::Int(3)]).to_string(), "b");
+        assert_eq!(call("héllo", "lastIndexOf", &["l".into()]).to_string(), "3");
+    }
+
+    #[test]
+    fn split_like_java() {
+        assert_eq!(call("a,b,,c,,", "split", &[",".into()]).to_string(), "[a, b, , c]");
+        assert_eq!(call("a,b,c", "split", &[",".into(), Value::Int(2)]).to_string(), "[a, b,c]");
+        assert_eq!(call("abc", "split", &["".into()]).to_string(), "[a, b, c]");
+        assert_eq!(call("", "split", &[",".into()]).to_string(), "[]");
+    }
+
+    #[test]
+    fn hash_code_like_java() {
+        assert_eq!(call("hello", "hashCode", &[]).to_string(), "99162322");
+    }
+
+    #[test]
+    fn substring_out_of_range_throws() {
+        let r = call_method(&Value::from("abc"), "substring", &[Value::Int(5)]);
+        assert!(matches!(r, Err(MethodError::Failed(_))));
+    }
+}

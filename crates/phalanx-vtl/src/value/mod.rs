@@ -1,0 +1,362 @@
+//! Values: what references, literals and expressions evaluate to.
+//!
+//! They model the Java objects Velocity works with: `Int` is Java's
+//! Integer/Long, `Float` is Double, lists and maps are shared and mutable
+//! (`#set($b = $a)` aliases, as Java references do), and [`Object`] lets a
+//! host expose its own objects (API Gateway's `$input`, `$util`, `$context`).
+
+mod methods;
+mod number;
+mod object;
+
+pub use number::format_double;
+pub use object::{MethodError, Object};
+
+pub(crate) use methods::{call_method, get_index, get_property, set_property};
+pub(crate) use number::{arithmetic, compare_numbers};
+
+use indexmap::IndexMap;
+use std::cell::RefCell;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// A shared, mutable list (Java `ArrayList`).
+pub type List = Rc<RefCell<Vec<Value>>>;
+/// A shared, mutable, insertion-ordered map (Java `LinkedHashMap`).
+pub type Map = Rc<RefCell<IndexMap<Value, Value>>>;
+
+/// A template value.
+///
+/// ```
+/// use phalanx_vtl::Value;
+/// let v = Value::from_json(&serde_json::json!({"a": [1, 2.5, "x"]}));
+/// assert_eq!(v.to_string(), "{a=[1, 2.5, x]}");
+/// ```
+#[derive(Clone, Default)]
+pub enum Value {
+    /// Java `null`; also what an undefined reference evaluates to.
+    #[default]
+    Null,
+    /// Java `Boolean`.
+    Bool(bool),
+    /// Java `Integer` or `Long` (Velocity widens on overflow).
+    Int(i64),
+    /// Java `Double`.
+    Float(f64),
+    /// Java `String`.
+    String(Arc<str>),
+    /// Java `List`.
+    List(List),
+    /// Java `Map`.
+    Map(Map),
+    /// A host object.
+    Object(Rc<dyn Object>),
+}
+
+impl Value {
+    /// A new list value.
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Rc::new(RefCell::new(items)))
+    }
+
+    /// A new map value from key/value pairs (string keys).
+    pub fn map<K: Into<Value>>(entries: impl IntoIterator<Item = (K, Value)>) -> Value {
+        Value::Map(Rc::new(RefCell::new(
+            entries.into_iter().map(|(k, v)| (k.into(), v)).collect(),
+        )))
+    }
+
+    /// A host object value.
+    pub fn object(object: impl Object + 'static) -> Value {
+        Value::Object(Rc::new(object))
+    }
+
+    /// Converts JSON: objects become insertion-ordered maps, integers that
+    /// fit become `Int`, other numbers `Float`.
+    pub fn from_json(json: &serde_json::Value) -> Value {
+        match json {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            serde_json::Value::String(s) => Value::from(s.as_str()),
+            serde_json::Value::Array(items) => {
+                Value::list(items.iter().map(Value::from_json).collect())
+            }
+            serde_json::Value::Object(map) => Value::map(
+                map.iter()
+                    .map(|(k, v)| (Value::from(k.as_str()), Value::from_json(v))),
+            ),
+        }
+    }
+
+    /// Converts to JSON (host objects become their string form).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => (*b).into(),
+            Value::Int(i) => (*i).into(),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+            Value::String(s) => serde_json::Value::String(s.to_string()),
+            Value::List(l) => l.borrow().iter().map(Value::to_json).collect(),
+            Value::Map(m) => serde_json::Value::Object(
+                m.borrow()
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect(),
+            ),
+            Value::Object(o) => serde_json::Value::String(o.render()),
+        }
+    }
+
+    /// True for `Null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// The string slice if this is a `String`.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Velocity's truthiness for a reference in `#if`: null is false, a
+    /// Boolean is itself, anything else is true (even `""` and `0` in 1.7).
+    pub fn is_truthy(&self) -> bool {
+        match self {
+            Value::Null => false,
+            Value::Bool(b) => *b,
+            _ => true,
+        }
+    }
+
+    /// The Java class name, for messages.
+    pub fn type_name(&self) -> &str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "Boolean",
+            Value::Int(i) if i32::try_from(*i).is_ok() => "Integer",
+            Value::Int(_) => "Long",
+            Value::Float(_) => "Double",
+            Value::String(_) => "String",
+            Value::List(_) => "ArrayList",
+            Value::Map(_) => "LinkedHashMap",
+            Value::Object(o) => o.type_name(),
+        }
+    }
+
+    /// Java's `equals`, with Velocity's numeric comparison across number types.
+    pub fn java_equals(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Null, Value::Null) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Float(a), Value::Float(b)) => a == b || (a.is_nan() && b.is_nan()),
+            (Value::String(a), Value::String(b)) => a == b,
+            (Value::List(a), Value::List(b)) => {
+                Rc::ptr_eq(a, b) || {
+                    let (a, b) = (a.borrow(), b.borrow());
+                    a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.java_equals(y))
+                }
+            }
+            (Value::Map(a), Value::Map(b)) => {
+                Rc::ptr_eq(a, b) || {
+                    let (a, b) = (a.borrow(), b.borrow());
+                    a.len() == b.len()
+                        && a.iter()
+                            .all(|(k, v)| b.get(k).is_some_and(|w| v.java_equals(w)))
+                }
+            }
+            (Value::Object(a), Value::Object(b)) => {
+                std::ptr::addr_eq(Rc::as_ptr(a), Rc::as_ptr(b))
+            }
+            _ => false,
+        }
+    }
+
+    /// The `String` this value renders as (Java's `toString`).
+    pub fn render_into(&self, out: &mut String) {
+        use std::fmt::Write;
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Value::Float(f) => number::write_double(out, *f),
+            Value::String(s) => out.push_str(s),
+            Value::List(l) => {
+                out.push('[');
+                for (i, v) in l.borrow().iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    match v {
+                        Value::List(inner) if Rc::ptr_eq(inner, l) => out.push_str("(this Collection)"),
+                        _ => v.render_into(out),
+                    }
+                }
+                out.push(']');
+            }
+            Value::Map(m) => {
+                out.push('{');
+                for (i, (k, v)) in m.borrow().iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    k.render_into(out);
+                    out.push('=');
+                    match v {
+                        Value::Map(inner) if Rc::ptr_eq(inner, m) => out.push_str("(this Map)"),
+                        _ => v.render_into(out),
+                    }
+                }
+                out.push('}');
+            }
+            Value::Object(o) => out.push_str(&o.render()),
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        self.render_into(&mut s);
+        f.write_str(&s)
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::String(s) => write!(f, "{s:?}"),
+            Value::Object(o) => write!(f, "<{}>", o.type_name()),
+            other => write!(f, "{other}"),
+        }
+    }
+}
+
+/// Map keys compare with Java `equals` and hash consistently with it.
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        self.java_equals(other)
+    }
+}
+
+impl Eq for Value {}
+
+impl Hash for Value {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            Value::Null => 0u8.hash(state),
+            Value::Bool(b) => b.hash(state),
+            Value::Int(i) => i.hash(state),
+            Value::Float(f) => f.to_bits().hash(state),
+            // Hashes exactly like `str`, so maps can be queried by `&str`
+            // (see the `Equivalent` impl below) without allocating.
+            Value::String(s) => (**s).hash(state),
+            Value::List(l) => l.borrow().len().hash(state),
+            Value::Map(m) => m.borrow().len().hash(state),
+            Value::Object(o) => std::ptr::hash(Rc::as_ptr(o) as *const u8, state),
+        }
+    }
+}
+
+impl indexmap::Equivalent<Value> for str {
+    fn equivalent(&self, key: &Value) -> bool {
+        key.as_str() == Some(self)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::String(Arc::from(s))
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::String(Arc::from(s))
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Value {
+        Value::Int(i)
+    }
+}
+
+impl From<i32> for Value {
+    fn from(i: i32) -> Value {
+        Value::Int(i.into())
+    }
+}
+
+impl From<usize> for Value {
+    fn from(i: usize) -> Value {
+        Value::Int(i64::try_from(i).unwrap_or(i64::MAX))
+    }
+}
+
+impl From<f64> for Value {
+    fn from(f: f64) -> Value {
+        Value::Float(f)
+    }
+}
+
+impl From<Vec<Value>> for Value {
+    fn from(items: Vec<Value>) -> Value {
+        Value::list(items)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(o: Option<T>) -> Value {
+        o.map_or(Value::Null, Into::into)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_to_string() {
+        let m = Value::map([("a", Value::Int(1)), ("b", Value::list(vec![Value::Float(2.0), Value::Null]))]);
+        assert_eq!(m.to_string(), "{a=1, b=[2.0, null]}");
+    }
+
+    #[test]
+    fn maps_are_queried_by_str() {
+        let m = Value::map([("k", Value::Int(1))]);
+        let Value::Map(m) = m else { unreachable!() };
+        assert!(m.borrow().get("k").is_some());
+        assert!(m.borrow().get("x").is_none());
+    }
+
+    #[test]
+    fn self_containing_list_renders_like_java() {
+        let l = Value::list(vec![]);
+        if let Value::List(inner) = &l {
+            inner.borrow_mut().push(l.clone());
+        }
+        assert_eq!(l.to_string(), "[(this Collection)]");
+        // Break the cycle so the test does not leak.
+        if let Value::List(inner) = &l {
+            inner.borrow_mut().clear();
+        }
+    }
+}
