@@ -39,8 +39,13 @@ pub enum Node {
     /// render time (Velocity 1.7's `RuntimeMacro`); rendered as its source
     /// text when no macro of that name exists.
     MacroCall(Box<MacroCall>),
-    /// `#include`/`#parse`: we have no resource loader; rendering fails.
-    Unsupported { directive: Box<str>, span: Span },
+    /// `#include`/`#parse`: we have no resource loader; rendering fails
+    /// (unless the argument is null, which Velocity skips).
+    Unsupported {
+        directive: Box<str>,
+        args: Vec<Expr>,
+        span: Span,
+    },
 }
 
 /// A `#foreach` loop.

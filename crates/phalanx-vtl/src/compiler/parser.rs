@@ -248,6 +248,15 @@ impl<'s> Parser<'s, '_> {
         let name_end = self.cur.pos;
         let span = Span::new(start, name_end);
         if block_call {
+            let save = self.cur.pos;
+            self.skip_blanks();
+            let has_args = self.cur.peek() == Some(b'(');
+            self.cur.pos = save;
+            if !has_args {
+                // `#@foo` without arguments is text.
+                text.push_str(self.cur.src.get(start..name_end).unwrap_or(""));
+                return Ok(None);
+            }
             flush(text, nodes);
             let node = self.macro_call(name, start, true)?;
             nodes.push(node);
@@ -273,7 +282,9 @@ impl<'s> Parser<'s, '_> {
             // otherwise `#name` is just text.
             let save = self.cur.pos;
             self.skip_blanks();
-            if self.cur.peek() == Some(b'(') {
+            // A macro already known when parsing may be called without
+            // parentheses (`#m`), as in Velocity 1.7.
+            if self.cur.peek() == Some(b'(') || self.is_macro(name) {
                 self.cur.pos = save;
                 flush(text, nodes);
                 let node = self.macro_call(name, start, false)?;
@@ -506,6 +517,7 @@ impl<'s> Parser<'s, '_> {
             }
             "include" | "parse" => {
                 self.expect_lparen(name)?;
+                let mut args = Vec::new();
                 loop {
                     let (tok, tspan) = self.peek_token()?;
                     match tok {
@@ -516,15 +528,14 @@ impl<'s> Parser<'s, '_> {
                         Token::Comma => {
                             next_token(&mut self.cur)?;
                         }
-                        _ => {
-                            self.primary()?;
-                        }
+                        _ => args.push(self.primary()?),
                     }
                 }
                 self.expect_rparen()?;
                 self.cur.eat_line_end();
                 Ok(Some(Node::Unsupported {
                     directive: name.into(),
+                    args,
                     span,
                 }))
             }
@@ -628,7 +639,13 @@ impl<'s> Parser<'s, '_> {
                 let span = Span::new(at + 1, self.cur.pos);
                 if self.cur.peek() == Some(b'(') {
                     self.cur.bump(1);
-                    let args = self.arguments(Token::RParen, "')' to close the method call")?;
+                    // Like Velocity 1.7, a call whose arguments do not parse
+                    // is not a call: the reference ends before it and the
+                    // rest is text (`$a.b(#set(...)` renders `$a.b(`).
+                    let Ok(args) = self.arguments(Token::RParen, "')' to close the method call") else {
+                        self.cur.pos = at;
+                        break;
+                    };
                     accessors.push(Accessor::Method {
                         name: name.into(),
                         args,
@@ -828,6 +845,8 @@ impl<'s> Parser<'s, '_> {
             Token::Word("true") => Ok(Expr::Literal(Literal::Bool(true))),
             Token::Word("false") => Ok(Expr::Literal(Literal::Bool(false))),
             Token::Word("null") => Ok(Expr::Literal(Literal::Null)),
+            // A bare word, as Velocity allows among macro arguments.
+            Token::Word(w) if w != "in" => Ok(Expr::Literal(Literal::Str(w.into()))),
             Token::Str { raw, double } => self.string(raw, double, span),
             Token::LParen => {
                 let e = self.expr()?;
@@ -904,7 +923,8 @@ impl<'s> Parser<'s, '_> {
     fn string(&mut self, raw: &'s str, double: bool, span: Span) -> Result<Expr, Error> {
         let quote = if double { "\"\"" } else { "''" };
         if !double || !(raw.contains('$') || raw.contains('#')) {
-            return Ok(Expr::Literal(Literal::Str(raw.replace(quote, &quote[..1]).into())));
+            let text = unicode_unescape(&raw.replace(quote, &quote[..1]));
+            return Ok(Expr::Literal(Literal::Str(text.into())));
         }
         let content_start = span.start as usize + 1;
         let content_end = content_start + raw.len();
@@ -935,8 +955,8 @@ impl<'s> Parser<'s, '_> {
         }
         for part in &mut parts {
             if let Node::Text(t) = part {
-                if t.contains(quote) {
-                    *t = t.replace(quote, "\"").into();
+                if t.contains(quote) || t.contains("\\u") {
+                    *t = unicode_unescape(&t.replace(quote, "\"")).into();
                 }
             }
         }
@@ -946,6 +966,31 @@ impl<'s> Parser<'s, '_> {
 
 fn unreachable_eof(span: Span) -> Result<(), Error> {
     Err(Error::syntax("expected #end before the end of the template", span))
+}
+
+/// Velocity 1.7 turns `\\uXXXX` in string literals into the character.
+fn unicode_unescape(s: &str) -> String {
+    if !s.contains("\\u") {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("\\u") {
+        out.push_str(&rest[..i]);
+        let hex = rest.get(i + 2..i + 6).filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+        match hex.and_then(|h| u32::from_str_radix(h, 16).ok()).and_then(char::from_u32) {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[i + 6..];
+            }
+            None => {
+                out.push_str("\\u");
+                rest = &rest[i + 2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn flush(text: &mut String, nodes: &mut Block) {

@@ -13,8 +13,8 @@ use crate::dialect::Dialect;
 use crate::engine::{Macro, TemplateInner};
 use crate::error::{Error, SourceRef, Span};
 use crate::value::{
-    self, MethodError, Object, Value, arithmetic, call_method, compare_numbers, get_index,
-    get_property, set_property,
+    MethodError, Object, Value, arithmetic, call_method, compare_numbers, get_index,
+    get_property, set_index, set_property,
 };
 use scope::ForeachScope;
 use std::cell::Cell;
@@ -51,6 +51,20 @@ struct Frame {
 pub(crate) struct DefinedBlock {
     body: Arc<Block>,
     source: SourceRef,
+    /// How many renders of this block are in progress (it may refer to itself).
+    depth: Cell<usize>,
+}
+
+/// Velocity 1.7's default `directive.define.max.depth`.
+const MAX_DEFINE_DEPTH: usize = 2;
+
+fn defined_depth(value: &Value) -> Option<usize> {
+    match value {
+        Value::Object(o) => (o.as_ref() as &dyn std::any::Any)
+            .downcast_ref::<DefinedBlock>()
+            .map(|d| d.depth.get()),
+        _ => None,
+    }
 }
 
 impl Object for DefinedBlock {
@@ -193,12 +207,22 @@ impl<'a> Renderer<'a> {
                 let block = DefinedBlock {
                     body: body.clone(),
                     source: self.source.clone(),
+                    depth: Cell::new(0),
                 };
                 self.assign_variable(name, Value::object(block));
             }
             Node::Evaluate { expr, span } => return self.evaluate(expr, *span),
             Node::MacroCall(call) => return self.macro_call(call),
-            Node::Unsupported { directive, span } => {
+            Node::Unsupported {
+                directive,
+                args,
+                span,
+            } => {
+                if let [arg] = &args[..] {
+                    if self.value(arg)?.is_null() {
+                        return Ok(Flow::Normal);
+                    }
+                }
                 return Err(self.error(
                     format!("#{directive} is not supported: templates here cannot load other templates"),
                     *span,
@@ -211,7 +235,12 @@ impl<'a> Renderer<'a> {
     // ----- references -------------------------------------------------
 
     fn render_reference(&mut self, r: &Reference) -> Rendered {
-        let value = self.reference_value(r)?;
+        let mut value = self.reference_value(r)?;
+        if defined_depth(&value).is_some_and(|d| d >= MAX_DEFINE_DEPTH) {
+            // Velocity's `directive.define.max.depth`: a #define nested in
+            // itself deeper than this renders as null (its reference text).
+            value = Value::Null;
+        }
         let escapes = r.backslashes as usize;
         if value.is_null() {
             // Velocity writes a null reference as it was written (all its
@@ -275,7 +304,9 @@ impl<'a> Renderer<'a> {
                 let body = defined.body.clone();
                 let source = std::mem::replace(&mut self.source, defined.source.clone());
                 self.nest(span)?;
+                defined.depth.set(defined.depth.get() + 1);
                 let flow = self.block(&body);
+                defined.depth.set(defined.depth.get() - 1);
                 self.nesting -= 1;
                 self.source = source;
                 return flow.map(|f| match f {
@@ -357,6 +388,7 @@ impl<'a> Renderer<'a> {
                     let block = DefinedBlock {
                         body: body.clone(),
                         source: f.caller_source.clone(),
+                        depth: Cell::new(0),
                     };
                     return Ok(Value::object(block));
                 }
@@ -425,11 +457,7 @@ impl<'a> Renderer<'a> {
             Accessor::Property { name, .. } => set_property(&holder, name, value),
             Accessor::Index { index, .. } => {
                 let index = self.value(index)?;
-                match &holder {
-                    Value::List(_) => call_method(&holder, "set", &[index, value]).map(|_| ()),
-                    Value::Map(_) => call_method(&holder, "put", &[index, value]).map(|_| ()),
-                    _ => Err(MethodError::NotFound),
-                }
+                set_index(&holder, &index, value)
             }
             Accessor::Method { .. } => Err(MethodError::NotFound),
         };
@@ -551,9 +579,6 @@ impl<'a> Renderer<'a> {
             // Velocity 1.7 binds macro calls at render time and writes the
             // call's source text when no macro has that name.
             self.write(&call.literal, call.span)?;
-            if let Some(body) = &call.body {
-                let _ = body;
-            }
             return Ok(Flow::Normal);
         };
         if self.frames.len() >= self.template.limits.max_macro_depth {
@@ -742,9 +767,4 @@ fn restore(ctx: &mut Context, name: &str, saved: Option<Value>) {
             ctx.remove(name);
         }
     }
-}
-
-#[allow(dead_code)]
-fn _assert_value_module_used() {
-    let _ = value::format_double;
 }

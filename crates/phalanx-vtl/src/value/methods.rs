@@ -85,12 +85,36 @@ pub(crate) fn get_index(target: &Value, index: &Value) -> MethodResult {
     match target {
         Value::List(l) => {
             let l = l.borrow();
-            let i = list_index(index, l.len(), false)?;
+            let i = from_end(index, l.len());
+            let i = list_index(&i, l.len(), false)?;
             Ok(l[i].clone())
         }
         Value::Map(m) => Ok(m.borrow().get(index).cloned().unwrap_or_default()),
         Value::Object(o) => o.call("get", std::slice::from_ref(index)),
         _ => Err(MethodError::NotFound),
+    }
+}
+
+/// `#set($value[index] = x)`: list position (negative counts from the end)
+/// or map key.
+pub(crate) fn set_index(target: &Value, index: &Value, value: Value) -> Result<(), MethodError> {
+    match target {
+        Value::List(l) => {
+            let i = from_end(index, l.borrow().len());
+            call_method(target, "set", &[i, value]).map(|_| ())
+        }
+        Value::Map(_) => call_method(target, "put", &[index.clone(), value]).map(|_| ()),
+        Value::Object(o) => o.call("set", &[index.clone(), value]).map(|_| ()),
+        _ => Err(MethodError::NotFound),
+    }
+}
+
+/// Velocity 1.7's index notation counts a negative index from the end
+/// (`$a[-1]` is the last item; IndexTestCase).
+fn from_end(index: &Value, len: usize) -> Value {
+    match index {
+        Value::Int(i) if *i < 0 => Value::Int(*i + len as i64),
+        other => other.clone(),
     }
 }
 

@@ -12,7 +12,7 @@ mod object;
 pub use number::format_double;
 pub use object::{MethodError, Object};
 
-pub(crate) use methods::{call_method, get_index, get_property, set_property};
+pub(crate) use methods::{call_method, get_index, get_property, set_index, set_property};
 pub(crate) use number::{arithmetic, compare_numbers};
 
 use indexmap::IndexMap;
