@@ -1,1 +1,218 @@
-fn main() {}
+//! Parse and render the shared benchmark template (`tools/bench/envelope.vm`,
+//! a JSON envelope like Sparta's default integration request template) with
+//! the request in `tools/bench/request.json`, and stand-ins for API Gateway's
+//! `$input`, `$util` and `$context` with the same semantics as the Java and
+//! Node benchmarks (see `tools/bench/README.md`).
+//!
+//! `cargo bench -p phalanx-vtl --bench render`; `tools/bench/run-all.sh` runs
+//! it beside Apache Velocity 1.7 and velocityjs. Before timing, the output is
+//! checked against Velocity 1.7's (`target/bench/velocity-1.7.out`) when that
+//! file exists, and the allocations of one render are counted and printed.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use phalanx_vtl::{Context, Engine, MethodError, Object, Template, Value};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Counts allocations so the bench can report them per render.
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwards the caller's layout to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as for `dealloc`, and `new_size` is the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// `$input`: `json('$')` and `body` give the raw body; `params()` the
+/// header/querystring/path maps; `params(name)` looks in path, querystring,
+/// then header.
+struct Input {
+    body: Value,
+    params: Value,
+}
+
+impl Object for Input {
+    fn type_name(&self) -> &str {
+        "Input"
+    }
+    fn property(&self, name: &str) -> Option<Value> {
+        match name {
+            "body" => Some(self.body.clone()),
+            "params" => Some(self.params.clone()),
+            _ => None,
+        }
+    }
+    fn call(&self, method: &str, args: &[Value]) -> Result<Value, MethodError> {
+        match (method, args) {
+            ("json", [path]) if path.as_str() == Some("$") => Ok(self.body.clone()),
+            ("params", []) => Ok(self.params.clone()),
+            ("params", [name]) => {
+                let Value::Map(all) = &self.params else {
+                    return Ok(Value::Null);
+                };
+                let name = name.as_str().unwrap_or("");
+                for kind in ["path", "querystring", "header"] {
+                    if let Some(Value::Map(m)) = all.borrow().get(kind) {
+                        if let Some(v) = m.borrow().get(name) {
+                            return Ok(v.clone());
+                        }
+                    }
+                }
+                Ok(Value::Null)
+            }
+            _ => Err(MethodError::NotFound),
+        }
+    }
+}
+
+/// `$util.escapeJavaScript`: commons-lang 2.6 `StringEscapeUtils.escapeJavaScript`.
+struct Util;
+
+impl Object for Util {
+    fn type_name(&self) -> &str {
+        "Util"
+    }
+    fn call(&self, method: &str, args: &[Value]) -> Result<Value, MethodError> {
+        match (method, args) {
+            ("escapeJavaScript", [Value::String(s)]) => Ok(ESCAPED.with_borrow_mut(|buf| {
+                // One allocation per call (the result), not two.
+                buf.clear();
+                escape_javascript(s, buf);
+                Value::from(buf.as_str())
+            })),
+            _ => Err(MethodError::NotFound),
+        }
+    }
+}
+
+thread_local! {
+    static ESCAPED: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+fn escape_javascript(s: &str, out: &mut String) {
+    use std::fmt::Write;
+    let needs_escape = |b: u8| b >= 0x80 || b < 0x20 || matches!(b, b'\'' | b'"' | b'\\' | b'/');
+    let mut rest = s;
+    // Copy runs of characters that need no escape at once.
+    while let Some(i) = rest.bytes().position(needs_escape) {
+        out.push_str(&rest[..i]);
+        let c = rest[i..].chars().next().unwrap_or_default();
+        let mut units = [0u16; 2];
+        for unit in c.encode_utf16(&mut units) {
+            match *unit {
+                0x08 => out.push_str("\\b"),
+                0x09 => out.push_str("\\t"),
+                0x0A => out.push_str("\\n"),
+                0x0C => out.push_str("\\f"),
+                0x0D => out.push_str("\\r"),
+                0x27 => out.push_str("\\'"),
+                0x22 => out.push_str("\\\""),
+                0x5C => out.push_str("\\\\"),
+                0x2F => out.push_str("\\/"),
+                u => {
+                    let _ = write!(out, "\\u{u:04X}");
+                }
+            }
+        }
+        rest = &rest[i + c.len_utf8()..];
+    }
+    out.push_str(rest);
+}
+
+fn bench_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools/bench")
+}
+
+struct Fixture {
+    source: String,
+    input: Value,
+    util: Value,
+    context: Value,
+}
+
+fn fixture() -> Fixture {
+    let dir = bench_dir();
+    let source = std::fs::read_to_string(dir.join("envelope.vm")).expect("tools/bench/envelope.vm");
+    let request: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("request.json")).expect("request.json"))
+            .expect("request.json is JSON");
+    Fixture {
+        source,
+        input: Value::object(Input {
+            body: Value::from(request["body"].as_str().unwrap_or("")),
+            params: Value::from_json(&request["params"]),
+        }),
+        util: Value::object(Util),
+        context: Value::from_json(&request["context"]),
+    }
+}
+
+fn render_once(template: &Template, f: &Fixture) -> String {
+    let mut ctx = Context::new();
+    ctx.insert("input", f.input.clone());
+    ctx.insert("util", f.util.clone());
+    ctx.insert("context", f.context.clone());
+    template.render(&mut ctx).expect("the envelope renders")
+}
+
+fn envelope(c: &mut Criterion) {
+    let f = fixture();
+    let engine = Engine::api_gateway();
+    let template = engine.compile("envelope.vm", &f.source).expect("envelope.vm compiles");
+    let out = render_once(&template, &f);
+    serde_json::from_str::<serde_json::Value>(&out).expect("the envelope is valid JSON");
+    let reference = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench/velocity-1.7.out");
+    match std::fs::read_to_string(&reference) {
+        Ok(expected) => {
+            assert_eq!(out, expected, "our output differs from Velocity 1.7's ({})", reference.display());
+            eprintln!("output: {} bytes, identical to Apache Velocity 1.7's", out.len());
+        }
+        Err(_) => eprintln!("output: {} bytes (no Velocity 1.7 output to compare with)", out.len()),
+    }
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let _ = render_once(&template, &f);
+    let per_render = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    eprintln!("allocations per render (context setup included): {per_render}");
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let _ = engine.compile("envelope.vm", &f.source);
+    eprintln!("allocations per parse: {}", ALLOCATIONS.load(Ordering::Relaxed) - before);
+    // For instruction-count profiling (`valgrind --tool=callgrind`): a fixed
+    // number of renders, no timing.
+    if let Some(n) = std::env::var("PHALANX_BENCH_RENDERS").ok().and_then(|n| n.parse::<usize>().ok()) {
+        for _ in 0..n {
+            std::hint::black_box(render_once(&template, &f));
+        }
+        std::process::exit(0);
+    }
+
+    c.bench_function("envelope/render", |b| b.iter(|| render_once(&template, &f)));
+    c.bench_function("envelope/parse", |b| {
+        b.iter(|| engine.compile("envelope.vm", &f.source).expect("compiles"))
+    });
+    c.bench_function("envelope/parse+render", |b| {
+        b.iter(|| {
+            let t = engine.compile("envelope.vm", &f.source).expect("compiles");
+            render_once(&t, &f)
+        })
+    });
+}
+
+criterion_group!(benches, envelope);
+criterion_main!(benches);

@@ -88,8 +88,27 @@ impl Engine {
     /// `velocimacro.library`. The rest of the library's text is ignored.
     /// As in Velocity 1.7, the first definition of a name wins.
     pub fn add_library(&mut self, name: &str, source: &str) -> Result<(), Error> {
-        let template = self.compile(name, source)?;
-        self.add_macros_from(&template);
+        let source_ref = SourceRef {
+            name: name.into(),
+            text: source.into(),
+        };
+        let is_global_macro = |name: &str| self.library.contains_key(name);
+        // A library defines macros even in a dialect without inline macros:
+        // loading one is the user's explicit choice.
+        let syntax = parser::Syntax {
+            inline_macros: true,
+            ..self.syntax(&is_global_macro)
+        };
+        let parsed = parser::parse(source, &syntax).map_err(|e| e.with_source(&source_ref))?;
+        let library = Arc::make_mut(&mut self.library);
+        for def in parsed.macros {
+            library.entry(def.name.clone()).or_insert_with(|| {
+                Arc::new(Macro {
+                    def,
+                    source: source_ref.clone(),
+                })
+            });
+        }
         Ok(())
     }
 
@@ -123,7 +142,7 @@ impl Engine {
             .with_source(&source_ref));
         }
         let is_global_macro = |name: &str| self.library.contains_key(name);
-        let parsed = parser::parse(source, self.limits.max_nesting, &is_global_macro)
+        let parsed = parser::parse(source, &self.syntax(&is_global_macro))
             .map_err(|e| e.with_source(&source_ref))?;
         let mut macros = HashMap::new();
         for def in parsed.macros {
@@ -151,6 +170,11 @@ impl Engine {
         })
     }
 
+    /// What the parser accepts in this engine's dialect.
+    pub(crate) fn syntax<'m>(&self, is_global_macro: &'m dyn Fn(&str) -> bool) -> parser::Syntax<'m> {
+        syntax_for(self.dialect, self.limits.max_nesting, is_global_macro)
+    }
+
     /// Compiles and renders in one step (for one-off templates).
     pub fn render_str(&self, source: &str, ctx: &mut Context) -> Result<String, Error> {
         self.compile("template", source)?.render(ctx)
@@ -174,6 +198,20 @@ pub(crate) struct TemplateInner {
     pub dialect: Dialect,
     /// The size of the last output, to size the next buffer in one go.
     pub output_hint: OutputHint,
+}
+
+pub(crate) fn syntax_for(
+    dialect: Dialect,
+    max_depth: usize,
+    is_global_macro: &dyn Fn(&str) -> bool,
+) -> parser::Syntax<'_> {
+    let velocity = dialect == Dialect::Velocity;
+    parser::Syntax {
+        max_depth,
+        inline_macros: velocity,
+        evaluate: velocity,
+        is_global_macro,
+    }
 }
 
 impl TemplateInner {

@@ -56,6 +56,13 @@ pub(crate) struct SourceRef {
 /// a caret under the column, like `rustc` does.
 #[derive(Debug, Clone)]
 pub struct Error {
+    // Boxed: results are returned on every step of a render, and a small
+    // `Result<Value, Error>` keeps the success path cheap.
+    inner: Box<Inner>,
+}
+
+#[derive(Debug, Clone)]
+struct Inner {
     kind: ErrorKind,
     message: String,
     span: Option<Span>,
@@ -65,10 +72,12 @@ pub struct Error {
 impl Error {
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>, span: Span) -> Error {
         Error {
-            kind,
-            message: message.into(),
-            span: Some(span),
-            source: None,
+            inner: Box::new(Inner {
+                kind,
+                message: message.into(),
+                span: Some(span),
+                source: None,
+            }),
         }
     }
 
@@ -87,44 +96,46 @@ impl Error {
     /// An error not tied to any place in a template (e.g. a bad context).
     pub fn without_location(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error {
-            kind,
-            message: message.into(),
-            span: None,
-            source: None,
+            inner: Box::new(Inner {
+                kind,
+                message: message.into(),
+                span: None,
+                source: None,
+            }),
         }
     }
 
     pub(crate) fn with_source(mut self, source: &SourceRef) -> Error {
-        if self.source.is_none() {
-            self.source = Some(source.clone());
+        if self.inner.source.is_none() {
+            self.inner.source = Some(source.clone());
         }
         self
     }
 
     /// The broad kind of error.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.inner.kind
     }
 
     /// The message alone, without the location.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.inner.message
     }
 
     /// The template name the error points into, if known.
     pub fn source_name(&self) -> Option<&str> {
-        self.source.as_ref().map(|s| &*s.name)
+        self.inner.source.as_ref().map(|s| &*s.name)
     }
 
     /// Line and column where the error happened, if known.
     pub fn location(&self) -> Option<Location> {
-        let (span, source) = (self.span?, self.source.as_ref()?);
+        let (span, source) = (self.inner.span?, self.inner.source.as_ref()?);
         Some(locate(&source.text, span.start as usize))
     }
 
     /// The byte span in the template source, if known.
     pub fn span(&self) -> Option<Span> {
-        self.span
+        self.inner.span
     }
 }
 
@@ -140,11 +151,11 @@ pub(crate) fn locate(text: &str, offset: usize) -> Location {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (Some(source), Some(span)) = (&self.source, self.span) else {
-            return f.write_str(&self.message);
+        let (Some(source), Some(span)) = (&self.inner.source, self.inner.span) else {
+            return f.write_str(&self.inner.message);
         };
         let loc = locate(&source.text, span.start as usize);
-        write!(f, "{}:{}:{}: {}", source.name, loc.line, loc.column, self.message)?;
+        write!(f, "{}:{}:{}: {}", source.name, loc.line, loc.column, self.inner.message)?;
         let line_text = source.text.lines().nth(loc.line - 1).unwrap_or("");
         // Long lines (minified templates) would drown the message: show a window.
         let (shown, caret_col) = if line_text.chars().count() > 120 {

@@ -51,7 +51,7 @@ pub enum Node {
 /// A `#foreach` loop.
 #[derive(Debug)]
 pub struct Foreach {
-    pub var: Box<str>,
+    pub var: Arc<str>,
     pub iterable: Expr,
     pub body: Block,
     pub span: Span,

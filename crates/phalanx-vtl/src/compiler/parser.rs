@@ -24,23 +24,32 @@ pub struct Parsed {
     pub macros: Vec<MacroDef>,
 }
 
-/// Parses `src`. `max_depth` bounds the nesting of blocks and expressions so
-/// that hostile input cannot overflow the stack.
-///
-/// `is_global_macro` tells whether a name is a macro of the engine's library:
-/// like Velocity 1.7, an escaped `\#name` is only an escape when `name` is a
-/// directive or a macro known when the template is parsed.
-pub fn parse(
-    src: &str,
-    max_depth: usize,
-    is_global_macro: &dyn Fn(&str) -> bool,
-) -> Result<Parsed, Error> {
+/// What the parser accepts, which depends on the dialect and the engine.
+pub struct Syntax<'m> {
+    /// Bounds the nesting of blocks and expressions, so that hostile input
+    /// cannot overflow the stack.
+    pub max_depth: usize,
+    /// Whether `#macro` defines a macro. When not (API Gateway), a definition
+    /// renders nothing and its calls render as written, as Velocity does with
+    /// `velocimacro.permissions.allow.inline = false`.
+    pub inline_macros: bool,
+    /// Whether `#evaluate` is a directive. When not (API Gateway), `#evaluate(…)`
+    /// is an unknown macro call and renders as written.
+    pub evaluate: bool,
+    /// Whether a name is a macro of the engine's library: like Velocity 1.7,
+    /// an escaped `\#name` is only an escape when `name` is a directive or a
+    /// macro known when the template is parsed.
+    pub is_global_macro: &'m dyn Fn(&str) -> bool,
+}
+
+/// Parses `src`.
+pub fn parse(src: &str, syntax: &Syntax) -> Result<Parsed, Error> {
     let mut parser = Parser {
         cur: Cursor::new(src),
         macros: Vec::new(),
         depth: 0,
-        max_depth,
-        is_global_macro,
+        max_depth: syntax.max_depth,
+        syntax,
     };
     let (body, term) = parser.block(None)?;
     match term {
@@ -70,10 +79,10 @@ struct Parser<'s, 'm> {
     macros: Vec<MacroDef>,
     depth: usize,
     max_depth: usize,
-    is_global_macro: &'m dyn Fn(&str) -> bool,
+    syntax: &'m Syntax<'m>,
 }
 
-impl<'s> Parser<'s, '_> {
+impl<'s, 'm> Parser<'s, 'm> {
     fn enter(&mut self, span: Span) -> Result<(), Error> {
         self.depth += 1;
         if self.depth > self.max_depth {
@@ -134,7 +143,16 @@ impl<'s> Parser<'s, '_> {
                     let n = rest
                         .find(['$', '#', '\\'])
                         .unwrap_or(rest.len());
-                    text.push_str(rest.get(..n).unwrap_or(""));
+                    let run = rest.get(..n).unwrap_or("");
+                    // Velocity 1.7's SET_DIRECTIVE token is `[ \t]* #set (`:
+                    // blanks that start a token (a run of text of their own,
+                    // after a directive, reference, comment, unparsed block
+                    // or a `\`/`#` written as text) go with the `#set`.
+                    // Blanks at the end of a longer run of text stay.
+                    let blanks = run.bytes().all(|b| b == b' ' || b == b'\t');
+                    if !(blanks && self.at_set_directive(self.cur.pos + n)) {
+                        text.push_str(run);
+                    }
                     self.cur.bump(n);
                 }
             }
@@ -164,7 +182,7 @@ impl<'s> Parser<'s, '_> {
                 let curly = !at && self.cur.eat("{");
                 let name = self.cur.directive_name();
                 let known = name.is_some_and(|w| {
-                    (!at && DIRECTIVES.contains(&w)) || self.is_macro(w)
+                    (!at && self.is_directive(w)) || self.is_macro(w)
                 }) && (!curly || self.cur.peek() == Some(b'}'));
                 self.cur.pos = save;
                 if known {
@@ -277,7 +295,7 @@ impl<'s> Parser<'s, '_> {
             }
             _ => {}
         }
-        if !DIRECTIVES.contains(&name) {
+        if !self.is_directive(name) {
             // A macro call needs its '(' (spaces before it are allowed);
             // otherwise `#name` is just text.
             let save = self.cur.pos;
@@ -305,12 +323,6 @@ impl<'s> Parser<'s, '_> {
                 return Ok(None);
             }
             self.cur.pos = save;
-            // Velocity 1.7's SET_DIRECTIVE token is `[ \t]* #set`: blanks
-            // that start a token (right after a directive, reference or
-            // comment, not inside a run of text) go with the `#set`.
-            if !text.is_empty() && text.bytes().all(|b| b == b' ' || b == b'\t') {
-                text.clear();
-            }
         }
         flush(text, nodes);
         self.enter(span)?;
@@ -323,7 +335,20 @@ impl<'s> Parser<'s, '_> {
     }
 
     fn is_macro(&self, name: &str) -> bool {
-        (self.is_global_macro)(name) || self.macros.iter().any(|m| *m.name == *name)
+        (self.syntax.is_global_macro)(name) || self.macros.iter().any(|m| *m.name == *name)
+    }
+
+    fn is_directive(&self, name: &str) -> bool {
+        DIRECTIVES.contains(&name) && (self.syntax.evaluate || name != "evaluate")
+    }
+
+    /// Whether a `#set(` or `#{set}(` directive starts at byte `at`.
+    fn at_set_directive(&self, at: usize) -> bool {
+        let rest = self.cur.src.get(at..).unwrap_or("");
+        let Some(after) = rest.strip_prefix("#set").or_else(|| rest.strip_prefix("#{set}")) else {
+            return false;
+        };
+        after.trim_start_matches([' ', '\t']).starts_with('(')
     }
 
     fn skip_blanks(&mut self) {
@@ -404,7 +429,7 @@ impl<'s> Parser<'s, '_> {
                 self.cur.eat_line_end();
                 let body = self.body("foreach", span)?;
                 Ok(Some(Node::Foreach(Box::new(Foreach {
-                    var: var.root,
+                    var: Arc::from(var.root),
                     iterable,
                     body,
                     span,
@@ -487,7 +512,7 @@ impl<'s> Parser<'s, '_> {
                 self.cur.eat_line_end();
                 let body = self.body("macro", span)?;
                 // Velocity 1.7 keeps the first definition of a name.
-                if !self.macros.iter().any(|m| *m.name == *macro_name) {
+                if self.syntax.inline_macros && !self.macros.iter().any(|m| *m.name == *macro_name) {
                     self.macros.push(MacroDef {
                         name: macro_name.into(),
                         params,
@@ -936,7 +961,7 @@ impl<'s> Parser<'s, '_> {
             macros: Vec::new(),
             depth: self.depth,
             max_depth: self.max_depth,
-            is_global_macro: self.is_global_macro,
+            syntax: self.syntax,
         };
         let (mut parts, term) = sub.block(None)?;
         match term {

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::value::Value;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// The variables of one render: what `$name` looks up and `#set` writes.
 ///
@@ -17,7 +17,9 @@ use std::collections::HashMap;
 /// ```
 #[derive(Default, Clone, Debug)]
 pub struct Context {
-    vars: HashMap<String, Value>,
+    // Fx hashing: keys are short variable names chosen by template authors,
+    // and lookups are on every reference of every render.
+    vars: FxHashMap<Box<str>, Value>,
 }
 
 impl Context {
@@ -36,14 +38,20 @@ impl Context {
         };
         let mut ctx = Context::new();
         for (k, v) in map {
-            ctx.insert(k.clone(), Value::from_json(v));
+            ctx.insert(k, Value::from_json(v));
         }
         Ok(ctx)
     }
 
     /// Sets a variable, returning its previous value.
-    pub fn insert(&mut self, name: impl Into<String>, value: Value) -> Option<Value> {
-        self.vars.insert(name.into(), value)
+    pub fn insert(&mut self, name: impl AsRef<str>, value: Value) -> Option<Value> {
+        let name = name.as_ref();
+        // Replacing in place keeps loops (which set their variable on every
+        // iteration) from allocating a key each time.
+        match self.vars.get_mut(name) {
+            Some(slot) => Some(std::mem::replace(slot, value)),
+            None => self.vars.insert(name.into(), value),
+        }
     }
 
     /// Looks a variable up.
@@ -63,6 +71,6 @@ impl Context {
 
     /// The variable names, in no particular order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.vars.keys().map(String::as_str)
+        self.vars.keys().map(|k| &**k)
     }
 }

@@ -21,6 +21,9 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
 
+/// The empty string API Gateway's dialect reads null references as.
+static EMPTY: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from(""));
+
 /// How control leaves a block early.
 enum Flow {
     Normal,
@@ -82,6 +85,22 @@ pub(crate) struct Renderer<'a> {
     source: SourceRef,
     nesting: usize,
     fuel: u64,
+    /// The `#foreach` loops in progress, innermost last.
+    loops: Vec<Loop>,
+}
+
+/// A `#foreach` in progress. Velocity keeps the loop variable, `$foreach`,
+/// `$velocityCount` and `$velocityHasNext` in the context and restores them
+/// after the loop; keeping them here instead gives the same lookups without
+/// touching the context's hash table on every iteration.
+struct Loop {
+    var: Arc<str>,
+    /// The current item (null when the item is null: the variable is then
+    /// undefined, as Velocity removes it).
+    item: Value,
+    scope: Rc<ForeachScope>,
+    /// Values `#set` gave to the loop's names during this iteration.
+    overrides: Vec<(Box<str>, Value)>,
 }
 
 impl<'a> Renderer<'a> {
@@ -95,6 +114,7 @@ impl<'a> Renderer<'a> {
             frames: Vec::new(),
             current: None,
             nesting: 0,
+            loops: Vec::new(),
         }
     }
 
@@ -243,18 +263,25 @@ impl<'a> Renderer<'a> {
         }
         let escapes = r.backslashes as usize;
         if value.is_null() {
-            // Velocity writes a null reference as it was written (all its
-            // backslashes included); `$!` and API Gateway write nothing.
-            if escapes > 0 {
+            // Velocity 1.7's ASTReference keeps `escapes / 2` backslashes as
+            // its prefix. An escaped (odd) null reference writes the prefix,
+            // one `\` and its source: `\\\$u` gives `\\$u`. An unescaped
+            // one writes the prefix twice (all its backslashes) and then its
+            // source, or nothing for `$!` and in API Gateway: `\\$!u` gives `\\`.
+            if escapes % 2 == 1 {
+                self.out.extend(std::iter::repeat_n('\\', escapes / 2 + 1));
+            } else {
                 self.out.extend(std::iter::repeat_n('\\', escapes));
             }
-            if escapes > 0 || (!r.quiet && self.template.dialect == Dialect::Velocity) {
+            if escapes % 2 == 1 || (!r.quiet && self.template.dialect == Dialect::Velocity) {
                 let literal = self.null_literal(r);
                 self.write(&literal, r.span)?;
             }
             return Ok(Flow::Normal);
         }
-        self.out.extend(std::iter::repeat_n('\\', escapes / 2));
+        if escapes > 1 {
+            self.out.extend(std::iter::repeat_n('\\', escapes / 2));
+        }
         if escapes % 2 == 1 {
             self.write(&r.literal, r.span)?;
             return Ok(Flow::Normal);
@@ -315,7 +342,12 @@ impl<'a> Renderer<'a> {
                 });
             }
         }
-        value.render_into(&mut self.out);
+        if value.try_render_into(&mut self.out).is_err() {
+            return Err(self.error(
+                "cannot render a list or map that contains itself: Java's toString throws StackOverflowError",
+                span,
+            ));
+        }
         self.check_output(span)?;
         Ok(Flow::Normal)
     }
@@ -331,9 +363,15 @@ impl<'a> Renderer<'a> {
         let mut value = self.lookup(&r.root, r.span)?;
         for accessor in &r.accessors {
             if value.is_null() {
-                return Ok(Value::Null);
+                break;
             }
             value = self.access(&value, accessor)?;
+        }
+        if value.is_null() && self.template.dialect == Dialect::ApiGateway {
+            // API Gateway reads a null or undefined reference as the empty
+            // string everywhere: it renders as nothing, is true in #if and
+            // equals '' (see `Dialect::ApiGateway`).
+            return Ok(Value::String(EMPTY.clone()));
         }
         Ok(value)
     }
@@ -342,11 +380,12 @@ impl<'a> Renderer<'a> {
         match accessor {
             Accessor::Property { name, .. } => Ok(get_property(target, name).unwrap_or_default()),
             Accessor::Method { name, args, span } => {
-                let args = args
-                    .iter()
-                    .map(|a| self.value(a))
-                    .collect::<Result<Vec<_>, _>>()?;
-                self.invoke(target, name, &args, *span)
+                // Most calls take a few arguments: keep them off the heap.
+                let mut values = smallvec::SmallVec::<[Value; 3]>::new();
+                for a in args {
+                    values.push(self.value(a)?);
+                }
+                self.invoke(target, name, &values, *span)
             }
             Accessor::Index { index, span } => {
                 let index = self.value(index)?;
@@ -413,7 +452,38 @@ impl<'a> Renderer<'a> {
             // parameters: only the innermost frame binds names.
             frame = None;
         }
+        if let Some(v) = self.loop_variable(name) {
+            return Ok(v);
+        }
         Ok(self.ctx.get(name).cloned().unwrap_or_default())
+    }
+
+    /// A name bound by a loop in progress: its variable, or for the
+    /// innermost loop `$foreach`, `$velocityCount` and `$velocityHasNext`.
+    fn loop_variable(&self, name: &str) -> Option<Value> {
+        let innermost = self.loops.len().checked_sub(1)?;
+        for (depth, l) in self.loops.iter().enumerate().rev() {
+            if let Some((_, v)) = l.overrides.iter().find(|(n, _)| **n == *name) {
+                return Some(v.clone());
+            }
+            if *l.var == *name {
+                return Some(l.item.clone());
+            }
+            // Dispatch on the length first: this runs for every name a
+            // template looks up inside a loop.
+            if depth == innermost {
+                let i = l.scope.index.get();
+                match name.len() {
+                    7 if name == "foreach" => return Some(Value::Object(l.scope.clone())),
+                    13 if name == "velocityCount" => return Some(Value::from(i + 1)),
+                    15 if name == "velocityHasNext" => {
+                        return Some(Value::Bool(l.scope.has_next.get()));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        None
     }
 
     /// `#set($name = v)` on a root name: a macro parameter is shadowed in
@@ -425,6 +495,18 @@ impl<'a> Renderer<'a> {
                 match f.overrides.iter_mut().find(|(n, _)| **n == *name) {
                     Some(slot) => slot.1 = value,
                     None => f.overrides.push((name.into(), value)),
+                }
+                return;
+            }
+        }
+        // A name a loop binds is overridden until the loop's next iteration.
+        let innermost = self.loops.len().saturating_sub(1);
+        let special = matches!(name, "foreach" | "velocityCount" | "velocityHasNext");
+        for (depth, l) in self.loops.iter_mut().enumerate().rev() {
+            if *l.var == *name || (special && depth == innermost) {
+                match l.overrides.iter_mut().find(|(n, _)| **n == *name) {
+                    Some(slot) => slot.1 = value,
+                    None => l.overrides.push((name.into(), value)),
                 }
                 return;
             }
@@ -496,16 +578,20 @@ impl<'a> Renderer<'a> {
         if items.is_empty() {
             return Ok(Flow::Normal);
         }
-        let saved_var = self.ctx.remove(&f.var);
-        let saved_count = self.ctx.remove("velocityCount");
-        let saved_has_next = self.ctx.remove("velocityHasNext");
-        let saved_scope = self.ctx.remove("foreach");
+        let parent = self.loop_variable("foreach").unwrap_or_else(|| {
+            self.ctx.get("foreach").cloned().unwrap_or_default()
+        });
         let scope = Rc::new(ForeachScope {
             index: Cell::new(0),
             has_next: Cell::new(false),
-            parent: saved_scope.clone().unwrap_or_default(),
+            parent,
         });
-        self.ctx.insert("foreach", Value::Object(scope.clone()));
+        self.loops.push(Loop {
+            var: f.var.clone(),
+            item: Value::Null,
+            scope: scope.clone(),
+            overrides: Vec::new(),
+        });
         let n = items.len();
         let mut result = Ok(Flow::Normal);
         for (i, item) in items.into_iter().enumerate() {
@@ -515,13 +601,9 @@ impl<'a> Renderer<'a> {
             }
             scope.index.set(i);
             scope.has_next.set(i + 1 < n);
-            self.ctx.insert("velocityCount", Value::from(i + 1));
-            self.ctx.insert("velocityHasNext", Value::Bool(i + 1 < n));
-            if item.is_null() {
-                // Velocity 1.7 removes the loop variable for a null element.
-                self.ctx.remove(&f.var);
-            } else {
-                self.ctx.insert(&*f.var, item);
+            if let Some(l) = self.loops.last_mut() {
+                l.item = item;
+                l.overrides.clear();
             }
             match self.block(&f.body) {
                 Ok(Flow::Normal) => {}
@@ -536,10 +618,7 @@ impl<'a> Renderer<'a> {
                 }
             }
         }
-        restore(self.ctx, &f.var, saved_var);
-        restore(self.ctx, "velocityCount", saved_count);
-        restore(self.ctx, "velocityHasNext", saved_has_next);
-        restore(self.ctx, "foreach", saved_scope);
+        self.loops.pop();
         result
     }
 
@@ -551,7 +630,8 @@ impl<'a> Renderer<'a> {
         let text = self.value_to_string(&value, span)?;
         let template = self.template;
         let is_global_macro = |name: &str| template.find_macro(name).is_some();
-        let parsed = crate::compiler::parser::parse(&text, template.limits.max_nesting, &is_global_macro)
+        let syntax = crate::engine::syntax_for(template.dialect, template.limits.max_nesting, &is_global_macro);
+        let parsed = crate::compiler::parser::parse(&text, &syntax)
             .map_err(|e| {
                 let source = SourceRef {
                     name: format!("{} (#evaluate)", self.source.name).into(),
@@ -693,7 +773,7 @@ impl<'a> Renderer<'a> {
                 Ok(Value::list(items))
             }
             Expr::Map(entries) => {
-                let mut map = indexmap::IndexMap::with_capacity(entries.len());
+                let mut map = indexmap::IndexMap::with_capacity_and_hasher(entries.len(), Default::default());
                 for (k, v) in entries {
                     let k = self.value(k)?;
                     let v = self.value(v)?;
@@ -758,13 +838,3 @@ fn range_bound(v: &Value) -> Option<i64> {
     }
 }
 
-fn restore(ctx: &mut Context, name: &str, saved: Option<Value>) {
-    match saved {
-        Some(v) => {
-            ctx.insert(name, v);
-        }
-        None => {
-            ctx.remove(name);
-        }
-    }
-}

@@ -13,12 +13,23 @@ fn failed(msg: impl Into<String>) -> MethodError {
     MethodError::Failed(msg.into())
 }
 
+/// What a Java method declared `void` returns to the template: Velocity
+/// 1.7's `ASTMethod` gives `""` for a void method, so `$list.clear()`
+/// renders as nothing (not as its source, as a `null` result would).
+fn void() -> MethodResult {
+    Ok(Value::from(""))
+}
+
 /// `$value.name(args)`.
 pub(crate) fn call_method(target: &Value, name: &str, args: &[Value]) -> MethodResult {
     // Methods every Java object has.
     match (name, args) {
         ("toString", []) if !matches!(target, Value::Object(_)) => {
-            return Ok(Value::from(target.to_string()));
+            let mut s = String::new();
+            return match target.try_render_into(&mut s) {
+                Ok(()) => Ok(Value::from(s)),
+                Err(_) => Err(failed("StackOverflowError: the list or map contains itself")),
+            };
         }
         ("equals", [other]) if !matches!(target, Value::Object(_)) => {
             return Ok(Value::Bool(target.java_equals(other)));
@@ -446,7 +457,7 @@ fn list_method(l: &List, name: &str, args: &[Value]) -> MethodResult {
             let mut list = l.borrow_mut();
             let i = list_index(i, list.len(), true)?;
             list.insert(i, v.clone());
-            Ok(Value::Null)
+            void()
         }
         ("set", [i, v]) => {
             let mut list = l.borrow_mut();
@@ -508,7 +519,7 @@ fn list_method(l: &List, name: &str, args: &[Value]) -> MethodResult {
         }
         ("clear", []) => {
             l.borrow_mut().clear();
-            Ok(Value::Null)
+            void()
         }
         ("hashCode", []) => {
             let mut h: i32 = 1;
@@ -597,11 +608,11 @@ fn map_method(m: &Map, name: &str, args: &[Value]) -> MethodResult {
         ("putAll", [Value::Map(other)]) => {
             let entries: Vec<_> = other.borrow().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             m.borrow_mut().extend(entries);
-            Ok(Value::Null)
+            void()
         }
         ("clear", []) => {
             m.borrow_mut().clear();
-            Ok(Value::Null)
+            void()
         }
         _ => Err(MethodError::NotFound),
     }

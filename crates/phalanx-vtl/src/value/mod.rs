@@ -16,6 +16,7 @@ pub(crate) use methods::{call_method, get_index, get_property, set_index, set_pr
 pub(crate) use number::{arithmetic, compare_numbers};
 
 use indexmap::IndexMap;
+use rustc_hash::FxBuildHasher;
 use std::cell::RefCell;
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -25,7 +26,7 @@ use std::sync::Arc;
 /// A shared, mutable list (Java `ArrayList`).
 pub type List = Rc<RefCell<Vec<Value>>>;
 /// A shared, mutable, insertion-ordered map (Java `LinkedHashMap`).
-pub type Map = Rc<RefCell<IndexMap<Value, Value>>>;
+pub type Map = Rc<RefCell<IndexMap<Value, Value, FxBuildHasher>>>;
 
 /// A template value.
 ///
@@ -181,8 +182,25 @@ impl Value {
         }
     }
 
-    /// The `String` this value renders as (Java's `toString`).
+    /// The `String` this value renders as (Java's `toString`). A list or
+    /// map that contains itself other than directly renders `(cycle)` where
+    /// Java would overflow its stack (see [`Value::try_render_into`]).
     pub fn render_into(&self, out: &mut String) {
+        if self.try_render_into(out).is_err() {
+            out.push_str("(cycle)");
+        }
+    }
+
+    /// Java's `toString`, which fails where Java's would recurse forever:
+    /// Java prints a collection that contains itself directly as
+    /// `(this Collection)` / `(this Map)`, but any longer cycle (`$a`
+    /// holds `$b` holds `$a`) throws StackOverflowError.
+    pub(crate) fn try_render_into(&self, out: &mut String) -> Result<(), ContainsItself> {
+        self.render_nested(out, &mut Vec::new())
+    }
+
+    /// `open`: the lists and maps being rendered around this value.
+    fn render_nested(&self, out: &mut String, open: &mut Vec<*const ()>) -> Result<(), ContainsItself> {
         use std::fmt::Write;
         match self {
             Value::Null => out.push_str("null"),
@@ -193,6 +211,11 @@ impl Value {
             Value::Float(f) => number::write_double(out, *f),
             Value::String(s) => out.push_str(s),
             Value::List(l) => {
+                let id = Rc::as_ptr(l) as *const ();
+                if open.contains(&id) {
+                    return Err(ContainsItself);
+                }
+                open.push(id);
                 out.push('[');
                 for (i, v) in l.borrow().iter().enumerate() {
                     if i > 0 {
@@ -200,30 +223,43 @@ impl Value {
                     }
                     match v {
                         Value::List(inner) if Rc::ptr_eq(inner, l) => out.push_str("(this Collection)"),
-                        _ => v.render_into(out),
+                        _ => v.render_nested(out, open)?,
                     }
                 }
                 out.push(']');
+                open.pop();
             }
             Value::Map(m) => {
+                let id = Rc::as_ptr(m) as *const ();
+                if open.contains(&id) {
+                    return Err(ContainsItself);
+                }
+                open.push(id);
                 out.push('{');
                 for (i, (k, v)) in m.borrow().iter().enumerate() {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    k.render_into(out);
+                    k.render_nested(out, open)?;
                     out.push('=');
                     match v {
                         Value::Map(inner) if Rc::ptr_eq(inner, m) => out.push_str("(this Map)"),
-                        _ => v.render_into(out),
+                        _ => v.render_nested(out, open)?,
                     }
                 }
                 out.push('}');
+                open.pop();
             }
             Value::Object(o) => out.push_str(&o.render()),
         }
+        Ok(())
     }
 }
+
+/// A list or map that contains itself through another one: Java's
+/// `toString` on it throws StackOverflowError.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ContainsItself;
 
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
