@@ -11,9 +11,15 @@ fn phalanx() -> Command {
 fn conformance_dir() -> PathBuf {
     let dir = std::env::var_os("PHALANX_CONFORMANCE_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance"))
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
+        })
         .join("velocity-1.7");
-    assert!(dir.join("manifest.json").is_file(), "conformance data not found at {}", dir.display());
+    assert!(
+        dir.join("manifest.json").is_file(),
+        "conformance data not found at {}",
+        dir.display()
+    );
     dir
 }
 
@@ -56,10 +62,15 @@ fn renders_the_27_velocity_templates_byte_for_byte() {
             .arg(dir.join("templates/VM_global_library.vm"))
             .output()
             .unwrap();
-        let expected = std::fs::read_to_string(dir.join(entry["expected"].as_str().unwrap())).unwrap();
+        let expected =
+            std::fs::read_to_string(dir.join(entry["expected"].as_str().unwrap())).unwrap();
         let stdout = String::from_utf8(output.stdout).unwrap();
         if !output.status.success() {
-            failures.push(format!("{name}: exit {}: {}", output.status, String::from_utf8_lossy(&output.stderr)));
+            failures.push(format!(
+                "{name}: exit {}: {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            ));
         } else if normalise(&stdout) != normalise(&expected) {
             failures.push(format!("{name}: output differs"));
         }
@@ -73,7 +84,11 @@ fn a_bad_template_exits_non_zero_with_file_line_and_column() {
     let tmp = tempfile::tempdir().unwrap();
     let template = tmp.path().join("bad.vm");
     std::fs::write(&template, "first line\n  #foreach($x in)\n#end").unwrap();
-    let output = phalanx().args(["vtl", "render"]).arg(&template).output().unwrap();
+    let output = phalanx()
+        .args(["vtl", "render"])
+        .arg(&template)
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     assert!(output.stdout.is_empty(), "nothing on stdout");
     let stderr = String::from_utf8(output.stderr).unwrap();
@@ -88,10 +103,19 @@ fn a_bad_context_names_the_json_position() {
     std::fs::write(&template, "$a").unwrap();
     let context = tmp.path().join("ctx.json");
     std::fs::write(&context, "{\n  \"a\": 1,,\n}").unwrap();
-    let output = phalanx().args(["vtl", "render"]).arg(&template).arg("--context").arg(&context).output().unwrap();
+    let output = phalanx()
+        .args(["vtl", "render"])
+        .arg(&template)
+        .arg("--context")
+        .arg(&context)
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(stderr.starts_with(&format!("{}:2:", context.display())), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("{}:2:", context.display())),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -101,9 +125,19 @@ fn a_context_that_is_not_an_object_is_refused() {
     std::fs::write(&template, "$a").unwrap();
     let context = tmp.path().join("ctx.json");
     std::fs::write(&context, "[1, 2]").unwrap();
-    let output = phalanx().args(["vtl", "render"]).arg(&template).arg("--context").arg(&context).output().unwrap();
+    let output = phalanx()
+        .args(["vtl", "render"])
+        .arg(&template)
+        .arg("--context")
+        .arg(&context)
+        .output()
+        .unwrap();
     assert!(!output.status.success());
-    assert!(String::from_utf8(output.stderr).unwrap().contains("must be a JSON object"));
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("must be a JSON object")
+    );
 }
 
 #[test]
@@ -111,8 +145,16 @@ fn the_dialect_decides_how_undefined_references_render() {
     let tmp = tempfile::tempdir().unwrap();
     let template = tmp.path().join("t.vm");
     std::fs::write(&template, "[$missing]").unwrap();
-    let velocity = phalanx().args(["vtl", "render"]).arg(&template).output().unwrap();
+    let velocity = phalanx()
+        .args(["vtl", "render"])
+        .arg(&template)
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8(velocity.stdout).unwrap(), "[$missing]");
-    let aws = phalanx().args(["vtl", "render", "--dialect", "apigateway"]).arg(&template).output().unwrap();
+    let aws = phalanx()
+        .args(["vtl", "render", "--dialect", "apigateway"])
+        .arg(&template)
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8(aws.stdout).unwrap(), "[]");
 }

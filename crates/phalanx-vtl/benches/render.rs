@@ -69,10 +69,10 @@ impl Object for Input {
                 };
                 let name = name.as_str().unwrap_or("");
                 for kind in ["path", "querystring", "header"] {
-                    if let Some(Value::Map(m)) = all.borrow().get(kind) {
-                        if let Some(v) = m.borrow().get(name) {
-                            return Ok(v.clone());
-                        }
+                    if let Some(Value::Map(m)) = all.borrow().get(kind)
+                        && let Some(v) = m.borrow().get(name)
+                    {
+                        return Ok(v.clone());
                     }
                 }
                 Ok(Value::Null)
@@ -108,7 +108,8 @@ thread_local! {
 
 fn escape_javascript(s: &str, out: &mut String) {
     use std::fmt::Write;
-    let needs_escape = |b: u8| b >= 0x80 || b < 0x20 || matches!(b, b'\'' | b'"' | b'\\' | b'/');
+    let needs_escape =
+        |b: u8| !(0x20..0x80).contains(&b) || matches!(b, b'\'' | b'"' | b'\\' | b'/');
     let mut rest = s;
     // Copy runs of characters that need no escape at once.
     while let Some(i) = rest.bytes().position(needs_escape) {
@@ -150,9 +151,10 @@ struct Fixture {
 fn fixture() -> Fixture {
     let dir = bench_dir();
     let source = std::fs::read_to_string(dir.join("envelope.vm")).expect("tools/bench/envelope.vm");
-    let request: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("request.json")).expect("request.json"))
-            .expect("request.json is JSON");
+    let request: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("request.json")).expect("request.json"),
+    )
+    .expect("request.json is JSON");
     Fixture {
         source,
         input: Value::object(Input {
@@ -175,16 +177,30 @@ fn render_once(template: &Template, f: &Fixture) -> String {
 fn envelope(c: &mut Criterion) {
     let f = fixture();
     let engine = Engine::api_gateway();
-    let template = engine.compile("envelope.vm", &f.source).expect("envelope.vm compiles");
+    let template = engine
+        .compile("envelope.vm", &f.source)
+        .expect("envelope.vm compiles");
     let out = render_once(&template, &f);
     serde_json::from_str::<serde_json::Value>(&out).expect("the envelope is valid JSON");
-    let reference = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench/velocity-1.7.out");
+    let reference =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench/velocity-1.7.out");
     match std::fs::read_to_string(&reference) {
         Ok(expected) => {
-            assert_eq!(out, expected, "our output differs from Velocity 1.7's ({})", reference.display());
-            eprintln!("output: {} bytes, identical to Apache Velocity 1.7's", out.len());
+            assert_eq!(
+                out,
+                expected,
+                "our output differs from Velocity 1.7's ({})",
+                reference.display()
+            );
+            eprintln!(
+                "output: {} bytes, identical to Apache Velocity 1.7's",
+                out.len()
+            );
         }
-        Err(_) => eprintln!("output: {} bytes (no Velocity 1.7 output to compare with)", out.len()),
+        Err(_) => eprintln!(
+            "output: {} bytes (no Velocity 1.7 output to compare with)",
+            out.len()
+        ),
     }
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     let _ = render_once(&template, &f);
@@ -192,10 +208,16 @@ fn envelope(c: &mut Criterion) {
     eprintln!("allocations per render (context setup included): {per_render}");
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     let _ = engine.compile("envelope.vm", &f.source);
-    eprintln!("allocations per parse: {}", ALLOCATIONS.load(Ordering::Relaxed) - before);
+    eprintln!(
+        "allocations per parse: {}",
+        ALLOCATIONS.load(Ordering::Relaxed) - before
+    );
     // For instruction-count profiling (`valgrind --tool=callgrind`): a fixed
     // number of renders, no timing.
-    if let Some(n) = std::env::var("PHALANX_BENCH_RENDERS").ok().and_then(|n| n.parse::<usize>().ok()) {
+    if let Some(n) = std::env::var("PHALANX_BENCH_RENDERS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
         for _ in 0..n {
             std::hint::black_box(render_once(&template, &f));
         }

@@ -171,7 +171,10 @@ impl Engine {
     }
 
     /// What the parser accepts in this engine's dialect.
-    pub(crate) fn syntax<'m>(&self, is_global_macro: &'m dyn Fn(&str) -> bool) -> parser::Syntax<'m> {
+    pub(crate) fn syntax<'m>(
+        &self,
+        is_global_macro: &'m dyn Fn(&str) -> bool,
+    ) -> parser::Syntax<'m> {
         syntax_for(self.dialect, self.limits.max_nesting, is_global_macro)
     }
 

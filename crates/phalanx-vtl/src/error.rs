@@ -155,7 +155,11 @@ impl fmt::Display for Error {
             return f.write_str(&self.inner.message);
         };
         let loc = locate(&source.text, span.start as usize);
-        write!(f, "{}:{}:{}: {}", source.name, loc.line, loc.column, self.inner.message)?;
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            source.name, loc.line, loc.column, self.inner.message
+        )?;
         let line_text = source.text.lines().nth(loc.line - 1).unwrap_or("");
         // Long lines (minified templates) would drown the message: show a window.
         let (shown, caret_col) = if line_text.chars().count() > 120 {

@@ -4,7 +4,7 @@
 //! patterns are cached per thread because templates pass the same literal
 //! pattern on every render.
 
-use fancy_regex::Regex;
+use fancy_regex::{Captures, Regex};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -66,7 +66,9 @@ fn translate(p: &str) -> String {
                 }
             }
             'Z' => out.push_str(r"(?=\n?\z)"),
-            'h' => out.push_str(r"[ \t\xA0\x{1680}\x{180e}\x{2000}-\x{200a}\x{202f}\x{205f}\x{3000}]"),
+            'h' => {
+                out.push_str(r"[ \t\xA0\x{1680}\x{180e}\x{2000}-\x{200a}\x{202f}\x{205f}\x{3000}]")
+            }
             'p' | 'P' if p[i + 2..].starts_with('{') => {
                 let rest = &p[i + 2..];
                 let close = rest.find('}').unwrap_or(rest.len());
@@ -129,7 +131,9 @@ pub(crate) fn java_replacement(rep: &str, group_count: usize) -> Result<Vec<Piec
             '\\' => match chars.next() {
                 Some(n) => text.push(n),
                 None => {
-                    return Err("IllegalArgumentException: character to be escaped is missing".into());
+                    return Err(
+                        "IllegalArgumentException: character to be escaped is missing".into(),
+                    );
                 }
             },
             '$' => {
@@ -171,15 +175,57 @@ pub(crate) fn java_replacement(rep: &str, group_count: usize) -> Result<Vec<Piec
     Ok(pieces)
 }
 
+/// The matches Java's `Matcher.find()` loop finds: after a match ending at
+/// `e` the next search starts at `e`, so an empty match may follow a
+/// non-empty one right away (`"aab".replaceAll("a*", "x")` is `xxbx`);
+/// after an empty match it starts one character later. Rust's iterators
+/// skip an empty match that touches the previous match, so they are not used.
+pub(crate) fn java_matches<'t>(
+    regex: &Regex,
+    text: &'t str,
+) -> impl Iterator<Item = Result<Captures<'t>, String>> {
+    let mut from = Some(0);
+    std::iter::from_fn(move || {
+        let pos = from?;
+        match regex.captures_from_pos(text, pos) {
+            Ok(Some(caps)) => {
+                let (start, end) = caps.get(0).map_or((pos, pos), |m| (m.start(), m.end()));
+                from = if start < end {
+                    Some(end)
+                } else {
+                    // The next character boundary; none past the end.
+                    text.get(end..)
+                        .and_then(|rest| rest.chars().next())
+                        .map(|c| end + c.len_utf8())
+                };
+                Some(Ok(caps))
+            }
+            Ok(None) => {
+                from = None;
+                None
+            }
+            Err(e) => {
+                from = None;
+                Some(Err(e.to_string()))
+            }
+        }
+    })
+}
+
 /// Replaces the first `limit` matches (all when `limit == 0`).
-pub(crate) fn replace(regex: &Regex, s: &str, rep: &[Piece], limit: usize) -> Result<String, String> {
+pub(crate) fn replace(
+    regex: &Regex,
+    s: &str,
+    rep: &[Piece],
+    limit: usize,
+) -> Result<String, String> {
     let mut out = String::with_capacity(s.len());
     let mut last = 0;
-    for (n, caps) in regex.captures_iter(s).enumerate() {
+    for (n, caps) in java_matches(regex, s).enumerate() {
         if limit > 0 && n >= limit {
             break;
         }
-        let caps = caps.map_err(|e| e.to_string())?;
+        let caps = caps?;
         let Some(whole) = caps.get(0) else { continue };
         out.push_str(&s[last..whole.start()]);
         for piece in rep {
@@ -189,7 +235,11 @@ pub(crate) fn replace(regex: &Regex, s: &str, rep: &[Piece], limit: usize) -> Re
                 Piece::Named(name) => match caps.name(name) {
                     Some(m) => out.push_str(m.as_str()),
                     None if regex.capture_names().any(|n| n == Some(name)) => {}
-                    None => return Err(format!("IllegalArgumentException: No group with name {{{name}}}")),
+                    None => {
+                        return Err(format!(
+                            "IllegalArgumentException: No group with name {{{name}}}"
+                        ));
+                    }
                 },
             }
         }
@@ -219,5 +269,12 @@ mod tests {
         assert!(replace_all("abc", "b", "$").is_err());
         assert!(replace_all("abc", "b", "$2").is_err());
         assert!(java_regex("(").is_err());
+    }
+
+    #[test]
+    fn empty_matches_like_java() {
+        assert_eq!(replace_all("aab", "a*", "x").unwrap(), "xxbx");
+        assert_eq!(replace_all("bab", "a|", "-").unwrap(), "-b--b-");
+        assert_eq!(replace_all("é", "", "-").unwrap(), "-é-");
     }
 }

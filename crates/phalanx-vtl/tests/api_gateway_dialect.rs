@@ -16,7 +16,7 @@
 //! Each case also checks that plain Velocity 1.7 differs, so the test shows
 //! the difference is the dialect's and not the engine's.
 
-use phalanx_vtl::{Context, Engine, Value};
+use phalanx_vtl::{Context, Engine};
 
 fn render(engine: &Engine, template: &str, vars: serde_json::Value) -> String {
     let mut ctx = Context::from_json(&vars).unwrap();
@@ -126,7 +126,9 @@ fn library_macros_still_work() {
     // Not an AWS feature: a library is something a Phalanx user loads on
     // purpose, so it is honoured in both dialects.
     let mut engine = Engine::api_gateway();
-    engine.add_library("lib.vm", "#macro(hi $who)hi $who#end").unwrap();
+    engine
+        .add_library("lib.vm", "#macro(hi $who)hi $who#end")
+        .unwrap();
     let t = engine.compile("t", "#hi('you')").unwrap();
     assert_eq!(t.render(&mut Context::new()).unwrap(), "hi you");
 }
@@ -144,14 +146,24 @@ fn foreach_is_limited_to_1000_iterations() {
     // aws-docs: "Amazon API Gateway quotas": "Number of iterations in a
     // #foreach ... #end loop in mapping templates: 1000".
     let engine = Engine::api_gateway();
-    let ok = engine.compile("t", "#foreach($i in [1..1000])#end$i").unwrap();
+    let ok = engine
+        .compile("t", "#foreach($i in [1..1000])#end$i")
+        .unwrap();
     assert_eq!(ok.render(&mut Context::new()).unwrap(), "");
-    let over = engine.compile("t", "#foreach($i in [1..1001])x#end").unwrap();
+    let over = engine
+        .compile("t", "#foreach($i in [1..1001])x#end")
+        .unwrap();
     let err = over.render(&mut Context::new()).unwrap_err();
     assert_eq!(err.kind(), phalanx_vtl::ErrorKind::Limit);
-    assert!(err.to_string().starts_with("t:1:1: #foreach over 1001 items"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("t:1:1: #foreach over 1001 items"),
+        "{err}"
+    );
     // Plain Velocity has no such limit.
-    let t = Engine::velocity().compile("t", "#foreach($i in [1..1001])#end").unwrap();
+    let t = Engine::velocity()
+        .compile("t", "#foreach($i in [1..1001])#end")
+        .unwrap();
     assert!(t.render(&mut Context::new()).is_ok());
 }
 
@@ -161,6 +173,9 @@ fn templates_are_limited_to_300_kb() {
     // at most 300 KB.
     let big = "x".repeat(300 * 1024 + 1);
     let err = Engine::api_gateway().compile("big.vm", &big).unwrap_err();
-    assert!(err.to_string().contains("the limit is 307200 bytes"), "{err}");
+    assert!(
+        err.to_string().contains("the limit is 307200 bytes"),
+        "{err}"
+    );
     assert!(Engine::api_gateway().compile("ok.vm", &big[1..]).is_ok());
 }

@@ -46,7 +46,10 @@ pub fn driver_context(dir: &std::path::Path) -> Context {
     }
     if let Some(aliases) = json["aliases"].as_object() {
         for (alias, target) in aliases {
-            let shared = ctx.get(target.as_str().unwrap_or("")).cloned().unwrap_or_default();
+            let shared = ctx
+                .get(target.as_str().unwrap_or(""))
+                .cloned()
+                .unwrap_or_default();
             ctx.insert(alias.clone(), shared);
         }
     }
@@ -66,10 +69,14 @@ fn all_27_templates_match_byte_for_byte() {
         }
         ran += 1;
         let name = entry["name"].as_str().unwrap();
-        let source = std::fs::read_to_string(dir.join(entry["template"].as_str().unwrap())).unwrap();
-        let expected = std::fs::read_to_string(dir.join(entry["expected"].as_str().unwrap())).unwrap();
+        let source =
+            std::fs::read_to_string(dir.join(entry["template"].as_str().unwrap())).unwrap();
+        let expected =
+            std::fs::read_to_string(dir.join(entry["expected"].as_str().unwrap())).unwrap();
         let mut engine = Engine::velocity();
-        engine.add_library("VM_global_library.vm", &library).unwrap();
+        engine
+            .add_library("VM_global_library.vm", &library)
+            .unwrap();
         let result = engine
             .compile(&format!("{name}.vm"), &source)
             .and_then(|t| t.render(&mut driver_context(&dir)));
@@ -83,7 +90,12 @@ fn all_27_templates_match_byte_for_byte() {
         }
     }
     assert_eq!(ran, 27, "the manifest should list 27 copied templates");
-    assert!(failures.is_empty(), "{} of 27 templates fail:\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of 27 templates fail:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 /// Shows where two outputs part, with a little context.
@@ -176,7 +188,11 @@ fn known_gaps() -> BTreeMap<String, String> {
 #[test]
 fn inline_cases_pass_or_are_listed_as_known_gaps() {
     let results = run_inline_cases();
-    assert_eq!(results.len(), 227, "inline-cases.json should hold 227 cases");
+    assert_eq!(
+        results.len(),
+        227,
+        "inline-cases.json should hold 227 cases"
+    );
     let gaps = known_gaps();
     let plain: Vec<_> = results.iter().filter(|(_, props, _)| !props).collect();
     let plain_passed = plain.iter().filter(|(_, _, r)| r.is_ok()).count();
@@ -188,10 +204,10 @@ fn inline_cases_pass_or_are_listed_as_known_gaps() {
     );
     let mut unlisted = Vec::new();
     for (key, _, r) in &results {
-        if let Err(why) = r {
-            if !gaps.contains_key(key) {
-                unlisted.push(format!("{key}: {why}"));
-            }
+        if let Err(why) = r
+            && !gaps.contains_key(key)
+        {
+            unlisted.push(format!("{key}: {why}"));
         }
     }
     let stale: Vec<_> = gaps
@@ -204,7 +220,10 @@ fn inline_cases_pass_or_are_listed_as_known_gaps() {
         unlisted.len(),
         unlisted.join("\n")
     );
-    assert!(stale.is_empty(), "these known gaps now pass; remove them: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "these known gaps now pass; remove them: {stale:?}"
+    );
     assert_eq!(plain.len(), 84, "84 cases set no engine property");
     assert!(
         plain_passed * 10 >= plain.len() * 9,

@@ -117,7 +117,10 @@ pub enum Expr {
     /// A literal value known at compile time (numbers, booleans, plain strings).
     Literal(Literal),
     /// A double-quoted string containing `$` or `#`: rendered as a template.
-    Interpolated { parts: Block, span: Span },
+    Interpolated {
+        parts: Block,
+        span: Span,
+    },
     Reference(Box<Reference>),
     List(Vec<Expr>),
     Map(Vec<(Expr, Expr)>),

@@ -131,7 +131,10 @@ pub enum Token<'s> {
     Float(f64),
     /// A quoted string: its raw content between the quotes, and whether it
     /// was double-quoted (and so is interpolated).
-    Str { raw: &'s str, double: bool },
+    Str {
+        raw: &'s str,
+        double: bool,
+    },
     /// `true`, `false`, `in`, or any other bare word.
     Word(&'s str),
     /// `$`: the parser reads the reference.
@@ -185,7 +188,11 @@ pub fn next_token<'s>(cur: &mut Cursor<'s>) -> Result<(Token<'s>, Span), Error> 
         (_, ">=") => op(cur, 2, ">="),
         (_, "&&") => op(cur, 2, "&&"),
         (_, "||") => op(cur, 2, "||"),
-        (b'-', _) if cur.peek_at(1).is_some_and(|d| d.is_ascii_digit() || d == b'.') => {
+        (b'-', _)
+            if cur
+                .peek_at(1)
+                .is_some_and(|d| d.is_ascii_digit() || d == b'.') =>
+        {
             number(cur)?
         }
         (b'0'..=b'9', _) => number(cur)?,
@@ -372,7 +379,10 @@ mod tests {
 
     #[test]
     fn numbers_follow_velocity_1_7() {
-        assert_eq!(tokens("[1..3]")[1..4], [Token::Int(1), Token::DotDot, Token::Int(3)]);
+        assert_eq!(
+            tokens("[1..3]")[1..4],
+            [Token::Int(1), Token::DotDot, Token::Int(3)]
+        );
         assert_eq!(tokens("-2.5"), vec![Token::Float(-2.5)]);
         assert_eq!(tokens("5-2"), vec![Token::Int(5), Token::Int(-2)]);
         assert_eq!(tokens("100000000000"), vec![Token::Int(100_000_000_000)]);

@@ -50,8 +50,22 @@ pub fn parse(src: &str, syntax: &Syntax) -> Result<Parsed, Error> {
         depth: 0,
         max_depth: syntax.max_depth,
         syntax,
+        in_call: false,
+        word_arg_calls: Vec::new(),
+        in_string: false,
+        ref_state: None,
     };
     let (body, term) = parser.block(None)?;
+    if let Some((name, span)) = parser
+        .word_arg_calls
+        .iter()
+        .find(|(name, _)| parser.is_macro(name))
+    {
+        return Err(Error::syntax(
+            format!("invalid argument in the call of macro #{name}: a bare word is not a value"),
+            *span,
+        ));
+    }
     match term {
         Terminator::Eof => Ok(Parsed {
             body,
@@ -74,12 +88,72 @@ const DIRECTIVES: &[&str] = &[
     "evaluate", "literal", "include", "parse",
 ];
 
+/// Where a value is written. Velocity 1.7's grammar (`Parser.jjt`) accepts
+/// different values in different places and rejects the rest as a parse
+/// error: operators and `( … )` exist only in expressions, and an index
+/// takes no list, map or number with a fraction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// `PrimaryExpression` (`#set`, `#if`, `#elseif`, inside `( … )`):
+    /// literals, references, lists, maps, ranges and `( expr )`.
+    Expression,
+    /// `Parameter` (method arguments, list items, map keys and values):
+    /// the same without `( … )`.
+    Parameter,
+    /// `IndexParameter` (`$a[…]`): strings, integers, booleans, references.
+    Index,
+    /// `DirectiveArg` (macro arguments, the list of `#foreach`, `#evaluate`,
+    /// `#break`, `#parse`): like `Parameter` (macro calls handle bare words).
+    DirectiveArg,
+}
+
 struct Parser<'s, 'm> {
     cur: Cursor<'s>,
     macros: Vec<MacroDef>,
     depth: usize,
     max_depth: usize,
     syntax: &'m Syntax<'m>,
+    /// Inside a method call's `( … )`, where Velocity's lexer reads a bare
+    /// word as a reference without `$` (a "runt", whose value is null), as
+    /// in `$map.put('k', null)`. Elsewhere a bare word is a parse error.
+    in_call: bool,
+    /// Macro calls with a bare-word argument (`#m(word)`): an error if the
+    /// template (or the library) defines the macro, text otherwise.
+    word_arg_calls: Vec<(Box<str>, Span)>,
+    /// Parsing the inside of a string literal.
+    in_string: bool,
+    /// Where Velocity's lexer is still in a reference's state: right after
+    /// a reference in text that is not braced (see [`Parser::after_reference`]).
+    ref_state: Option<RefState>,
+}
+
+/// The lexer state after a reference such as `$a.b` (not `${a}`, whose `}`
+/// ends it): it lasts until a character that cannot continue a reference,
+/// and a `#set` directly after the reference (blanks allowed) keeps it.
+#[derive(Clone, Copy)]
+struct RefState {
+    /// The position where the state holds.
+    at: usize,
+    /// After `.name` (JavaCC state REFMODIFIER), where `##` is no comment.
+    after_property: bool,
+    /// After `(…)` or `[…]`, where a name cannot continue the reference.
+    after_call_or_index: bool,
+    /// After a `#set` that followed the reference.
+    after_set: bool,
+}
+
+impl RefState {
+    fn after(at: usize, accessors: &[Accessor], after_set: bool) -> RefState {
+        RefState {
+            at,
+            after_property: matches!(accessors.last(), Some(Accessor::Property { .. })),
+            after_call_or_index: matches!(
+                accessors.last(),
+                Some(Accessor::Method { .. } | Accessor::Index { .. })
+            ),
+            after_set,
+        }
+    }
 }
 
 impl<'s, 'm> Parser<'s, 'm> {
@@ -115,18 +189,27 @@ impl<'s, 'm> Parser<'s, 'm> {
                 flush(&mut text, &mut nodes);
                 if let Some((name, span)) = opened {
                     return Err(Error::syntax(
-                        format!("#{name} is never closed: expected #end before the end of the template"),
+                        format!(
+                            "#{name} is never closed: expected #end before the end of the template"
+                        ),
                         span,
                     ));
                 }
                 return Ok((nodes, Terminator::Eof));
             };
+            if self.ref_state.is_some_and(|r| r.at == self.cur.pos)
+                && self.after_reference(&mut text)?
+            {
+                continue;
+            }
             match c {
                 b'$' => {
                     if let Some(r) = self.reference(0)? {
                         flush(&mut text, &mut nodes);
+                        self.reference_in_text(&r);
                         nodes.push(Node::Reference(Box::new(r)));
                     } else {
+                        self.check_unfinished_token()?;
                         text.push('$');
                         self.cur.bump(1);
                     }
@@ -140,9 +223,7 @@ impl<'s, 'm> Parser<'s, 'm> {
                 }
                 _ => {
                     let rest = self.cur.rest();
-                    let n = rest
-                        .find(['$', '#', '\\'])
-                        .unwrap_or(rest.len());
+                    let n = rest.find(['$', '#', '\\']).unwrap_or(rest.len());
                     let run = rest.get(..n).unwrap_or("");
                     // Velocity 1.7's SET_DIRECTIVE token is `[ \t]* #set (`:
                     // blanks that start a token (a run of text of their own,
@@ -169,33 +250,57 @@ impl<'s, 'm> Parser<'s, 'm> {
             Some(b'$') => {
                 if let Some(r) = self.reference(n as u32)? {
                     flush(text, nodes);
+                    self.reference_in_text(&r);
                     nodes.push(Node::Reference(Box::new(r)));
                 } else {
+                    self.check_unfinished_token()?;
                     text.push_str(&"\\".repeat(n));
                 }
             }
             Some(b'#') => {
+                self.check_unfinished_token()?;
                 // `\#if` prints `#if`; `\\#if` prints `\` and runs the directive.
                 let save = self.cur.pos;
                 self.cur.bump(1);
                 let at = self.cur.eat("@");
                 let curly = !at && self.cur.eat("{");
                 let name = self.cur.directive_name();
-                let known = name.is_some_and(|w| {
-                    (!at && self.is_directive(w)) || self.is_macro(w)
-                }) && (!curly || self.cur.peek() == Some(b'}'));
+                let word = name.is_some() && (!curly || self.cur.peek() == Some(b'}'));
+                // `#@name` is never recognised: `@name` is neither a
+                // directive nor a macro name.
+                let known =
+                    word && !at && name.is_some_and(|w| self.is_directive(w) || self.is_macro(w));
+                // An even count is Velocity's `Escape` node, which halves the
+                // backslashes only before a control directive: `#if`,
+                // `#else`, `#elseif`, `#end` in either form, or a plain
+                // `#name` of a directive or macro, but not `#{name}` nor
+                // `#set(`, whose token is `#set(`.
+                let control = word
+                    && !at
+                    && name.is_some_and(|w| {
+                        matches!(w, "if" | "else" | "elseif" | "end")
+                            || (!curly && !(w == "set" && self.at_set_directive(save)) && known)
+                    });
+                let known = if n % 2 == 1 { known } else { control };
                 self.cur.pos = save;
+                let len = 1 + usize::from(at) + usize::from(curly) * 2 + name.map_or(0, str::len);
                 if known {
                     text.push_str(&"\\".repeat(n / 2));
                     if n % 2 == 1 {
                         // The escaped directive's own text is literal; what
                         // follows it is scanned as ordinary text.
-                        let len = 1 + usize::from(at) + usize::from(curly) * 2 + name.map_or(0, str::len);
                         text.push_str(self.cur.rest().get(..len).unwrap_or("#"));
                         self.cur.bump(len);
                     }
                 } else {
                     text.push_str(&"\\".repeat(n));
+                    if word && n % 2 == 1 {
+                        // Velocity's ESCAPE_DIRECTIVE token `\#name` is text
+                        // as written when the name is unknown: `\#foo()` is
+                        // never a call, even of a macro defined later.
+                        text.push_str(self.cur.rest().get(..len).unwrap_or("#"));
+                        self.cur.bump(len);
+                    }
                 }
             }
             _ => text.push_str(self.cur.src.get(start..self.cur.pos).unwrap_or("")),
@@ -206,6 +311,7 @@ impl<'s, 'm> Parser<'s, 'm> {
     /// Something starting with `#`. Returns a terminator when the block ends.
     fn hash(&mut self, text: &mut String, nodes: &mut Block) -> Result<Option<Terminator>, Error> {
         let start = self.cur.pos;
+        self.check_unfinished_token()?;
         if self.cur.starts_with("##") || self.cur.starts_with("#*") {
             // A comment ends the text before it (it is a token of its own,
             // which matters for the blanks before a `#set`).
@@ -222,12 +328,9 @@ impl<'s, 'm> Parser<'s, 'm> {
             let rest = self.cur.rest();
             match rest.get(2..).and_then(|r| r.find("*#")) {
                 Some(i) => self.cur.bump(i + 4),
-                None => {
-                    return Err(Error::syntax(
-                        "unterminated comment: expected '*#' to close this '#*'",
-                        Span::new(start, start + 2),
-                    ));
-                }
+                // Velocity 1.7 lets an unclosed `#*` comment run to the end
+                // of the template (a block still open then fails as such).
+                None => self.cur.bump(rest.len()),
             }
             return Ok(None);
         }
@@ -324,14 +427,135 @@ impl<'s, 'm> Parser<'s, 'm> {
             }
             self.cur.pos = save;
         }
+        // A `#set` right after a reference (blanks between) leaves the
+        // lexer in the reference's state.
+        let blanks_from = start
+            - self.cur.src[..start]
+                .bytes()
+                .rev()
+                .take_while(|b| *b == b' ' || *b == b'\t')
+                .count();
+        let continues = (name == "set")
+            .then_some(self.ref_state)
+            .flatten()
+            .filter(|r| r.at == blanks_from);
         flush(text, nodes);
         self.enter(span)?;
         let node = self.directive(name, span);
         self.leave();
+        if let (Some(r), Ok(_)) = (continues, &node) {
+            self.ref_state = Some(RefState {
+                at: self.cur.pos,
+                after_set: true,
+                ..r
+            });
+        }
         if let Some(node) = node? {
             nodes.push(node);
         }
         Ok(None)
+    }
+
+    /// Notes the lexer state a reference in text leaves behind.
+    fn reference_in_text(&mut self, r: &Reference) {
+        self.ref_state =
+            (!r.literal.ends_with('}')).then(|| RefState::after(self.cur.pos, &r.accessors, false));
+    }
+
+    /// What Velocity 1.7's lexer does at a position still in a reference's
+    /// state (JavaCC states REFERENCE/REFMODIFIER), where it differs from
+    /// plain text. Returns whether it consumed something.
+    ///
+    /// - `{name…}` (also `{$name…}`) is read as a braced reference whose
+    ///   first token is `{`: Velocity renders such a "runt" reference as
+    ///   that token alone, `{`, and a missing `}` is a parse error.
+    /// - After `.name`, `##` starts no comment: the `#`s are text.
+    /// - After `(…)` or `[…]` (`$a.b()name.c`), a name is a runt too,
+    ///   rendered as the name alone: its `.x`, `(…)` and `[…]` are dropped.
+    /// - After a `#set` that followed the reference, so is a name, `.name`
+    ///   is `.` then a runt, and `[` is a parse error.
+    fn after_reference(&mut self, text: &mut String) -> Result<bool, Error> {
+        let Some(state) = self.ref_state else {
+            return Ok(false);
+        };
+        let start = self.cur.pos;
+        let rest = self.cur.rest().as_bytes();
+        let name_start = |b: Option<&u8>| b.is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_');
+        if rest.first() == Some(&b'{') {
+            let skip = match rest.get(1..3) {
+                Some([b'$', b'!']) => 3,
+                Some([b'$', _]) => 2,
+                _ => 1,
+            };
+            if !name_start(rest.get(skip)) {
+                return Ok(false);
+            }
+            self.cur.bump(skip);
+            self.cur.identifier();
+            self.accessors()?;
+            if !self.cur.eat("}") {
+                return Err(Error::syntax(
+                    "expected '}' to close '{': after a reference, Velocity reads '{name' as a braced reference",
+                    Span::new(start, self.cur.pos),
+                ));
+            }
+            text.push('{');
+            return Ok(true);
+        }
+        if state.after_property && rest.starts_with(b"##") {
+            // The first `#` is text, unless a `##` comment follows it
+            // (`###`), which swallows it.
+            if !rest.starts_with(b"###") {
+                text.push('#');
+            }
+            self.cur.bump(1);
+            return Ok(true);
+        }
+        if !state.after_set && !(state.after_call_or_index && name_start(rest.first())) {
+            return Ok(false);
+        }
+        match rest.first() {
+            Some(b'[') => Err(Error::syntax(
+                "unexpected '[' after a #set that follows a reference: Velocity reads it as an index",
+                Span::new(start, start + 1),
+            )),
+            Some(b'.') if rest.get(1).is_some_and(u8::is_ascii_alphabetic) => {
+                text.push('.');
+                self.cur.bump(1);
+                self.ref_state = Some(RefState {
+                    at: self.cur.pos,
+                    after_property: true,
+                    after_call_or_index: false,
+                    ..state
+                });
+                Ok(true)
+            }
+            c if name_start(c) => {
+                let name = self.cur.identifier().unwrap_or("");
+                text.push_str(name);
+                let accessors = self.accessors()?;
+                self.ref_state = Some(RefState::after(self.cur.pos, &accessors, state.after_set));
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Velocity's lexer reads `$`, `$!`, `#` and `#*` as the start of a
+    /// longer token (JavaCC `MORE`): a template that ends right there fails
+    /// with a lexical error. A string literal never does (Velocity parses it
+    /// with a space appended).
+    fn check_unfinished_token(&self) -> Result<(), Error> {
+        if !self.in_string && matches!(self.cur.rest(), "$" | "$!" | "#" | "#*") {
+            return Err(Error::syntax(
+                format!(
+                    "the template ends in the middle of '{}' (a lexical error in Velocity)",
+                    self.cur.rest()
+                ),
+                Span::new(self.cur.pos, self.cur.src.len()),
+            ));
+        }
+        Ok(())
     }
 
     fn is_macro(&self, name: &str) -> bool {
@@ -345,7 +569,10 @@ impl<'s, 'm> Parser<'s, 'm> {
     /// Whether a `#set(` or `#{set}(` directive starts at byte `at`.
     fn at_set_directive(&self, at: usize) -> bool {
         let rest = self.cur.src.get(at..).unwrap_or("");
-        let Some(after) = rest.strip_prefix("#set").or_else(|| rest.strip_prefix("#{set}")) else {
+        let Some(after) = rest
+            .strip_prefix("#set")
+            .or_else(|| rest.strip_prefix("#{set}"))
+        else {
             return false;
         };
         after.trim_start_matches([' ', '\t']).starts_with('(')
@@ -364,7 +591,10 @@ impl<'s, 'm> Parser<'s, 'm> {
                 self.expect_lparen("set")?;
                 self.expect_token(|t| matches!(t, Token::Dollar), "a reference like $name")?;
                 let target = self.reference(0)?.ok_or_else(|| {
-                    Error::syntax("#set needs a reference to assign to, like #set($name = …)", span)
+                    Error::syntax(
+                        "#set needs a reference to assign to, like #set($name = …)",
+                        span,
+                    )
                 })?;
                 self.expect(Token::Assign, "'=' after the #set target")?;
                 let value = self.expr()?;
@@ -413,9 +643,15 @@ impl<'s, 'm> Parser<'s, 'm> {
             }
             "foreach" => {
                 self.expect_lparen("foreach")?;
-                self.expect_token(|t| matches!(t, Token::Dollar), "the loop variable, like $item")?;
+                self.expect_token(
+                    |t| matches!(t, Token::Dollar),
+                    "the loop variable, like $item",
+                )?;
                 let var = self.reference(0)?.ok_or_else(|| {
-                    Error::syntax("#foreach needs a loop variable: #foreach($item in $list)", span)
+                    Error::syntax(
+                        "#foreach needs a loop variable: #foreach($item in $list)",
+                        span,
+                    )
                 })?;
                 if !var.accessors.is_empty() {
                     return Err(Error::syntax(
@@ -424,7 +660,7 @@ impl<'s, 'm> Parser<'s, 'm> {
                     ));
                 }
                 self.expect(Token::Word("in"), "'in' after the loop variable")?;
-                let iterable = self.expr()?;
+                let iterable = self.value(Place::DirectiveArg)?;
                 self.expect_rparen()?;
                 self.cur.eat_line_end();
                 let body = self.body("foreach", span)?;
@@ -442,7 +678,7 @@ impl<'s, 'm> Parser<'s, 'm> {
                     self.expect_lparen(name)?;
                     let (tok, _) = self.peek_token()?;
                     if tok != Token::RParen {
-                        self.expr()?;
+                        self.value(Place::DirectiveArg)?;
                     }
                     self.expect_rparen()?;
                     self.cur.eat_line_end();
@@ -470,7 +706,10 @@ impl<'s, 'm> Parser<'s, 'm> {
                 }))
             }
             "evaluate" => {
-                let expr = self.paren_expr("evaluate", span)?;
+                self.expect_lparen("evaluate")?;
+                let expr = self.value(Place::DirectiveArg)?;
+                self.expect_rparen()?;
+                self.cur.eat_line_end();
                 Ok(Some(Node::Evaluate { expr, span }))
             }
             "macro" => {
@@ -478,7 +717,10 @@ impl<'s, 'm> Parser<'s, 'm> {
                 let (tok, tspan) = next_token(&mut self.cur)?;
                 let Token::Word(macro_name) = tok else {
                     return Err(Error::syntax(
-                        format!("expected the macro's name after #macro(, found {}", tok.describe()),
+                        format!(
+                            "expected the macro's name after #macro(, found {}",
+                            tok.describe()
+                        ),
                         tspan,
                     ));
                 };
@@ -512,7 +754,8 @@ impl<'s, 'm> Parser<'s, 'm> {
                 self.cur.eat_line_end();
                 let body = self.body("macro", span)?;
                 // Velocity 1.7 keeps the first definition of a name.
-                if self.syntax.inline_macros && !self.macros.iter().any(|m| *m.name == *macro_name) {
+                if self.syntax.inline_macros && !self.macros.iter().any(|m| *m.name == *macro_name)
+                {
                     self.macros.push(MacroDef {
                         name: macro_name.into(),
                         params,
@@ -537,7 +780,11 @@ impl<'s, 'm> Parser<'s, 'm> {
                 let Terminator::End(end_span) = term else {
                     return Err(Error::syntax("#literal body must end with #end", span));
                 };
-                let raw = self.cur.src.get(body_start..end_span.start as usize).unwrap_or("");
+                let raw = self
+                    .cur
+                    .src
+                    .get(body_start..end_span.start as usize)
+                    .unwrap_or("");
                 Ok(Some(Node::Text(raw.into())))
             }
             "include" | "parse" => {
@@ -553,7 +800,7 @@ impl<'s, 'm> Parser<'s, 'm> {
                         Token::Comma => {
                             next_token(&mut self.cur)?;
                         }
-                        _ => args.push(self.primary()?),
+                        _ => args.push(self.value(Place::DirectiveArg)?),
                     }
                 }
                 self.expect_rparen()?;
@@ -585,30 +832,51 @@ impl<'s, 'm> Parser<'s, 'm> {
     fn macro_call(&mut self, name: &str, start: usize, block: bool) -> Result<Node, Error> {
         let span = Span::new(start, self.cur.pos);
         self.enter(span)?;
+        // Blanks belong to the call only when its '(' follows them
+        // (`#m #m()` is two calls with a space between).
+        let before_blanks = self.cur.pos;
         self.skip_blanks();
         let mut args = Vec::new();
-        if self.cur.peek() == Some(b'(') {
+        if self.cur.peek() != Some(b'(') {
+            self.cur.pos = before_blanks;
+        } else {
             self.expect_lparen(name)?;
             loop {
-                let (tok, _) = self.peek_token()?;
-                match tok {
-                    Token::RParen => break,
-                    Token::Comma => {
-                        next_token(&mut self.cur)?;
-                    }
-                    _ => args.push(Arc::new(self.primary()?)),
+                let (mut tok, _) = self.peek_token()?;
+                if tok == Token::RParen {
+                    break;
                 }
+                // One comma may come before each argument: `#m(a, b)`,
+                // `#m(a b)` and `#m(, a)` but not `#m(a,, b)` or `#m(a,)`.
+                if tok == Token::Comma {
+                    next_token(&mut self.cur)?;
+                    tok = self.peek_token()?.0;
+                }
+                if let Token::Word(w) = tok
+                    && w != "true"
+                    && w != "false"
+                {
+                    let (_, wspan) = next_token(&mut self.cur)?;
+                    self.word_arg_calls.push((name.into(), wspan));
+                    args.push(Arc::new(Expr::Literal(Literal::Str(w.into()))));
+                    continue;
+                }
+                args.push(Arc::new(self.value(Place::DirectiveArg)?));
             }
             self.expect_rparen()?;
+            // Like a directive's ')', the call's swallows a blank rest of
+            // its line; a call without parentheses (`#m`) does not.
+            self.cur.eat_line_end();
         }
-        let call_end = self.cur.pos;
-        self.cur.eat_line_end();
-        let literal: Box<str> = self.cur.src.get(start..call_end).unwrap_or("").into();
         let body = if block {
             Some(Arc::new(self.body(&format!("@{name}"), span)?))
         } else {
             None
         };
+        // A call of an undefined macro renders as its source, as Velocity
+        // 1.7 writes it: with the rest of the line after it and, for a
+        // block call, its body and `#end`.
+        let literal: Box<str> = self.cur.src.get(start..self.cur.pos).unwrap_or("").into();
         self.leave();
         Ok(Node::MacroCall(Box::new(MacroCall {
             name: name.into(),
@@ -662,15 +930,9 @@ impl<'s, 'm> Parser<'s, 'm> {
                     break;
                 };
                 let span = Span::new(at + 1, self.cur.pos);
-                if self.cur.peek() == Some(b'(') {
+                if self.cur.peek() == Some(b'(') && self.starts_call() {
                     self.cur.bump(1);
-                    // Like Velocity 1.7, a call whose arguments do not parse
-                    // is not a call: the reference ends before it and the
-                    // rest is text (`$a.b(#set(...)` renders `$a.b(`).
-                    let Ok(args) = self.arguments(Token::RParen, "')' to close the method call") else {
-                        self.cur.pos = at;
-                        break;
-                    };
+                    let args = self.call_arguments()?;
                     accessors.push(Accessor::Method {
                         name: name.into(),
                         args,
@@ -684,7 +946,7 @@ impl<'s, 'm> Parser<'s, 'm> {
                 }
             } else if self.cur.peek() == Some(b'[') {
                 self.cur.bump(1);
-                let index = self.expr()?;
+                let index = self.value(Place::Index)?;
                 self.expect(Token::RBracket, "']' to close the index")?;
                 accessors.push(Accessor::Index {
                     index,
@@ -697,27 +959,51 @@ impl<'s, 'm> Parser<'s, 'm> {
         Ok(accessors)
     }
 
-    /// Comma-separated expressions up to `close` (already past the opener).
-    fn arguments(&mut self, close: Token<'static>, what: &str) -> Result<Vec<Expr>, Error> {
+    /// Whether the `(` at the cursor opens a method call's arguments.
+    /// Velocity 1.7 looks at what follows it (`LOOKAHEAD(3)` on `Method`):
+    /// a `#` (a directive, comment or `#set`), `,`, `]`, `:`, `}` or `..`
+    /// cannot start an argument, so the reference ends at the property and
+    /// the `(` is text (`$a.b(#set(...)` renders `$a.b(`). Anything else
+    /// makes it a call, whose arguments must then parse.
+    fn starts_call(&self) -> bool {
+        match self.cur.peek_at(1) {
+            Some(b'#' | b',' | b']' | b':' | b'}') => false,
+            Some(b'.') => self.cur.peek_at(2).is_some_and(|c| c.is_ascii_digit()),
+            _ => true,
+        }
+    }
+
+    /// A method call's arguments up to its `)` (the cursor is past the `(`):
+    /// Velocity's `[Parameter (, Parameter)*] )`. As there, blanks start an
+    /// argument, so `$a.b( )` is an error.
+    fn call_arguments(&mut self) -> Result<Vec<Expr>, Error> {
         let mut args = Vec::new();
-        let (tok, _) = self.peek_token()?;
-        if tok == close {
-            next_token(&mut self.cur)?;
+        if self.cur.eat(")") {
             return Ok(args);
         }
-        loop {
-            args.push(self.expr()?);
-            let (tok, span) = next_token(&mut self.cur)?;
-            if tok == close {
-                return Ok(args);
+        let saved = std::mem::replace(&mut self.in_call, true);
+        let result = loop {
+            match self.value(Place::Parameter) {
+                Ok(arg) => args.push(arg),
+                Err(e) => break Err(e),
             }
-            if tok != Token::Comma {
-                return Err(Error::syntax(
-                    format!("expected ',' or {what}, found {}", tok.describe()),
-                    span,
-                ));
+            match next_token(&mut self.cur) {
+                Ok((Token::RParen, _)) => break Ok(args),
+                Ok((Token::Comma, _)) => {}
+                Ok((tok, span)) => {
+                    break Err(Error::syntax(
+                        format!(
+                            "expected ',' or ')' to close the method call, found {}",
+                            tok.describe()
+                        ),
+                        span,
+                    ));
+                }
+                Err(e) => break Err(e),
             }
-        }
+        };
+        self.in_call = saved;
+        result
     }
 
     // ----- expressions ------------------------------------------------
@@ -805,7 +1091,11 @@ impl<'s, 'm> Parser<'s, 'm> {
                 (">=", BinaryOp::Ge),
             ],
             &[("+", BinaryOp::Add), ("-", BinaryOp::Sub)],
-            &[("*", BinaryOp::Mul), ("/", BinaryOp::Div), ("%", BinaryOp::Mod)],
+            &[
+                ("*", BinaryOp::Mul),
+                ("/", BinaryOp::Div),
+                ("%", BinaryOp::Mod),
+            ],
         ];
         let Some(ops) = LEVELS.get(level) else {
             return self.unary();
@@ -841,26 +1131,52 @@ impl<'s, 'm> Parser<'s, 'm> {
                 operand: Box::new(operand?),
             });
         }
-        self.primary()
+        self.value(Place::Expression)
     }
 
-    fn primary(&mut self) -> Result<Expr, Error> {
+    /// A value (no operators except inside `( … )`) as written at `place`.
+    fn value(&mut self, place: Place) -> Result<Expr, Error> {
         let (tok, span) = self.peek_token()?;
         self.enter(span)?;
-        let e = self.primary_inner(tok, span);
+        let e = self.value_inner(place, tok, span);
         self.leave();
         e
     }
 
-    fn primary_inner(&mut self, tok: Token<'s>, span: Span) -> Result<Expr, Error> {
+    fn value_inner(&mut self, place: Place, tok: Token<'s>, span: Span) -> Result<Expr, Error> {
+        let allowed = match tok {
+            Token::Dollar | Token::Str { .. } | Token::Int(_) | Token::Word("true" | "false") => {
+                true
+            }
+            Token::Float(_) | Token::LBracket | Token::LBrace => place != Place::Index,
+            Token::LParen => place == Place::Expression,
+            // A runt reference: Velocity evaluates it to null.
+            Token::Word(_) if self.in_call && place == Place::Parameter => {
+                next_token(&mut self.cur)?;
+                return Ok(Expr::Literal(Literal::Null));
+            }
+            _ => false,
+        };
+        if !allowed {
+            let what = match place {
+                Place::Expression => {
+                    "a value (a reference, literal, list, map, range or parenthesis)"
+                }
+                Place::Parameter | Place::DirectiveArg => {
+                    "a value (a reference, literal, list, map or range)"
+                }
+                Place::Index => "an index (a reference, integer, string or boolean)",
+            };
+            return Err(Error::syntax(
+                format!("expected {what}, found {}", tok.describe()),
+                span,
+            ));
+        }
         if tok == Token::Dollar {
             self.cur.skip_whitespace();
             return match self.reference(0)? {
                 Some(r) => Ok(Expr::Reference(Box::new(r))),
-                None => Err(Error::syntax(
-                    "expected a reference name after '$'",
-                    span,
-                )),
+                None => Err(Error::syntax("expected a reference name after '$'", span)),
             };
         }
         next_token(&mut self.cur)?;
@@ -869,9 +1185,6 @@ impl<'s, 'm> Parser<'s, 'm> {
             Token::Float(f) => Ok(Expr::Literal(Literal::Float(f))),
             Token::Word("true") => Ok(Expr::Literal(Literal::Bool(true))),
             Token::Word("false") => Ok(Expr::Literal(Literal::Bool(false))),
-            Token::Word("null") => Ok(Expr::Literal(Literal::Null)),
-            // A bare word, as Velocity allows among macro arguments.
-            Token::Word(w) if w != "in" => Ok(Expr::Literal(Literal::Str(w.into()))),
             Token::Str { raw, double } => self.string(raw, double, span),
             Token::LParen => {
                 let e = self.expr()?;
@@ -879,16 +1192,28 @@ impl<'s, 'm> Parser<'s, 'm> {
                 Ok(e)
             }
             Token::LBracket => {
-                let (next, _) = self.peek_token()?;
-                if next == Token::RBracket {
-                    next_token(&mut self.cur)?;
+                if self.cur.eat("]") {
                     return Ok(Expr::List(Vec::new()));
                 }
-                let first = self.expr()?;
-                let (next, _) = self.peek_token()?;
-                if next == Token::DotDot {
+                // `[a..b]` when the first item is a reference or an integer
+                // followed by `..`; both ends must be one of those.
+                let (first_tok, _) = self.peek_token()?;
+                let first = self.value(Place::Parameter)?;
+                if matches!(first_tok, Token::Dollar | Token::Int(_))
+                    && self.peek_token()?.0 == Token::DotDot
+                {
                     next_token(&mut self.cur)?;
-                    let to = self.expr()?;
+                    let (to_tok, to_span) = self.peek_token()?;
+                    if !matches!(to_tok, Token::Dollar | Token::Int(_)) {
+                        return Err(Error::syntax(
+                            format!(
+                                "expected a reference or an integer to end the range, found {}",
+                                to_tok.describe()
+                            ),
+                            to_span,
+                        ));
+                    }
+                    let to = self.value(Place::Parameter)?;
                     let end = self.expect(Token::RBracket, "']' to close the range")?;
                     return Ok(Expr::Range {
                         from: Box::new(first),
@@ -901,10 +1226,13 @@ impl<'s, 'm> Parser<'s, 'm> {
                     let (tok, tspan) = next_token(&mut self.cur)?;
                     match tok {
                         Token::RBracket => return Ok(Expr::List(items)),
-                        Token::Comma => items.push(self.expr()?),
+                        Token::Comma => items.push(self.value(Place::Parameter)?),
                         other => {
                             return Err(Error::syntax(
-                                format!("expected ',' or ']' in the list, found {}", other.describe()),
+                                format!(
+                                    "expected ',' or ']' in the list, found {}",
+                                    other.describe()
+                                ),
                                 tspan,
                             ));
                         }
@@ -919,9 +1247,9 @@ impl<'s, 'm> Parser<'s, 'm> {
                     return Ok(Expr::Map(entries));
                 }
                 loop {
-                    let key = self.expr()?;
+                    let key = self.value(Place::Parameter)?;
                     self.expect(Token::Colon, "':' between a map key and its value")?;
-                    let value = self.expr()?;
+                    let value = self.value(Place::Parameter)?;
                     entries.push((key, value));
                     let (tok, tspan) = next_token(&mut self.cur)?;
                     match tok {
@@ -929,7 +1257,10 @@ impl<'s, 'm> Parser<'s, 'm> {
                         Token::Comma => {}
                         other => {
                             return Err(Error::syntax(
-                                format!("expected ',' or '}}' in the map, found {}", other.describe()),
+                                format!(
+                                    "expected ',' or '}}' in the map, found {}",
+                                    other.describe()
+                                ),
                                 tspan,
                             ));
                         }
@@ -937,7 +1268,10 @@ impl<'s, 'm> Parser<'s, 'm> {
                 }
             }
             other => Err(Error::syntax(
-                format!("expected a value (a reference, literal, list or map), found {}", other.describe()),
+                format!(
+                    "expected a value (a reference, literal, list or map), found {}",
+                    other.describe()
+                ),
                 span,
             )),
         }
@@ -962,6 +1296,10 @@ impl<'s, 'm> Parser<'s, 'm> {
             depth: self.depth,
             max_depth: self.max_depth,
             syntax: self.syntax,
+            in_call: false,
+            word_arg_calls: Vec::new(),
+            in_string: true,
+            ref_state: None,
         };
         let (mut parts, term) = sub.block(None)?;
         match term {
@@ -978,11 +1316,12 @@ impl<'s, 'm> Parser<'s, 'm> {
                 self.macros.push(m);
             }
         }
+        self.word_arg_calls.extend(sub.word_arg_calls);
         for part in &mut parts {
-            if let Node::Text(t) = part {
-                if t.contains(quote) || t.contains("\\u") {
-                    *t = unicode_unescape(&t.replace(quote, "\"")).into();
-                }
+            if let Node::Text(t) = part
+                && (t.contains(quote) || t.contains("\\u"))
+            {
+                *t = unicode_unescape(&t.replace(quote, "\"")).into();
             }
         }
         Ok(Expr::Interpolated { parts, span })
@@ -990,7 +1329,10 @@ impl<'s, 'm> Parser<'s, 'm> {
 }
 
 fn unreachable_eof(span: Span) -> Result<(), Error> {
-    Err(Error::syntax("expected #end before the end of the template", span))
+    Err(Error::syntax(
+        "expected #end before the end of the template",
+        span,
+    ))
 }
 
 /// Velocity 1.7 turns `\\uXXXX` in string literals into the character.
@@ -1002,8 +1344,13 @@ fn unicode_unescape(s: &str) -> String {
     let mut rest = s;
     while let Some(i) = rest.find("\\u") {
         out.push_str(&rest[..i]);
-        let hex = rest.get(i + 2..i + 6).filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
-        match hex.and_then(|h| u32::from_str_radix(h, 16).ok()).and_then(char::from_u32) {
+        let hex = rest
+            .get(i + 2..i + 6)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+        match hex
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .and_then(char::from_u32)
+        {
             Some(c) => {
                 out.push(c);
                 rest = &rest[i + 6..];

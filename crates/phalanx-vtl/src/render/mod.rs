@@ -7,16 +7,17 @@ mod scope;
 
 pub use context::Context;
 pub use limits::Limits;
+pub(crate) use scope::ForeachScope;
 
 use crate::compiler::ast::*;
 use crate::dialect::Dialect;
 use crate::engine::{Macro, TemplateInner};
 use crate::error::{Error, SourceRef, Span};
+use crate::value::walk;
 use crate::value::{
-    MethodError, Object, Value, arithmetic, call_method, compare_numbers, get_index,
-    get_property, set_index, set_property,
+    MethodError, Object, Value, ViewItem, arithmetic, map_value_at, map_view, call_method, compare_numbers, get_index, get_property,
+    set_index, set_property,
 };
-use scope::ForeachScope;
 use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -37,7 +38,10 @@ type Rendered = Result<Flow, Error>;
 
 /// A macro call in progress. Arguments are passed by name: each use of a
 /// parameter evaluates the caller's expression again, in the caller's frame.
+#[derive(Clone)]
 struct Frame {
+    /// Tells this call from a later one at the same depth.
+    id: u64,
     def: Arc<Macro>,
     args: Vec<Arc<Expr>>,
     /// Values `#set` inside the macro gave to parameter names.
@@ -56,18 +60,32 @@ pub(crate) struct DefinedBlock {
     source: SourceRef,
     /// How many renders of this block are in progress (it may refer to itself).
     depth: Cell<usize>,
+    /// The macro calls in progress where the block was made. Velocity's
+    /// `Block.Reference` keeps that context: rendering `$block` uses the
+    /// current one, but its `toString()` (also used by `+`, `==` and
+    /// `#evaluate`) renders with the one it kept, so a `#define` made in a
+    /// macro still sees that call's arguments after it returned.
+    scope: MacroScope,
+}
+
+/// A copy of the macro frames up to `current`, to render in later.
+struct MacroScope {
+    frames: Vec<Frame>,
+    current: Option<usize>,
+}
+
+fn as_defined(value: &Value) -> Option<&DefinedBlock> {
+    match value {
+        Value::Object(o) => (o.as_ref() as &dyn std::any::Any).downcast_ref::<DefinedBlock>(),
+        _ => None,
+    }
 }
 
 /// Velocity 1.7's default `directive.define.max.depth`.
 const MAX_DEFINE_DEPTH: usize = 2;
 
 fn defined_depth(value: &Value) -> Option<usize> {
-    match value {
-        Value::Object(o) => (o.as_ref() as &dyn std::any::Any)
-            .downcast_ref::<DefinedBlock>()
-            .map(|d| d.depth.get()),
-        _ => None,
-    }
+    as_defined(value).map(|d| d.depth.get())
 }
 
 impl Object for DefinedBlock {
@@ -85,8 +103,13 @@ pub(crate) struct Renderer<'a> {
     source: SourceRef,
     nesting: usize,
     fuel: u64,
+    /// `walk::steps()` when fuel was last burnt: the steps walks over lists
+    /// and maps took since then are charged as fuel too.
+    steps_seen: u64,
     /// The `#foreach` loops in progress, innermost last.
     loops: Vec<Loop>,
+    /// The id of the next macro call's frame.
+    next_frame_id: u64,
 }
 
 /// A `#foreach` in progress. Velocity keeps the loop variable, `$foreach`,
@@ -101,17 +124,25 @@ struct Loop {
     scope: Rc<ForeachScope>,
     /// Values `#set` gave to the loop's names during this iteration.
     overrides: Vec<(Box<str>, Value)>,
+    /// Velocity 1.7 renders the body of a null item through a
+    /// `NullHolderContext` whose reads of the loop variable give null, even
+    /// after a `#set` or inside an inner loop over the same name, until
+    /// something removes the variable (an inner loop over it ending). The
+    /// holder is made once per loop, so once removed it stays off.
+    null_holder: bool,
 }
 
 impl<'a> Renderer<'a> {
     pub(crate) fn new(template: &'a TemplateInner, ctx: &'a mut Context) -> Renderer<'a> {
         Renderer {
             fuel: template.limits.fuel,
+            steps_seen: walk::steps(),
             source: template.source.clone(),
             template,
             ctx,
             out: String::with_capacity(template.output_hint.get()),
             frames: Vec::new(),
+            next_frame_id: 0,
             current: None,
             nesting: 0,
             loops: Vec::new(),
@@ -121,7 +152,13 @@ impl<'a> Renderer<'a> {
     /// Renders the template's body.
     pub(crate) fn render(mut self) -> Result<String, Error> {
         let template = self.template;
-        match self.block(&template.body) {
+        // No walk over a list or map may take more steps than the render
+        // has fuel (`#set($a = [$a, $a])` forty times doubles a walk forty times).
+        let fuel = self.fuel;
+        let rendered = walk::metered(fuel, || self.block(&template.body));
+        // The steps of the last walks are paid for too (a walk cut short
+        // for want of fuel may have answered wrongly).
+        match rendered.and_then(|_| self.burn(0, Span::default())) {
             Ok(_) => {
                 template.output_hint.set(self.out.len());
                 Ok(self.out)
@@ -135,6 +172,9 @@ impl<'a> Renderer<'a> {
     }
 
     fn burn(&mut self, units: u64, span: Span) -> Result<(), Error> {
+        let steps = walk::steps();
+        let units = units.saturating_add(steps.saturating_sub(self.steps_seen));
+        self.steps_seen = steps;
         match self.fuel.checked_sub(units) {
             Some(left) => {
                 self.fuel = left;
@@ -228,6 +268,7 @@ impl<'a> Renderer<'a> {
                     body: body.clone(),
                     source: self.source.clone(),
                     depth: Cell::new(0),
+                    scope: self.macro_scope(self.current),
                 };
                 self.assign_variable(name, Value::object(block));
             }
@@ -238,13 +279,15 @@ impl<'a> Renderer<'a> {
                 args,
                 span,
             } => {
-                if let [arg] = &args[..] {
-                    if self.value(arg)?.is_null() {
-                        return Ok(Flow::Normal);
-                    }
+                if let [arg] = &args[..]
+                    && self.value(arg)?.is_null()
+                {
+                    return Ok(Flow::Normal);
                 }
                 return Err(self.error(
-                    format!("#{directive} is not supported: templates here cannot load other templates"),
+                    format!(
+                        "#{directive} is not supported: templates here cannot load other templates"
+                    ),
                     *span,
                 ));
             }
@@ -293,58 +336,55 @@ impl<'a> Renderer<'a> {
     /// macro parameter shows the caller's argument (Velocity substitutes the
     /// argument's tree for the parameter), e.g. `$notincontext.woogie()`.
     fn null_literal(&self, r: &Reference) -> String {
-        let mut literal = r.literal.to_string();
-        let mut frame = self.current;
-        let mut root: &str = &r.root;
-        while let Some(i) = frame {
+        // Velocity 1.7's macro call stores each reference argument under
+        // `.literal.$name`, and a null reference looks its own text up there:
+        // only a plain `$name` matches, not `$!name`, `${name}` or
+        // `$name.x`, and the argument's own text is used as it was written,
+        // even if it is itself a parameter of an outer macro.
+        let plain =
+            r.accessors.is_empty() && r.literal.strip_prefix('$').is_some_and(|l| *l == *r.root);
+        if let (true, Some(i)) = (plain, self.current) {
             let f = &self.frames[i];
-            let Some(pos) = f.def.def.params.iter().position(|p| **p == *root) else {
-                break;
-            };
-            let Some(Expr::Reference(arg)) = f.args.get(pos).map(|a| &**a) else {
-                break;
-            };
-            let prefix = if literal.starts_with("$!{") {
-                3
-            } else if literal.starts_with("${") || literal.starts_with("$!") {
-                2
-            } else {
-                1
-            };
-            let Some(suffix) = literal.get(prefix + root.len()..) else {
-                break;
-            };
-            if prefix == 3 || literal.starts_with("${") {
-                break;
+            let arg = f
+                .def
+                .def
+                .params
+                .iter()
+                .position(|p| **p == *r.root)
+                .and_then(|pos| f.args.get(pos));
+            if let Some(Expr::Reference(arg)) = arg.map(|a| &**a) {
+                return arg.literal.to_string();
             }
-            literal = format!("{}{suffix}", arg.literal);
-            root = &arg.root;
-            frame = f.caller;
         }
-        literal
+        r.literal.to_string()
     }
 
     /// Writes a value; a `#define` block renders its body here.
     fn render_value(&mut self, value: &Value, span: Span) -> Rendered {
-        if let Value::Object(o) = value {
-            if let Some(defined) = (o.as_ref() as &dyn std::any::Any).downcast_ref::<DefinedBlock>() {
-                let body = defined.body.clone();
-                let source = std::mem::replace(&mut self.source, defined.source.clone());
-                self.nest(span)?;
-                defined.depth.set(defined.depth.get() + 1);
-                let flow = self.block(&body);
-                defined.depth.set(defined.depth.get() - 1);
-                self.nesting -= 1;
-                self.source = source;
-                return flow.map(|f| match f {
-                    Flow::Stop => Flow::Stop,
-                    _ => Flow::Normal,
-                });
-            }
+        if let Value::Object(o) = value
+            && let Some(defined) = (o.as_ref() as &dyn std::any::Any).downcast_ref::<DefinedBlock>()
+        {
+            let body = defined.body.clone();
+            let source = std::mem::replace(&mut self.source, defined.source.clone());
+            self.nest(span)?;
+            defined.depth.set(defined.depth.get() + 1);
+            let flow = self.block(&body);
+            defined.depth.set(defined.depth.get() - 1);
+            self.nesting -= 1;
+            self.source = source;
+            return flow.map(|f| match f {
+                Flow::Stop => Flow::Stop,
+                _ => Flow::Normal,
+            });
         }
         if value.try_render_into(&mut self.out).is_err() {
+            // A walk cut short for want of fuel fails as such.
+            self.burn(0, span)?;
             return Err(self.error(
-                "cannot render a list or map that contains itself: Java's toString throws StackOverflowError",
+                format!(
+                    "cannot render a list or map that contains itself or is nested more than {} deep: Java's toString throws StackOverflowError",
+                    walk::MAX_DEPTH
+                ),
                 span,
             ));
         }
@@ -355,8 +395,43 @@ impl<'a> Renderer<'a> {
     /// The string a value renders as (a `#define` block is rendered).
     fn value_to_string(&mut self, value: &Value, span: Span) -> Result<String, Error> {
         let start = self.out.len();
-        self.render_value(value, span)?;
+        match as_defined(value) {
+            Some(defined) => {
+                self.in_macro_scope(&defined.scope, |r| r.render_value(value, span))?
+            }
+            None => self.render_value(value, span)?,
+        };
         Ok(self.out.split_off(start))
+    }
+
+    /// The macro frames up to `current`, kept for a block made there.
+    fn macro_scope(&self, current: Option<usize>) -> MacroScope {
+        MacroScope {
+            frames: current.map_or_else(Vec::new, |i| self.frames[..=i].to_vec()),
+            current,
+        }
+    }
+
+    /// Runs `f` in the macro frames of `scope`: those still in progress, or
+    /// else a copy of them pushed for the time being.
+    fn in_macro_scope<R>(&mut self, scope: &MacroScope, f: impl FnOnce(&mut Self) -> R) -> R {
+        let saved = self.current;
+        let base = self.frames.len();
+        self.current = match scope.current {
+            Some(i) if self.frames.get(i).map(|f| f.id) != scope.frames.get(i).map(|f| f.id) => {
+                self.frames
+                    .extend(scope.frames.iter().cloned().map(|mut f| {
+                        f.caller = f.caller.map(|c| c + base);
+                        f
+                    }));
+                Some(base + i)
+            }
+            current => current,
+        };
+        let result = f(self);
+        self.frames.truncate(base);
+        self.current = saved;
+        result
     }
 
     fn reference_value(&mut self, r: &Reference) -> Result<Value, Error> {
@@ -378,7 +453,12 @@ impl<'a> Renderer<'a> {
 
     fn access(&mut self, target: &Value, accessor: &Accessor) -> Result<Value, Error> {
         match accessor {
-            Accessor::Property { name, .. } => Ok(get_property(target, name).unwrap_or_default()),
+            Accessor::Property { name, span } => {
+                let value = get_property(target, name).unwrap_or_default();
+                // `$s.bytes` builds a list as long as the string.
+                self.burn(size_units(&value), *span)?;
+                Ok(value)
+            }
             Accessor::Method { name, args, span } => {
                 // Most calls take a few arguments: keep them off the heap.
                 let mut values = smallvec::SmallVec::<[Value; 3]>::new();
@@ -400,8 +480,36 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    fn invoke(&mut self, target: &Value, name: &str, args: &[Value], span: Span) -> Result<Value, Error> {
-        match call_method(target, name, args) {
+    fn invoke(
+        &mut self,
+        target: &Value,
+        name: &str,
+        args: &[Value],
+        span: Span,
+    ) -> Result<Value, Error> {
+        // A `#define` block's (and `$bodyContent`'s) `toString()` renders it.
+        if name == "toString" && args.is_empty() && defined_depth(target).is_some() {
+            return self.value_to_string(target, span).map(Value::from);
+        }
+        let result = call_method(target, name, args);
+        // A call costs what it reads and builds (an addAll grows its target).
+        let cost = 1
+            + size_units(target)
+            + args.iter().map(size_units).sum::<u64>()
+            + result.as_ref().map_or(0, size_units);
+        self.burn(cost, span)?;
+        match result {
+            // No string may be longer than the output could be: a string
+            // doubled by `concat` in a loop fails here, not in the allocator.
+            Ok(Value::String(ref s)) if s.len() > self.template.limits.max_output_bytes => Err(Error::limit(
+                format!(
+                    "method '{name}' made a string of {} bytes, longer than the output limit of {} bytes",
+                    s.len(),
+                    self.template.limits.max_output_bytes
+                ),
+                span,
+            )
+            .with_source(&self.source)),
             Ok(v) => Ok(v),
             Err(MethodError::NotFound) => Ok(Value::Null),
             Err(MethodError::Failed(msg)) => Err(self.error(
@@ -422,15 +530,17 @@ impl<'a> Renderer<'a> {
             if let Some((_, v)) = f.overrides.iter().find(|(n, _)| **n == *name) {
                 return Ok(v.clone());
             }
-            if name == "bodyContent" {
-                if let Some(body) = &f.body {
-                    let block = DefinedBlock {
-                        body: body.clone(),
-                        source: f.caller_source.clone(),
-                        depth: Cell::new(0),
-                    };
-                    return Ok(Value::object(block));
-                }
+            if name == "bodyContent"
+                && let Some(body) = &f.body
+            {
+                let caller = f.caller;
+                let block = DefinedBlock {
+                    body: body.clone(),
+                    source: f.caller_source.clone(),
+                    depth: Cell::new(0),
+                    scope: self.macro_scope(caller),
+                };
+                return Ok(Value::object(block));
             }
             if let Some(pos) = f.def.def.params.iter().position(|p| **p == *name) {
                 let Some(arg) = f.args.get(pos).cloned() else {
@@ -439,7 +549,10 @@ impl<'a> Renderer<'a> {
                 };
                 let caller = f.caller;
                 let caller_source = f.caller_source.clone();
-                let saved = (self.current, std::mem::replace(&mut self.source, caller_source));
+                let saved = (
+                    self.current,
+                    std::mem::replace(&mut self.source, caller_source),
+                );
                 self.current = caller;
                 self.nest(span)?;
                 let v = self.value(&arg);
@@ -448,9 +561,10 @@ impl<'a> Renderer<'a> {
                 self.source = saved.1;
                 return v;
             }
-            // Velocity 1.7's macros see the caller's context, not its
-            // parameters: only the innermost frame binds names.
-            frame = None;
+            // Not bound here: Velocity 1.7 looks in the context the macro
+            // was called from, which sees that caller's parameters and
+            // `$bodyContent` too (a macro called inside another sees them).
+            frame = f.caller;
         }
         if let Some(v) = self.loop_variable(name) {
             return Ok(v);
@@ -462,6 +576,13 @@ impl<'a> Renderer<'a> {
     /// innermost loop `$foreach`, `$velocityCount` and `$velocityHasNext`.
     fn loop_variable(&self, name: &str) -> Option<Value> {
         let innermost = self.loops.len().checked_sub(1)?;
+        if self
+            .loops
+            .iter()
+            .any(|l| l.null_holder && l.item.is_null() && *l.var == *name)
+        {
+            return Some(Value::Null);
+        }
         for (depth, l) in self.loops.iter().enumerate().rev() {
             if let Some((_, v)) = l.overrides.iter().find(|(n, _)| **n == *name) {
                 return Some(v.clone());
@@ -486,18 +607,25 @@ impl<'a> Renderer<'a> {
         None
     }
 
-    /// `#set($name = v)` on a root name: a macro parameter is shadowed in
-    /// its frame, anything else goes to the context.
+    /// `#set($name = v)` on a root name.
+    ///
+    /// Velocity 1.7 (`velocimacro.context.localscope = false`): a macro's
+    /// context puts the value in its own scope *and* in the context it was
+    /// called from, up to the global one, so `#macro(m $p)#set($p = 1)#end`
+    /// changes `$p` after the call too. Only a parameter's value can differ
+    /// from the global one, so each frame on the way that has such a
+    /// parameter records it; the value then goes on to the context.
     fn assign_variable(&mut self, name: &str, value: Value) {
-        if let Some(i) = self.current {
+        let mut frame = self.current;
+        while let Some(i) = frame {
             let f = &mut self.frames[i];
             if f.def.def.params.iter().any(|p| **p == *name) {
                 match f.overrides.iter_mut().find(|(n, _)| **n == *name) {
-                    Some(slot) => slot.1 = value,
-                    None => f.overrides.push((name.into(), value)),
+                    Some(slot) => slot.1 = value.clone(),
+                    None => f.overrides.push((name.into(), value.clone())),
                 }
-                return;
             }
+            frame = f.caller;
         }
         // A name a loop binds is overridden until the loop's next iteration.
         let innermost = self.loops.len().saturating_sub(1);
@@ -563,24 +691,29 @@ impl<'a> Renderer<'a> {
             // skips the loop for anything else (and for null).
             _ => Vec::new(),
         };
-        if let Some(max) = self.template.limits.max_foreach_iterations {
-            if items.len() > max {
-                return Err(Error::limit(
-                    format!(
-                        "#foreach over {} items: more than {max} iterations, the limit per loop",
-                        items.len()
-                    ),
-                    f.span,
-                )
-                .with_source(&self.source));
-            }
+        // Copying the items costs as a method call's result does.
+        self.burn(items.len() as u64 / SIZE_UNIT, f.span)?;
+        if let Some(max) = self.template.limits.max_foreach_iterations
+            && items.len() > max
+        {
+            return Err(Error::limit(
+                format!(
+                    "#foreach over {} items: more than {max} iterations, the limit per loop",
+                    items.len()
+                ),
+                f.span,
+            )
+            .with_source(&self.source));
         }
         if items.is_empty() {
+            if matches!(iterable, Value::List(_) | Value::Map(_) | Value::Object(_)) {
+                self.loop_var_removed(&f.var);
+            }
             return Ok(Flow::Normal);
         }
-        let parent = self.loop_variable("foreach").unwrap_or_else(|| {
-            self.ctx.get("foreach").cloned().unwrap_or_default()
-        });
+        let parent = self
+            .loop_variable("foreach")
+            .unwrap_or_else(|| self.ctx.get("foreach").cloned().unwrap_or_default());
         let scope = Rc::new(ForeachScope {
             index: Cell::new(0),
             has_next: Cell::new(false),
@@ -591,16 +724,25 @@ impl<'a> Renderer<'a> {
             item: Value::Null,
             scope: scope.clone(),
             overrides: Vec::new(),
+            null_holder: true,
         });
-        let n = items.len();
+        let mut live = LiveItems::new(&iterable, items);
         let mut result = Ok(Flow::Normal);
-        for (i, item) in items.into_iter().enumerate() {
+        for i in 0.. {
+            let (item, has_next) = match live.next(i) {
+                Ok(Some(next)) => next,
+                Ok(None) => break,
+                Err(msg) => {
+                    result = Err(self.error(msg, f.span));
+                    break;
+                }
+            };
             if let Err(e) = self.burn(1, f.span) {
                 result = Err(e);
                 break;
             }
             scope.index.set(i);
-            scope.has_next.set(i + 1 < n);
+            scope.has_next.set(has_next);
             if let Some(l) = self.loops.last_mut() {
                 l.item = item;
                 l.overrides.clear();
@@ -619,7 +761,22 @@ impl<'a> Renderer<'a> {
             }
         }
         self.loops.pop();
+        self.loop_var_removed(&f.var);
         result
+    }
+
+    /// A loop over `var` ended (even one over an empty list): Velocity
+    /// removed (or restored) the variable through the contexts around it,
+    /// which switches off the null holder of a loop over `var` that is in
+    /// a null item.
+    fn loop_var_removed(&mut self, var: &str) {
+        for l in self
+            .loops
+            .iter_mut()
+            .filter(|l| *l.var == *var && l.item.is_null())
+        {
+            l.null_holder = false;
+        }
     }
 
     fn evaluate(&mut self, expr: &Expr, span: Span) -> Rendered {
@@ -628,17 +785,22 @@ impl<'a> Renderer<'a> {
             return Ok(Flow::Normal);
         }
         let text = self.value_to_string(&value, span)?;
+        // Parsing costs a unit a byte: `#evaluate($long)` in a loop is bounded.
+        self.burn(text.len() as u64, span)?;
         let template = self.template;
         let is_global_macro = |name: &str| template.find_macro(name).is_some();
-        let syntax = crate::engine::syntax_for(template.dialect, template.limits.max_nesting, &is_global_macro);
-        let parsed = crate::compiler::parser::parse(&text, &syntax)
-            .map_err(|e| {
-                let source = SourceRef {
-                    name: format!("{} (#evaluate)", self.source.name).into(),
-                    text: text.as_str().into(),
-                };
-                e.with_source(&source)
-            })?;
+        let syntax = crate::engine::syntax_for(
+            template.dialect,
+            template.limits.max_nesting,
+            &is_global_macro,
+        );
+        let parsed = crate::compiler::parser::parse(&text, &syntax).map_err(|e| {
+            let source = SourceRef {
+                name: format!("{} (#evaluate)", self.source.name).into(),
+                text: text.as_str().into(),
+            };
+            e.with_source(&source)
+        })?;
         let source = SourceRef {
             name: format!("{} (#evaluate)", self.source.name).into(),
             text: text.into(),
@@ -672,7 +834,9 @@ impl<'a> Renderer<'a> {
             .with_source(&self.source));
         }
         let macro_source = def.source.clone();
+        self.next_frame_id += 1;
         self.frames.push(Frame {
+            id: self.next_frame_id,
             def: def.clone(),
             args: call.args.clone(),
             overrides: Vec::new(),
@@ -680,7 +844,10 @@ impl<'a> Renderer<'a> {
             caller_source: self.source.clone(),
             body: call.body.clone(),
         });
-        let saved = (self.current, std::mem::replace(&mut self.source, macro_source));
+        let saved = (
+            self.current,
+            std::mem::replace(&mut self.source, macro_source),
+        );
         self.current = Some(self.frames.len() - 1);
         let flow = self.block(&def.def.body);
         self.current = saved.0;
@@ -773,7 +940,8 @@ impl<'a> Renderer<'a> {
                 Ok(Value::list(items))
             }
             Expr::Map(entries) => {
-                let mut map = indexmap::IndexMap::with_capacity_and_hasher(entries.len(), Default::default());
+                let mut map =
+                    indexmap::IndexMap::with_capacity_and_hasher(entries.len(), Default::default());
                 for (k, v) in entries {
                     let k = self.value(k)?;
                     let v = self.value(v)?;
@@ -810,14 +978,127 @@ impl<'a> Renderer<'a> {
                     if *op == BinaryOp::Add
                         && (matches!(l, Value::String(_)) || matches!(r, Value::String(_)))
                     {
-                        let ls = if l.is_null() { literal_of(left) } else { self.value_to_string(&l, *span)? };
-                        let rs = if r.is_null() { literal_of(right) } else { self.value_to_string(&r, *span)? };
+                        let ls = if l.is_null() {
+                            literal_of(left)
+                        } else {
+                            self.value_to_string(&l, *span)?
+                        };
+                        let rs = if r.is_null() {
+                            literal_of(right)
+                        } else {
+                            self.value_to_string(&r, *span)?
+                        };
                         return Ok(Value::from(ls + &rs));
                     }
                     Ok(arithmetic(*op, &l, &r).unwrap_or_default())
                 }
                 _ => Ok(Value::Bool(self.truthy(e)?)),
             },
+        }
+    }
+}
+
+/// Items (string bytes, list or map entries) a unit of fuel pays for when a
+/// method reads or builds them.
+const SIZE_UNIT: u64 = 16;
+
+/// The fuel a value costs to read or build in a method call: one unit per
+/// [`SIZE_UNIT`] bytes of a string or entries of a list or map, so that
+/// calls on long strings and lists in a loop cannot do unbounded work (or
+/// build unbounded values) for little fuel. Walks over nested values count
+/// their own steps (see `walk`).
+fn size_units(v: &Value) -> u64 {
+    let items = match v {
+        Value::String(s) => s.len(),
+        Value::List(l) => l.try_borrow().map_or(0, |l| l.len()),
+        Value::Map(m) => m.try_borrow().map_or(0, |m| m.len()),
+        _ => 0,
+    };
+    items as u64 / SIZE_UNIT
+}
+
+/// The items of a `#foreach`, read as Java's iterators read them. Over an
+/// `ArrayList` or a `LinkedHashMap` they are live: a `set` (or a `put` of
+/// an existing key) in the body shows in later items, and a structural
+/// change (an item added or removed, seen here as a change of length)
+/// makes the next `next()` throw ConcurrentModificationException. Whether
+/// there is a next item comes first: an ArrayList's iterator asks
+/// `cursor != size`, a LinkedHashMap's whether the entry it last handed
+/// out had a successor at that time. The same holds through a map's
+/// `keySet()`, `values()` and `entrySet()`. Anything else is iterated as
+/// copied.
+enum LiveItems {
+    List {
+        list: crate::value::List,
+        len: usize,
+    },
+    Map {
+        map: crate::value::Map,
+        item: ViewItem,
+        len: usize,
+        seen_len: usize,
+    },
+    Copied(std::vec::IntoIter<Value>),
+}
+
+impl LiveItems {
+    fn new(iterable: &Value, items: Vec<Value>) -> LiveItems {
+        let len = items.len();
+        match iterable {
+            Value::List(list) => LiveItems::List {
+                list: list.clone(),
+                len,
+            },
+            Value::Map(map) => LiveItems::Map {
+                map: map.clone(),
+                item: map_value_at,
+                len,
+                seen_len: len,
+            },
+            _ => match map_view(iterable) {
+                Some((map, item)) => LiveItems::Map {
+                    map,
+                    item,
+                    len,
+                    seen_len: len,
+                },
+                None => LiveItems::Copied(items.into_iter()),
+            },
+        }
+    }
+
+    /// Item `i` and whether another follows, `None` at the end, or the
+    /// ConcurrentModificationException.
+    fn next(&mut self, i: usize) -> Result<Option<(Value, bool)>, &'static str> {
+        const CHANGED: &str = "ConcurrentModificationException: the #foreach body added to or removed from the list or map it iterates";
+        match self {
+            LiveItems::List { list, len } => {
+                let list = list.borrow();
+                if i == list.len() {
+                    return Ok(None);
+                }
+                if list.len() != *len {
+                    return Err(CHANGED);
+                }
+                Ok(list.get(i).map(|v| (v.clone(), i + 1 != list.len())))
+            }
+            LiveItems::Map {
+                map,
+                item,
+                len,
+                seen_len,
+            } => {
+                let now = map.borrow().len();
+                if i >= *seen_len {
+                    return Ok(None);
+                }
+                if now != *len {
+                    return Err(CHANGED);
+                }
+                *seen_len = now;
+                Ok(item(map, i).map(|v| (v, i + 1 < now)))
+            }
+            LiveItems::Copied(items) => Ok(items.next().map(|v| (v, items.len() > 0))),
         }
     }
 }
@@ -837,4 +1118,3 @@ fn range_bound(v: &Value) -> Option<i64> {
         _ => None,
     }
 }
-

@@ -48,7 +48,9 @@ impl Object for ForeachScope {
         self.get(property).ok_or(MethodError::NotFound)
     }
 
+    /// Velocity 1.7's `Scope` is an `AbstractMap` of the values put in it
+    /// (none here), so `$foreach` prints as an empty map.
     fn render(&self) -> String {
-        "org.apache.velocity.runtime.directive.ForeachScope".into()
+        "{}".into()
     }
 }

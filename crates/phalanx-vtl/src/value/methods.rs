@@ -3,8 +3,9 @@
 //!
 //! String indices are UTF-16 code units, as in Java.
 
-use super::{List, Map, MethodError, Object, Value};
-use crate::regex::{java_regex, java_replacement};
+use super::{List, Map, MethodError, Object, Value, walk};
+use crate::regex::{java_matches, java_regex, java_replacement};
+use std::rc::Rc;
 use std::sync::Arc;
 
 type MethodResult = Result<Value, MethodError>;
@@ -28,7 +29,9 @@ pub(crate) fn call_method(target: &Value, name: &str, args: &[Value]) -> MethodR
             let mut s = String::new();
             return match target.try_render_into(&mut s) {
                 Ok(()) => Ok(Value::from(s)),
-                Err(_) => Err(failed("StackOverflowError: the list or map contains itself")),
+                Err(_) => Err(failed(
+                    "StackOverflowError: the list or map contains itself",
+                )),
             };
         }
         ("equals", [other]) if !matches!(target, Value::Object(_)) => {
@@ -60,7 +63,9 @@ pub(crate) fn get_property(target: &Value, name: &str) -> Option<Value> {
         Value::Object(o) => o.property(name),
         Value::String(s) => match name {
             "empty" => Some(Value::Bool(s.is_empty())),
-            "bytes" => Some(Value::list(s.bytes().map(|b| Value::Int(i64::from(b as i8))).collect())),
+            "bytes" => Some(Value::list(
+                s.bytes().map(|b| Value::Int(i64::from(b as i8))).collect(),
+            )),
             _ => None,
         },
         Value::List(l) => match name {
@@ -80,11 +85,16 @@ pub(crate) fn get_property(target: &Value, name: &str) -> Option<Value> {
 pub(crate) fn set_property(target: &Value, name: &str, value: Value) -> Result<(), MethodError> {
     match target {
         Value::Map(m) => {
+            refuse_cycle(Rc::as_ptr(m) as *const (), [&value])?;
             m.borrow_mut().insert(Value::from(name), value);
             Ok(())
         }
         Value::Object(o) => {
-            let setter = format!("set{}{}", name.get(..1).unwrap_or("").to_uppercase(), name.get(1..).unwrap_or(""));
+            let setter = format!(
+                "set{}{}",
+                name.get(..1).unwrap_or("").to_uppercase(),
+                name.get(1..).unwrap_or("")
+            );
             o.call(&setter, &[value]).map(|_| ())
         }
         _ => Err(MethodError::NotFound),
@@ -102,6 +112,16 @@ pub(crate) fn get_index(target: &Value, index: &Value) -> MethodResult {
         }
         Value::Map(m) => Ok(m.borrow().get(index).cloned().unwrap_or_default()),
         Value::Object(o) => o.call("get", std::slice::from_ref(index)),
+        // Velocity counts a negative index from the end with the value's
+        // `size()`, and fails on values that have none.
+        Value::String(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_)
+            if matches!(index, Value::Int(i) if *i < 0) =>
+        {
+            Err(failed(format!(
+                "A 'size()' method required for negative value {index} does not exist for class '{}'",
+                target.type_name()
+            )))
+        }
         _ => Err(MethodError::NotFound),
     }
 }
@@ -135,7 +155,11 @@ fn list_index(index: &Value, len: usize, inclusive_end: bool) -> Result<usize, M
     let Value::Int(i) = index else {
         return Err(MethodError::NotFound);
     };
-    let max = if inclusive_end { len } else { len.saturating_sub(1) };
+    let max = if inclusive_end {
+        len
+    } else {
+        len.saturating_sub(1)
+    };
     match usize::try_from(*i) {
         Ok(u) if u <= max && (inclusive_end || len > 0) => Ok(u),
         _ => Err(failed(format!(
@@ -251,7 +275,10 @@ fn substring(s: &str, begin: i64, end: Option<i64>) -> MethodResult {
             "StringIndexOutOfBoundsException: begin {begin}, end {end_v}, length {len}"
         )));
     }
-    let (b, e) = (byte_offset(s, begin as usize), byte_offset(s, end_v as usize));
+    let (b, e) = (
+        byte_offset(s, begin as usize),
+        byte_offset(s, end_v as usize),
+    );
     match (b, e) {
         (Some(b), Some(e)) => Ok(Value::from(s.get(b..e).unwrap_or(""))),
         // Splitting a surrogate pair: Java would produce a lone surrogate,
@@ -284,7 +311,7 @@ fn string_method(s: &Arc<str>, name: &str, args: &[Value]) -> MethodResult {
             let i = int_arg(i).ok_or(MethodError::NotFound)?;
             let units: Vec<u16> = s.encode_utf16().collect();
             match usize::try_from(i).ok().and_then(|u| units.get(u)) {
-                Some(u) => Ok(String::from_utf16_lossy(&[*u]).into()),
+                Some(u) => Ok(Value::object(JavaChar(*u))),
                 None => Err(failed(format!(
                     "StringIndexOutOfBoundsException: index {i}, length {}",
                     units.len()
@@ -292,9 +319,12 @@ fn string_method(s: &Arc<str>, name: &str, args: &[Value]) -> MethodResult {
             }
         }
         ("indexOf", [needle]) => Ok(index_of(s, &needle_str(needle)?, 0).into()),
-        ("indexOf", [needle, from]) => {
-            Ok(index_of(s, &needle_str(needle)?, int_arg(from).ok_or(MethodError::NotFound)?).into())
-        }
+        ("indexOf", [needle, from]) => Ok(index_of(
+            s,
+            &needle_str(needle)?,
+            int_arg(from).ok_or(MethodError::NotFound)?,
+        )
+        .into()),
         ("lastIndexOf", [needle]) => Ok(last_index_of(s, &needle_str(needle)?, None).into()),
         ("lastIndexOf", [needle, from]) => Ok(last_index_of(
             s,
@@ -303,7 +333,9 @@ fn string_method(s: &Arc<str>, name: &str, args: &[Value]) -> MethodResult {
         )
         .into()),
         ("contains", [x]) => Ok(s.contains(&*char_seq(x)?).into()),
-        ("startsWith", [p]) => Ok(s.starts_with(str_arg(p).ok_or(MethodError::NotFound)?).into()),
+        ("startsWith", [p]) => Ok(s
+            .starts_with(str_arg(p).ok_or(MethodError::NotFound)?)
+            .into()),
         ("startsWith", [p, off]) => {
             let off = int_arg(off).ok_or(MethodError::NotFound)?;
             let p = str_arg(p).ok_or(MethodError::NotFound)?;
@@ -315,15 +347,17 @@ fn string_method(s: &Arc<str>, name: &str, args: &[Value]) -> MethodResult {
                 .into())
         }
         ("endsWith", [p]) => Ok(s.ends_with(str_arg(p).ok_or(MethodError::NotFound)?).into()),
-        ("equalsIgnoreCase", [o]) => Ok(o.as_str().is_some_and(|o| {
-            o.chars().count() == s.chars().count()
-                && o.chars().zip(s.chars()).all(|(a, b)| {
-                    a == b
-                        || a.to_uppercase().eq(b.to_uppercase())
-                        || a.to_lowercase().eq(b.to_lowercase())
-                })
-        })
-        .into()),
+        ("equalsIgnoreCase", [o]) => Ok(o
+            .as_str()
+            .is_some_and(|o| {
+                o.chars().count() == s.chars().count()
+                    && o.chars().zip(s.chars()).all(|(a, b)| {
+                        a == b
+                            || a.to_uppercase().eq(b.to_uppercase())
+                            || a.to_lowercase().eq(b.to_lowercase())
+                    })
+            })
+            .into()),
         ("compareTo", [Value::String(o)]) => Ok(java_compare(s, o).into()),
         ("compareToIgnoreCase", [Value::String(o)]) => {
             Ok(java_compare(&s.to_lowercase(), &o.to_lowercase()).into())
@@ -332,10 +366,18 @@ fn string_method(s: &Arc<str>, name: &str, args: &[Value]) -> MethodResult {
         ("replace", [a, b]) => {
             let (a, b) = (char_seq(a)?, char_seq(b)?);
             if a.is_empty() {
-                // Java inserts the replacement between every char and at both ends.
+                // Java inserts the replacement between every UTF-16 unit and
+                // at both ends, so it splits surrogate pairs; each half is a
+                // lone surrogate, which U+FFFD stands in for (as in `substring`).
                 let mut out = String::from(&*b);
                 for c in s.chars() {
-                    out.push(c);
+                    if c.len_utf16() == 1 {
+                        out.push(c);
+                    } else {
+                        out.push(char::REPLACEMENT_CHARACTER);
+                        out.push_str(&b);
+                        out.push(char::REPLACEMENT_CHARACTER);
+                    }
                     out.push_str(&b);
                 }
                 return Ok(out.into());
@@ -352,24 +394,79 @@ fn string_method(s: &Arc<str>, name: &str, args: &[Value]) -> MethodResult {
         }
         ("matches", [Value::String(re)]) => {
             let regex = java_regex(&format!("^(?:{re})$")).map_err(failed)?;
-            regex.is_match(s).map(Value::Bool).map_err(|e| failed(e.to_string()))
+            regex
+                .is_match(s)
+                .map(Value::Bool)
+                .map_err(|e| failed(e.to_string()))
         }
         ("split", [Value::String(re)]) => split(s, re, 0),
         ("split", [Value::String(re), limit]) => {
             split(s, re, int_arg(limit).ok_or(MethodError::NotFound)?)
         }
-        ("toCharArray", []) => Ok(Value::list(s.chars().map(|c| Value::from(c.to_string())).collect())),
+        ("toCharArray", []) => Ok(Value::list(
+            s.chars().map(|c| Value::from(c.to_string())).collect(),
+        )),
         ("codePointAt", [i]) => {
             let i = int_arg(i).ok_or(MethodError::NotFound)?;
             let units: Vec<u16> = s.encode_utf16().collect();
-            let Some(rest) = usize::try_from(i).ok().and_then(|u| units.get(u..)).filter(|r| !r.is_empty()) else {
-                return Err(failed(format!("StringIndexOutOfBoundsException: index {i}, length {}", units.len())));
+            let Some(rest) = usize::try_from(i)
+                .ok()
+                .and_then(|u| units.get(u..))
+                .filter(|r| !r.is_empty())
+            else {
+                return Err(failed(format!(
+                    "StringIndexOutOfBoundsException: index {i}, length {}",
+                    units.len()
+                )));
             };
-            let c = char::decode_utf16(rest.iter().copied()).next().map_or(u32::from(rest[0]), |r| r.map_or(u32::from(rest[0]), u32::from));
+            let c = char::decode_utf16(rest.iter().copied())
+                .next()
+                .map_or(u32::from(rest[0]), |r| {
+                    r.map_or(u32::from(rest[0]), u32::from)
+                });
             Ok(Value::Int(c.into()))
         }
         ("getBytes", []) => get_property(&Value::from(s), "bytes").ok_or(MethodError::NotFound),
         _ => Err(MethodError::NotFound),
+    }
+}
+
+/// A Java `Character`, what `charAt` returns: it renders as its char but
+/// has Character's methods, not String's (`$s.charAt(0).length()` is null).
+/// It holds one UTF-16 unit; half a surrogate pair renders as U+FFFD.
+struct JavaChar(u16);
+
+impl Object for JavaChar {
+    fn type_name(&self) -> &str {
+        "Character"
+    }
+    fn call(&self, method: &str, args: &[Value]) -> MethodResult {
+        match (method, args) {
+            ("toString", []) => Ok(self.render().into()),
+            ("charValue", []) => Ok(Value::object(JavaChar(self.0))),
+            ("hashCode", []) => Ok(Value::Int(self.0.into())),
+            ("equals", [other]) => Ok(Value::Bool(other_char(other) == Some(self.0))),
+            ("compareTo", [other]) => match other_char(other) {
+                Some(o) => Ok(Value::Int(i64::from(self.0) - i64::from(o))),
+                None => Err(failed(format!(
+                    "ClassCastException: {} cannot be cast to Character",
+                    other.type_name()
+                ))),
+            },
+            _ => Err(MethodError::NotFound),
+        }
+    }
+    fn render(&self) -> String {
+        String::from_utf16_lossy(&[self.0])
+    }
+}
+
+fn other_char(v: &Value) -> Option<u16> {
+    match v {
+        Value::Object(o) => (o.as_ref() as &dyn std::any::Any)
+            .downcast_ref::<JavaChar>()
+            .map(|c| c.0),
+        _ => None,
     }
 }
 
@@ -414,8 +511,10 @@ fn split(s: &str, re: &str, limit: i64) -> MethodResult {
     let mut parts: Vec<&str> = Vec::new();
     let mut last = 0;
     if !s.is_empty() {
-        for m in regex.find_iter(s) {
-            let m = m.map_err(|e| failed(e.to_string()))?;
+        // Java's find loop: an empty match may directly follow another match.
+        for caps in java_matches(&regex, s) {
+            let caps = caps.map_err(failed)?;
+            let Some(m) = caps.get(0) else { continue };
             if limit > 0 && parts.len() as i64 == limit - 1 {
                 break;
             }
@@ -441,6 +540,12 @@ fn split(s: &str, re: &str, limit: i64) -> MethodResult {
 // ----- lists ----------------------------------------------------------
 
 fn list_method(l: &List, name: &str, args: &[Value]) -> MethodResult {
+    let this = Rc::as_ptr(l) as *const ();
+    match (name, args) {
+        ("add" | "set", _) => refuse_cycle(this, args)?,
+        ("addAll", [Value::List(other)]) => refuse_cycle(this, other.borrow().iter())?,
+        _ => {}
+    }
     match (name, args) {
         ("size", []) => Ok(l.borrow().len().into()),
         ("isEmpty", []) => Ok(l.borrow().is_empty().into()),
@@ -471,10 +576,12 @@ fn list_method(l: &List, name: &str, args: &[Value]) -> MethodResult {
             Ok(list.remove(i))
         }
         ("remove", [v]) => {
-            let mut list = l.borrow_mut();
-            match list.iter().position(|x| x.java_equals(v)) {
+            // Compared before the list is borrowed for the change: `v` may
+            // be the list itself or hold it (`$l.remove($l)`).
+            let found = l.borrow().iter().position(|x| x.java_equals(v));
+            match found {
                 Some(i) => {
-                    list.remove(i);
+                    l.borrow_mut().remove(i);
                     Ok(Value::Bool(true))
                 }
                 None => Ok(Value::Bool(false)),
@@ -515,16 +622,28 @@ fn list_method(l: &List, name: &str, args: &[Value]) -> MethodResult {
         }
         ("containsAll", [Value::List(other)]) => {
             let list = l.borrow();
-            Ok(other.borrow().iter().all(|v| list.iter().any(|x| x.java_equals(v))).into())
+            Ok(other
+                .borrow()
+                .iter()
+                .all(|v| list.iter().any(|x| x.java_equals(v)))
+                .into())
         }
         ("clear", []) => {
             l.borrow_mut().clear();
             void()
         }
         ("hashCode", []) => {
+            // Java recurses into the items: a list that holds itself (or is
+            // nested deeper than a walk may go) throws.
+            let overflow =
+                || failed("StackOverflowError: the list contains itself or is nested too deeply");
+            let _level = walk::Level::enter().ok_or_else(overflow)?;
             let mut h: i32 = 1;
             for v in l.borrow().iter() {
-                h = h.wrapping_mul(31).wrapping_add(hash_code(v));
+                if !walk::step() {
+                    return Err(overflow());
+                }
+                h = h.wrapping_mul(31).wrapping_add(hash_code(v)?);
             }
             Ok(Value::Int(h.into()))
         }
@@ -532,10 +651,11 @@ fn list_method(l: &List, name: &str, args: &[Value]) -> MethodResult {
     }
 }
 
-fn hash_code(v: &Value) -> i32 {
+fn hash_code(v: &Value) -> Result<i32, MethodError> {
     match call_method(v, "hashCode", &[]) {
-        Ok(Value::Int(i)) => i as i32,
-        _ => 0,
+        Ok(Value::Int(i)) => Ok(i as i32),
+        Err(e @ MethodError::Failed(_)) => Err(e),
+        _ => Ok(0),
     }
 }
 
@@ -571,11 +691,152 @@ impl Object for Entry {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ViewKind {
+    Keys,
+    Values,
+    Entries,
+}
+
+/// What `keySet()`, `values()` and `entrySet()` return: a live view of the
+/// map that is a Java `Set`/`Collection`, not a `List`. It iterates and has
+/// `size`, `isEmpty`, `contains` and `remove`, but no `get` or `[i]` (those
+/// are null, as in Velocity), and it shows later changes to the map.
+struct MapView {
+    map: Map,
+    kind: ViewKind,
+}
+
+impl MapView {
+    /// The view as a template value.
+    fn value(map: &Map, kind: ViewKind) -> Value {
+        Value::object(MapView {
+            map: map.clone(),
+            kind,
+        })
+    }
+
+    fn items(&self) -> Vec<Value> {
+        let map = self.map.borrow();
+        match self.kind {
+            ViewKind::Keys => map.keys().cloned().collect(),
+            ViewKind::Values => map.values().cloned().collect(),
+            ViewKind::Entries => map
+                .iter()
+                .map(|(k, v)| {
+                    Value::object(Entry {
+                        key: k.clone(),
+                        value: v.clone(),
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Object for MapView {
+    fn type_name(&self) -> &str {
+        match self.kind {
+            ViewKind::Keys => "LinkedHashMap.KeySet",
+            ViewKind::Values => "LinkedHashMap.Values",
+            ViewKind::Entries => "LinkedHashMap.EntrySet",
+        }
+    }
+    fn property(&self, name: &str) -> Option<Value> {
+        (name == "empty").then(|| Value::Bool(self.map.borrow().is_empty()))
+    }
+    fn call(&self, method: &str, args: &[Value]) -> MethodResult {
+        match (method, args) {
+            ("size", []) => Ok(self.map.borrow().len().into()),
+            ("isEmpty", []) => Ok(self.map.borrow().is_empty().into()),
+            ("toString", []) => Ok(self.render().into()),
+            ("contains", [x]) => Ok(Value::Bool(match self.kind {
+                ViewKind::Keys => self.map.borrow().contains_key(x),
+                ViewKind::Values => self.map.borrow().values().any(|v| v.java_equals(x)),
+                ViewKind::Entries => self.items().iter().any(|e| e.to_string() == x.to_string()),
+            })),
+            ("remove", [x]) if self.kind == ViewKind::Keys => {
+                Ok(Value::Bool(self.map.borrow_mut().shift_remove(x).is_some()))
+            }
+            ("remove", [x]) if self.kind == ViewKind::Values => {
+                let mut map = self.map.borrow_mut();
+                let found = map.values().position(|v| v.java_equals(x));
+                if let Some(i) = found {
+                    map.shift_remove_index(i);
+                }
+                Ok(Value::Bool(found.is_some()))
+            }
+            ("remove", [x]) => {
+                // An entry set removes only an equal `Map.Entry`.
+                let entry = match x {
+                    Value::Object(o) => (o.as_ref() as &dyn std::any::Any).downcast_ref::<Entry>(),
+                    _ => None,
+                };
+                let mut map = self.map.borrow_mut();
+                let found =
+                    entry.is_some_and(|e| map.get(&e.key).is_some_and(|v| v.java_equals(&e.value)));
+                if let (true, Some(e)) = (found, entry) {
+                    map.shift_remove(&e.key);
+                }
+                Ok(Value::Bool(found))
+            }
+            ("add" | "addAll", _) => Err(failed("UnsupportedOperationException")),
+            _ => Err(MethodError::NotFound),
+        }
+    }
+    fn render(&self) -> String {
+        Value::list(self.items()).to_string()
+    }
+    fn iterate(&self) -> Option<Vec<Value>> {
+        Some(self.items())
+    }
+}
+
+/// Reads item `i` of a map view (or of the map's values).
+pub(crate) type ViewItem = fn(&Map, usize) -> Option<Value>;
+
+/// The map behind a `keySet()`, `values()` or `entrySet()` view and how to
+/// read its items, for a `#foreach` that iterates it live.
+pub(crate) fn map_view(v: &Value) -> Option<(Map, ViewItem)> {
+    let Value::Object(o) = v else { return None };
+    let view = (o.as_ref() as &dyn std::any::Any).downcast_ref::<MapView>()?;
+    let item: ViewItem = match view.kind {
+        ViewKind::Keys => |m, i| m.borrow().get_index(i).map(|(k, _)| k.clone()),
+        ViewKind::Values => map_value_at,
+        ViewKind::Entries => |m, i| {
+            m.borrow().get_index(i).map(|(k, v)| {
+                Value::object(Entry {
+                    key: k.clone(),
+                    value: v.clone(),
+                })
+            })
+        },
+    };
+    Some((view.map.clone(), item))
+}
+
+/// Item `i` of a map's values.
+pub(crate) fn map_value_at(m: &Map, i: usize) -> Option<Value> {
+    m.borrow().get_index(i).map(|(_, v)| v.clone())
+}
+
 fn map_method(m: &Map, name: &str, args: &[Value]) -> MethodResult {
+    let this = Rc::as_ptr(m) as *const ();
+    match (name, args) {
+        ("put" | "putIfAbsent", _) => refuse_cycle(this, args)?,
+        ("putAll", [Value::Map(other)]) => {
+            let other = other.borrow();
+            refuse_cycle(this, other.keys().chain(other.values()))?;
+        }
+        _ => {}
+    }
     match (name, args) {
         ("get", [k]) => Ok(m.borrow().get(k).cloned().unwrap_or_default()),
         ("getOrDefault", [k, d]) => Ok(m.borrow().get(k).cloned().unwrap_or_else(|| d.clone())),
-        ("put", [k, v]) => Ok(m.borrow_mut().insert(k.clone(), v.clone()).unwrap_or_default()),
+        ("put", [k, v]) => Ok(m
+            .borrow_mut()
+            .insert(k.clone(), v.clone())
+            .unwrap_or_default()),
         ("putIfAbsent", [k, v]) => {
             let mut map = m.borrow_mut();
             match map.get(k) {
@@ -588,25 +849,34 @@ fn map_method(m: &Map, name: &str, args: &[Value]) -> MethodResult {
         }
         ("containsKey", [k]) => Ok(m.borrow().contains_key(k).into()),
         ("containsValue", [v]) => Ok(m.borrow().values().any(|x| x.java_equals(v)).into()),
-        ("keySet", []) => Ok(Value::list(m.borrow().keys().cloned().collect())),
-        ("values", []) => Ok(Value::list(m.borrow().values().cloned().collect())),
-        ("entrySet", []) => Ok(Value::list(
-            m.borrow()
-                .iter()
-                .map(|(k, v)| {
-                    Value::object(Entry {
-                        key: k.clone(),
-                        value: v.clone(),
-                    })
-                })
-                .collect(),
-        )),
+        ("keySet", []) => Ok(MapView::value(m, ViewKind::Keys)),
+        ("values", []) => Ok(MapView::value(m, ViewKind::Values)),
+        ("entrySet", []) => Ok(MapView::value(m, ViewKind::Entries)),
         ("size", []) => Ok(m.borrow().len().into()),
         ("isEmpty", []) => Ok(m.borrow().is_empty().into()),
         // A LinkedHashMap keeps the order of the remaining entries.
         ("remove", [k]) => Ok(m.borrow_mut().shift_remove(k).unwrap_or_default()),
+        // Java's `AbstractMap.hashCode`: the sum of `key.hashCode() ^ value.hashCode()`.
+        // A map that holds itself (or is nested deeper than a walk may go) throws.
+        ("hashCode", []) => {
+            let overflow =
+                || failed("StackOverflowError: the map contains itself or is nested too deeply");
+            let _level = walk::Level::enter().ok_or_else(overflow)?;
+            let mut h = 0i32;
+            for (k, v) in m.borrow().iter() {
+                if !walk::step() {
+                    return Err(overflow());
+                }
+                h = h.wrapping_add(hash_code(k)? ^ hash_code(v)?);
+            }
+            Ok(Value::Int(h.into()))
+        }
         ("putAll", [Value::Map(other)]) => {
-            let entries: Vec<_> = other.borrow().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let entries: Vec<_> = other
+                .borrow()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             m.borrow_mut().extend(entries);
             void()
         }
@@ -618,19 +888,54 @@ fn map_method(m: &Map, name: &str, args: &[Value]) -> MethodResult {
     }
 }
 
+/// The values an object of ours holds (for `walk::holds`): a map view
+/// holds its map, an entry its key and value, a `$foreach` its parent.
+/// A host's objects are opaque.
+pub(super) fn values_held_by(o: &dyn Object) -> Vec<Value> {
+    let any = o as &dyn std::any::Any;
+    if let Some(view) = any.downcast_ref::<MapView>() {
+        vec![Value::Map(view.map.clone())]
+    } else if let Some(entry) = any.downcast_ref::<Entry>() {
+        vec![entry.key.clone(), entry.value.clone()]
+    } else if let Some(scope) = any.downcast_ref::<crate::render::ForeachScope>() {
+        vec![scope.parent.clone()]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Refuses to put `items` into the list or map `target` when one of them
+/// is or holds it: reference counting cannot free such a cycle (see
+/// `walk::holds`). Java allows it (`$l.add($l)` prints `[(this Collection)]`);
+/// here it throws.
+fn refuse_cycle<'v>(
+    target: *const (),
+    items: impl IntoIterator<Item = &'v Value>,
+) -> Result<(), MethodError> {
+    if items.into_iter().any(|v| walk::holds(v, target)) {
+        return Err(failed(
+            "IllegalArgumentException: a list or map cannot hold itself here (it would never be freed)",
+        ));
+    }
+    Ok(())
+}
+
 // ----- numbers --------------------------------------------------------
 
 fn number_method(n: &Value, name: &str, args: &[Value]) -> MethodResult {
-    let (i, f) = match n {
-        Value::Int(i) => (*i, *i as f64),
-        Value::Float(f) => (*f as i64, *f),
+    // Java's narrowing: a long wraps to an int (`(int) 3000000000L` is
+    // -1294967296) while a double saturates (`(int) 1e10` is 2147483647);
+    // short and byte are cut from the int. Rust's `as` does the same.
+    let (i, int, f) = match n {
+        Value::Int(i) => (*i, *i as i32, *i as f64),
+        Value::Float(f) => (*f as i64, *f as i32, *f),
         _ => return Err(MethodError::NotFound),
     };
     match (name, args) {
-        ("intValue", []) => Ok(Value::Int(i64::from(i as i32))),
+        ("intValue", []) => Ok(Value::Int(i64::from(int))),
         ("longValue", []) => Ok(Value::Int(i)),
-        ("shortValue", []) => Ok(Value::Int(i64::from(i as i16))),
-        ("byteValue", []) => Ok(Value::Int(i64::from(i as i8))),
+        ("shortValue", []) => Ok(Value::Int(i64::from(int as i16))),
+        ("byteValue", []) => Ok(Value::Int(i64::from(int as i8))),
         ("doubleValue", []) => Ok(Value::Float(f)),
         ("floatValue", []) => Ok(Value::Float(f64::from(f as f32))),
         ("isNaN", []) => Ok(Value::Bool(f.is_nan())),
@@ -643,9 +948,17 @@ fn number_method(n: &Value, name: &str, args: &[Value]) -> MethodResult {
                 i64::from((bits ^ (bits >> 32)) as i32)
             }
         })),
-        ("compareTo", [o]) => super::compare_numbers(n, o)
+        // `Comparable<T>.compareTo` takes the same class: Integer with a
+        // Long (or a String) throws ClassCastException through the bridge
+        // method Velocity finds.
+        ("compareTo", [o]) if o.type_name() == n.type_name() => super::compare_numbers(n, o)
             .map(|ord| Value::Int(ord as i64))
             .ok_or(MethodError::NotFound),
+        ("compareTo", [o]) => Err(failed(format!(
+            "ClassCastException: {} cannot be cast to {}",
+            o.type_name(),
+            n.type_name()
+        ))),
         _ => Err(MethodError::NotFound),
     }
 }
@@ -669,10 +982,18 @@ mod tests {
 
     #[test]
     fn split_like_java() {
-        assert_eq!(call("a,b,,c,,", "split", &[",".into()]).to_string(), "[a, b, , c]");
-        assert_eq!(call("a,b,c", "split", &[",".into(), Value::Int(2)]).to_string(), "[a, b,c]");
+        assert_eq!(
+            call("a,b,,c,,", "split", &[",".into()]).to_string(),
+            "[a, b, , c]"
+        );
+        assert_eq!(
+            call("a,b,c", "split", &[",".into(), Value::Int(2)]).to_string(),
+            "[a, b,c]"
+        );
         assert_eq!(call("abc", "split", &["".into()]).to_string(), "[a, b, c]");
         assert_eq!(call("", "split", &[",".into()]).to_string(), "[]");
+        // Empty matches right after a match count, as in Java.
+        assert_eq!(call("aab", "split", &["a*".into()]).to_string(), "[, , b]");
     }
 
     #[test]

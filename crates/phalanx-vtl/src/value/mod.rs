@@ -8,11 +8,14 @@
 mod methods;
 mod number;
 mod object;
+pub(crate) mod walk;
 
 pub use number::format_double;
 pub use object::{MethodError, Object};
 
-pub(crate) use methods::{call_method, get_index, get_property, set_index, set_property};
+pub(crate) use methods::{
+    ViewItem, call_method, get_index, get_property, map_value_at, map_view, set_index, set_property,
+};
 pub(crate) use number::{arithmetic, compare_numbers};
 
 use indexmap::IndexMap;
@@ -104,13 +107,20 @@ impl Value {
             Value::Float(f) => serde_json::Number::from_f64(*f)
                 .map_or(serde_json::Value::Null, serde_json::Value::Number),
             Value::String(s) => serde_json::Value::String(s.to_string()),
-            Value::List(l) => l.borrow().iter().map(Value::to_json).collect(),
-            Value::Map(m) => serde_json::Value::Object(
-                m.borrow()
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_json()))
-                    .collect(),
-            ),
+            // Nested deeper than a walk may go (or a cycle): null there.
+            Value::List(_) | Value::Map(_) => match walk::Level::enter() {
+                None => serde_json::Value::Null,
+                Some(_level) => match self {
+                    Value::List(l) => l.borrow().iter().map(Value::to_json).collect(),
+                    Value::Map(m) => serde_json::Value::Object(
+                        m.borrow()
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.to_json()))
+                            .collect(),
+                    ),
+                    _ => serde_json::Value::Null,
+                },
+            },
             Value::Object(o) => serde_json::Value::String(o.render()),
         }
     }
@@ -154,6 +164,9 @@ impl Value {
     }
 
     /// Java's `equals`, with Velocity's numeric comparison across number types.
+    ///
+    /// Lists and maps nested deeper than a walk may go (see `walk`), which
+    /// Java could not compare either (StackOverflowError), are unequal.
     pub fn java_equals(&self, other: &Value) -> bool {
         match (self, other) {
             (Value::Null, Value::Null) => true,
@@ -163,21 +176,33 @@ impl Value {
             (Value::String(a), Value::String(b)) => a == b,
             (Value::List(a), Value::List(b)) => {
                 Rc::ptr_eq(a, b) || {
-                    let (a, b) = (a.borrow(), b.borrow());
-                    a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.java_equals(y))
+                    // A list being changed (`$l.remove($l)`) is compared by identity.
+                    let (Ok(a), Ok(b), Some(_level)) =
+                        (a.try_borrow(), b.try_borrow(), walk::Level::enter())
+                    else {
+                        return false;
+                    };
+                    a.len() == b.len()
+                        && a.iter()
+                            .zip(b.iter())
+                            .all(|(x, y)| walk::step() && x.java_equals(y))
                 }
             }
             (Value::Map(a), Value::Map(b)) => {
                 Rc::ptr_eq(a, b) || {
-                    let (a, b) = (a.borrow(), b.borrow());
+                    // A map being changed (`$m.put($m, 1)`) is compared by identity.
+                    let (Ok(a), Ok(b), Some(_level)) =
+                        (a.try_borrow(), b.try_borrow(), walk::Level::enter())
+                    else {
+                        return false;
+                    };
                     a.len() == b.len()
-                        && a.iter()
-                            .all(|(k, v)| b.get(k).is_some_and(|w| v.java_equals(w)))
+                        && a.iter().all(|(k, v)| {
+                            walk::step() && b.get(k).is_some_and(|w| v.java_equals(w))
+                        })
                 }
             }
-            (Value::Object(a), Value::Object(b)) => {
-                std::ptr::addr_eq(Rc::as_ptr(a), Rc::as_ptr(b))
-            }
+            (Value::Object(a), Value::Object(b)) => std::ptr::addr_eq(Rc::as_ptr(a), Rc::as_ptr(b)),
             _ => false,
         }
     }
@@ -200,7 +225,11 @@ impl Value {
     }
 
     /// `open`: the lists and maps being rendered around this value.
-    fn render_nested(&self, out: &mut String, open: &mut Vec<*const ()>) -> Result<(), ContainsItself> {
+    fn render_nested(
+        &self,
+        out: &mut String,
+        open: &mut Vec<*const ()>,
+    ) -> Result<(), ContainsItself> {
         use std::fmt::Write;
         match self {
             Value::Null => out.push_str("null"),
@@ -215,14 +244,22 @@ impl Value {
                 if open.contains(&id) {
                     return Err(ContainsItself);
                 }
+                let Some(_level) = walk::Level::enter() else {
+                    return Err(ContainsItself);
+                };
                 open.push(id);
                 out.push('[');
                 for (i, v) in l.borrow().iter().enumerate() {
+                    if !walk::step_n(render_cost(v)) {
+                        return Err(ContainsItself);
+                    }
                     if i > 0 {
                         out.push_str(", ");
                     }
                     match v {
-                        Value::List(inner) if Rc::ptr_eq(inner, l) => out.push_str("(this Collection)"),
+                        Value::List(inner) if Rc::ptr_eq(inner, l) => {
+                            out.push_str("(this Collection)")
+                        }
                         _ => v.render_nested(out, open)?,
                     }
                 }
@@ -234,9 +271,15 @@ impl Value {
                 if open.contains(&id) {
                     return Err(ContainsItself);
                 }
+                let Some(_level) = walk::Level::enter() else {
+                    return Err(ContainsItself);
+                };
                 open.push(id);
                 out.push('{');
                 for (i, (k, v)) in m.borrow().iter().enumerate() {
+                    if !walk::step_n(render_cost(k) + render_cost(v)) {
+                        return Err(ContainsItself);
+                    }
                     if i > 0 {
                         out.push_str(", ");
                     }
@@ -250,16 +293,37 @@ impl Value {
                 out.push('}');
                 open.pop();
             }
-            Value::Object(o) => out.push_str(&o.render()),
+            Value::Object(o) => {
+                // An object's string may be long (a map view renders its
+                // map): it costs a step a byte, as strings in a list do.
+                let rendered = o.render();
+                if !walk::step_n(rendered.len() as u64) {
+                    return Err(ContainsItself);
+                }
+                out.push_str(&rendered);
+            }
         }
         Ok(())
     }
 }
 
 /// A list or map that contains itself through another one: Java's
-/// `toString` on it throws StackOverflowError.
+/// `toString` on it throws StackOverflowError. Also a list or map nested
+/// deeper than a walk may go, or whose walk took more steps than the render
+/// has fuel left (see `walk`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ContainsItself;
+
+/// The steps rendering an item of a list or map costs: one, plus a string's
+/// bytes, so that a list holding one long string many times (or a sub-list
+/// shared at every level) cannot build a huge string before the output
+/// limit is checked.
+fn render_cost(v: &Value) -> u64 {
+    match v {
+        Value::String(s) => 1 + s.len() as u64,
+        _ => 1,
+    }
+}
 
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -298,8 +362,9 @@ impl Hash for Value {
             // Hashes exactly like `str`, so maps can be queried by `&str`
             // (see the `Equivalent` impl below) without allocating.
             Value::String(s) => (**s).hash(state),
-            Value::List(l) => l.borrow().len().hash(state),
-            Value::Map(m) => m.borrow().len().hash(state),
+            // A list or map being changed (`$m.put($m, 1)`) hashes as empty.
+            Value::List(l) => l.try_borrow().map_or(0, |l| l.len()).hash(state),
+            Value::Map(m) => m.try_borrow().map_or(0, |m| m.len()).hash(state),
             Value::Object(o) => std::ptr::hash(Rc::as_ptr(o) as *const u8, state),
         }
     }
@@ -371,14 +436,17 @@ mod tests {
 
     #[test]
     fn java_to_string() {
-        let m = Value::map([("a", Value::Int(1)), ("b", Value::list(vec![Value::Float(2.0), Value::Null]))]);
+        let m = Value::map([
+            ("a", Value::Int(1)),
+            ("b", Value::list(vec![Value::Float(2.0), Value::Null])),
+        ]);
         assert_eq!(m.to_string(), "{a=1, b=[2.0, null]}");
     }
 
     #[test]
     fn maps_are_queried_by_str() {
         let m = Value::map([("k", Value::Int(1))]);
-        let Value::Map(m) = m else { unreachable!() };
+        let Value::Map(m) = &m else { unreachable!() };
         assert!(m.borrow().get("k").is_some());
         assert!(m.borrow().get("x").is_none());
     }
