@@ -66,6 +66,15 @@ fn translate(p: &str) -> String {
                 }
             }
             'Z' => out.push_str(r"(?=\n?\z)"),
+            // Java's classes are ASCII unless UNICODE_CHARACTER_CLASS is on
+            // (`\w` does not match `é`); nested classes keep them usable
+            // inside `[…]` too.
+            'w' => out.push_str("[a-zA-Z_0-9]"),
+            'W' => out.push_str("[^a-zA-Z_0-9]"),
+            'd' => out.push_str("[0-9]"),
+            'D' => out.push_str("[^0-9]"),
+            's' => out.push_str(r"[ \t\n\x0B\f\r]"),
+            'S' => out.push_str(r"[^ \t\n\x0B\f\r]"),
             'h' => {
                 out.push_str(r"[ \t\xA0\x{1680}\x{180e}\x{2000}-\x{200a}\x{202f}\x{205f}\x{3000}]")
             }

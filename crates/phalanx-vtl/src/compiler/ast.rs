@@ -138,6 +138,12 @@ pub enum Expr {
         left: Box<Expr>,
         right: Box<Expr>,
         span: Span,
+        /// What Velocity writes for this operand when it is null in a `+`
+        /// with a string (its `SimpleNode.literal()`): the source from
+        /// after the operator to the end of the right operand and the
+        /// blanks after it (`$n * 2 ` gives ` 2 `), or, in parentheses,
+        /// all that is inside them.
+        literal: Span,
     },
 }
 

@@ -84,22 +84,24 @@ impl<'s> Cursor<'s> {
     /// Reads an identifier (`[A-Za-z_][A-Za-z0-9_-]*`, Velocity 1.7's
     /// reference identifier) and returns it, or `None` without moving.
     pub fn identifier(&mut self) -> Option<&'s str> {
-        self.word(true)
+        self.word(b'-')
     }
 
-    /// Reads a directive or macro name (`[A-Za-z_][A-Za-z0-9_]*`).
+    /// Reads a directive or macro name (`[A-Za-z_][A-Za-z0-9_@]*`,
+    /// Velocity 1.7's WORD: `#end@` is no `#end`).
     pub fn directive_name(&mut self) -> Option<&'s str> {
-        self.word(false)
+        self.word(b'@')
     }
 
-    fn word(&mut self, hyphen: bool) -> Option<&'s str> {
+    /// A letter or `_`, then letters, digits, `_` and `extra`.
+    fn word(&mut self, extra: u8) -> Option<&'s str> {
         let start = self.pos;
         match self.peek() {
             Some(c) if c.is_ascii_alphabetic() || c == b'_' => self.pos += 1,
             _ => return None,
         }
         while let Some(c) = self.peek() {
-            if c.is_ascii_alphanumeric() || c == b'_' || (hyphen && c == b'-') {
+            if c.is_ascii_alphanumeric() || c == b'_' || c == extra {
                 self.pos += 1;
             } else {
                 break;

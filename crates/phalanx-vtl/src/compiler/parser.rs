@@ -53,6 +53,7 @@ pub fn parse(src: &str, syntax: &Syntax) -> Result<Parsed, Error> {
         in_call: false,
         word_arg_calls: Vec::new(),
         in_string: false,
+        stray_prefix: None,
         ref_state: None,
     };
     let (body, term) = parser.block(None)?;
@@ -122,6 +123,10 @@ struct Parser<'s, 'm> {
     word_arg_calls: Vec<(Box<str>, Span)>,
     /// Parsing the inside of a string literal.
     in_string: bool,
+    /// A `$`, `$!` or `#` that started no token, written as text: its end in
+    /// the source, the length of the text before it and whether it holds a
+    /// `$` (see [`Parser::stray_dollar`]).
+    stray_prefix: Option<(usize, usize, bool)>,
     /// Where Velocity's lexer is still in a reference's state: right after
     /// a reference in text that is not braced (see [`Parser::after_reference`]).
     ref_state: Option<RefState>,
@@ -138,20 +143,28 @@ struct RefState {
     after_property: bool,
     /// After `(…)` or `[…]`, where a name cannot continue the reference.
     after_call_or_index: bool,
-    /// After a `#set` that followed the reference.
-    after_set: bool,
+    /// Resumed after a `#set`, a `#*` comment or an unparsed block that
+    /// followed the reference: those leave the lexer in its state.
+    resumed: bool,
 }
 
 impl RefState {
-    fn after(at: usize, accessors: &[Accessor], after_set: bool) -> RefState {
+    fn after(at: usize, accessors: &[Accessor], resumed: bool) -> RefState {
         RefState {
             at,
-            after_property: matches!(accessors.last(), Some(Accessor::Property { .. })),
+            // An index returns to the state before its `[`.
+            after_property: matches!(
+                accessors
+                    .iter()
+                    .rev()
+                    .find(|a| !matches!(a, Accessor::Index { .. })),
+                Some(Accessor::Property { .. })
+            ),
             after_call_or_index: matches!(
                 accessors.last(),
                 Some(Accessor::Method { .. } | Accessor::Index { .. })
             ),
-            after_set,
+            resumed,
         }
     }
 }
@@ -210,8 +223,7 @@ impl<'s, 'm> Parser<'s, 'm> {
                         nodes.push(Node::Reference(Box::new(r)));
                     } else {
                         self.check_unfinished_token()?;
-                        text.push('$');
-                        self.cur.bump(1);
+                        self.stray_dollar(&mut text)?;
                     }
                 }
                 b'\\' => self.backslashes(&mut text, &mut nodes)?,
@@ -254,7 +266,7 @@ impl<'s, 'm> Parser<'s, 'm> {
                     nodes.push(Node::Reference(Box::new(r)));
                 } else {
                     self.check_unfinished_token()?;
-                    text.push_str(&"\\".repeat(n));
+                    self.escaped_stray_dollar(text, n)?;
                 }
             }
             Some(b'#') => {
@@ -279,7 +291,7 @@ impl<'s, 'm> Parser<'s, 'm> {
                     && !at
                     && name.is_some_and(|w| {
                         matches!(w, "if" | "else" | "elseif" | "end")
-                            || (!curly && !(w == "set" && self.at_set_directive(save)) && known)
+                            || (known && !curly && !(w == "set" && self.at_set_directive(save)))
                     });
                 let known = if n % 2 == 1 { known } else { control };
                 self.cur.pos = save;
@@ -318,10 +330,29 @@ impl<'s, 'm> Parser<'s, 'm> {
             flush(text, nodes);
         }
         if self.cur.starts_with("##") {
-            // A line comment swallows its newline.
+            // A line comment swallows its newline (`\n`, `\r\n` or `\r`).
             let rest = self.cur.rest();
-            let n = rest.find('\n').map_or(rest.len(), |i| i + 1);
-            self.cur.bump(n);
+            let Some(end) = rest.find(['\n', '\r']) else {
+                // Up to the end: the lexer still reads `$` and `#` as the
+                // start of tokens there, which may not end the template.
+                let body = rest.get(2..).unwrap_or("");
+                if !self.in_string
+                    && (body.ends_with(['$', '#']) || body.ends_with("$!") || body.ends_with("#*"))
+                {
+                    return Err(Error::syntax(
+                        "the template ends in the middle of a token inside a ## comment (a lexical error in Velocity)",
+                        Span::new(start, self.cur.src.len()),
+                    ));
+                }
+                self.cur.bump(rest.len());
+                return Ok(None);
+            };
+            let newline = if rest[end..].starts_with("\r\n") {
+                2
+            } else {
+                1
+            };
+            self.cur.bump(end + newline);
             return Ok(None);
         }
         if self.cur.starts_with("#*") {
@@ -332,6 +363,7 @@ impl<'s, 'm> Parser<'s, 'm> {
                 // of the template (a block still open then fails as such).
                 None => self.cur.bump(rest.len()),
             }
+            self.resume_reference_state(start);
             return Ok(None);
         }
         if self.cur.starts_with("#[[") {
@@ -348,6 +380,7 @@ impl<'s, 'm> Parser<'s, 'm> {
                     ));
                 }
             }
+            self.resume_reference_state(start);
             return Ok(None);
         }
 
@@ -355,23 +388,29 @@ impl<'s, 'm> Parser<'s, 'm> {
         let block_call = self.cur.eat("@");
         let curly = !block_call && self.cur.eat("{");
         let Some(name) = self.cur.directive_name() else {
+            if block_call && self.at_lparen() {
+                // `#@(…) … #end`: a block call of a macro without a name,
+                // which never exists; Velocity writes it all as it is.
+                self.cur.pos = start + 2;
+                flush(text, nodes);
+                let node = self.macro_call("", start, true)?;
+                nodes.push(node);
+                return Ok(None);
+            }
             self.cur.pos = start;
-            text.push('#');
-            self.cur.bump(1);
+            self.stray_hash(text);
             return Ok(None);
         };
         if curly && !self.cur.eat("}") {
             self.cur.pos = start;
-            text.push('#');
-            self.cur.bump(1);
+            self.stray_hash(text);
             return Ok(None);
         }
         let name_end = self.cur.pos;
         let span = Span::new(start, name_end);
         if block_call {
             let save = self.cur.pos;
-            self.skip_blanks();
-            let has_args = self.cur.peek() == Some(b'(');
+            let has_args = self.at_lparen();
             self.cur.pos = save;
             if !has_args {
                 // `#@foo` without arguments is text.
@@ -402,10 +441,9 @@ impl<'s, 'm> Parser<'s, 'm> {
             // A macro call needs its '(' (spaces before it are allowed);
             // otherwise `#name` is just text.
             let save = self.cur.pos;
-            self.skip_blanks();
             // A macro already known when parsing may be called without
             // parentheses (`#m`), as in Velocity 1.7.
-            if self.cur.peek() == Some(b'(') || self.is_macro(name) {
+            if self.at_lparen() || self.is_macro(name) {
                 self.cur.pos = save;
                 flush(text, nodes);
                 let node = self.macro_call(name, start, false)?;
@@ -416,16 +454,20 @@ impl<'s, 'm> Parser<'s, 'm> {
             }
             return Ok(None);
         }
-        if name == "set" {
-            // `#set` needs its '('; `#set` alone is text.
+        if name == "set" && !self.at_set_directive(start) {
+            // `#set` is a directive only as `#set(` with spaces at most
+            // between; otherwise Velocity reads the word `#set`: text, or
+            // with a `(` after tabs or newlines the call of a macro `set`.
             let save = self.cur.pos;
-            self.skip_blanks();
-            if self.cur.peek() != Some(b'(') {
+            if self.at_lparen() {
                 self.cur.pos = save;
+                flush(text, nodes);
+                let node = self.macro_call(name, start, false)?;
+                nodes.push(node);
+            } else {
                 text.push_str(self.cur.src.get(start..name_end).unwrap_or(""));
-                return Ok(None);
             }
-            self.cur.pos = save;
+            return Ok(None);
         }
         // A `#set` right after a reference (blanks between) leaves the
         // lexer in the reference's state.
@@ -435,10 +477,26 @@ impl<'s, 'm> Parser<'s, 'm> {
                 .rev()
                 .take_while(|b| *b == b' ' || *b == b'\t')
                 .count();
-        let continues = (name == "set")
+        // So does a stray `$` or `#` right before it (blanks between).
+        let mut continues = (name == "set")
             .then_some(self.ref_state)
             .flatten()
             .filter(|r| r.at == blanks_from);
+        if let Some((end, len, dollar)) = self.stray_prefix
+            && name == "set"
+            && end == blanks_from
+        {
+            text.truncate(len);
+            // A `$` had put the lexer in a reference's state.
+            if dollar {
+                continues = Some(RefState {
+                    at: start,
+                    after_property: false,
+                    after_call_or_index: false,
+                    resumed: true,
+                });
+            }
+        }
         flush(text, nodes);
         self.enter(span)?;
         let node = self.directive(name, span);
@@ -446,7 +504,7 @@ impl<'s, 'm> Parser<'s, 'm> {
         if let (Some(r), Ok(_)) = (continues, &node) {
             self.ref_state = Some(RefState {
                 at: self.cur.pos,
-                after_set: true,
+                resumed: true,
                 ..r
             });
         }
@@ -456,10 +514,206 @@ impl<'s, 'm> Parser<'s, 'm> {
         Ok(None)
     }
 
+    /// A `$` that starts no reference. Velocity's lexer makes `${`, `$!{`
+    /// (with a `}` right after them), `$[`, `$![` and `$.` tokens of their
+    /// own. Any other `$` or `$!` begins a token that never completes
+    /// (JavaCC `MORE`) and ends up in front of the next one: it is written
+    /// as `$` (Velocity writes only the `$` and `#` of such a prefix), or
+    /// dropped when that next token is a `#set`.
+    fn stray_dollar(&mut self, text: &mut String) -> Result<(), Error> {
+        let rest = self.cur.rest().as_bytes();
+        // After `$a.b` (state REFMODIFIER) `$[` is no token of its own but
+        // the start of an index: a parse error.
+        let bang = usize::from(rest.get(1) == Some(&b'!'));
+        if self
+            .ref_state
+            .is_some_and(|r| r.at == self.cur.pos && r.after_property)
+            && rest.get(1 + bang) == Some(&b'[')
+        {
+            return Err(Error::syntax(
+                "unexpected '[': Velocity's lexer is still in the reference before it and reads an index",
+                Span::new(self.cur.pos, self.cur.pos + 2 + bang),
+            ));
+        }
+        // Right after `$a.b`, the `$` of `$.name` vanishes.
+        if self
+            .ref_state
+            .is_some_and(|r| r.at == self.cur.pos && r.after_property)
+            && rest.get(1) == Some(&b'.')
+            && rest.get(2).is_some_and(u8::is_ascii_alphabetic)
+        {
+            text.push('.');
+            self.cur.bump(2);
+            return Ok(());
+        }
+        let token = match rest.get(1 + bang) {
+            Some(b'{') => 2 + bang + usize::from(rest.get(2 + bang) == Some(&b'}')),
+            Some(b'[') => 2 + bang,
+            Some(b'.') if bang == 0 => 2,
+            _ => 0,
+        };
+        if token > 0 {
+            let start = self.cur.pos;
+            let empty_index = !matches!(rest.get(1 + bang), Some(b'{'));
+            text.push_str(self.cur.rest().get(..token).unwrap_or("$"));
+            self.cur.bump(token);
+            if !empty_index && rest.get(token - 1) == Some(&b'}') {
+                self.ref_state = self.inherited_state(start);
+                return Ok(());
+            }
+            if !empty_index {
+                // After `${` the lexer is in a reference's state.
+                self.ref_state = Some(RefState {
+                    at: self.cur.pos,
+                    after_property: false,
+                    after_call_or_index: false,
+                    resumed: false,
+                });
+                return Ok(());
+            }
+            // `$.` and `$[` right after a reference leave the lexer in the
+            // reference's state (`$a$.b.c` writes `$.b`).
+            if let Some(r) = self.ref_state
+                && empty_index
+                && r.at == start
+                && !r.after_property
+            {
+                self.ref_state = Some(RefState {
+                    at: self.cur.pos,
+                    after_call_or_index: true,
+                    ..r
+                });
+            }
+        } else if rest.get(1 + bang) == Some(&b'$') {
+            // Before another `$` the prefix is part of that token and
+            // written whole (`$!$a` writes `$!` and `$a`).
+            self.stray_prefix(text, if bang == 1 { "$!" } else { "$" }, 1 + bang);
+        } else {
+            self.stray_prefix(text, "$", 1 + bang);
+        }
+        Ok(())
+    }
+
+    /// Backslashes and a `$` that starts no reference. Velocity reads
+    /// `\\$` as the start of a reference (a JavaCC `MORE` token): in front
+    /// of `[` that is an index with nothing to index (a parse error), and
+    /// `\\$.name` is `.` and a runt reference (see
+    /// [`Parser::after_reference`]): the backslashes and `$` vanish.
+    fn escaped_stray_dollar(&mut self, text: &mut String, backslashes: usize) -> Result<(), Error> {
+        let rest = self.cur.rest().as_bytes();
+        let bang = usize::from(rest.get(1) == Some(&b'!'));
+        match rest.get(1 + bang) {
+            Some(b'[') => Err(Error::syntax(
+                "unexpected '[' after an escaped '$': Velocity reads it as an index",
+                Span::new(self.cur.pos - backslashes, self.cur.pos + 2 + bang),
+            )),
+            Some(b'.') if bang == 0 && rest.get(2).is_some_and(u8::is_ascii_alphabetic) => {
+                text.push('.');
+                self.cur.bump(2);
+                self.ref_state = Some(RefState {
+                    at: self.cur.pos,
+                    after_property: true,
+                    after_call_or_index: false,
+                    resumed: true,
+                });
+                Ok(())
+            }
+            Some(b'{') => {
+                // `\\${` and `\\$!{` are tokens as written (`}` after them too).
+                let len = 2 + bang + usize::from(rest.get(2 + bang) == Some(&b'}'));
+                text.push_str(&"\\".repeat(backslashes));
+                text.push_str(self.cur.rest().get(..len).unwrap_or("$"));
+                self.cur.bump(len);
+                Ok(())
+            }
+            _ => {
+                // `\\$` begins a token: with its backslashes it is a stray
+                // prefix (which a `#set` swallows), never `$.` or `$[`.
+                let written = format!("{}$", "\\".repeat(backslashes));
+                self.stray_prefix(text, &written, 1 + bang);
+                Ok(())
+            }
+        }
+    }
+
+    /// A `#` that starts no directive or comment: `#` followed by an
+    /// integer, or `#@`, is a token of its own; any other is a prefix as a
+    /// stray `$` is.
+    fn stray_hash(&mut self, text: &mut String) {
+        let rest = self.cur.rest().as_bytes();
+        let minus = usize::from(rest.get(1) == Some(&b'-'));
+        let digits = rest
+            .iter()
+            .skip(1 + minus)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        let token = if digits > 0 {
+            1 + minus + digits
+        } else if rest.get(1) == Some(&b'@') {
+            2
+        } else {
+            0
+        };
+        if token > 0 {
+            text.push_str(self.cur.rest().get(..token).unwrap_or("#"));
+            self.cur.bump(token);
+        } else {
+            self.stray_prefix(text, "#", 1);
+        }
+    }
+
+    /// Writes a stray prefix (consecutive ones join: `$$`).
+    fn stray_prefix(&mut self, text: &mut String, written: &str, len: usize) {
+        let start = self.cur.pos;
+        let dollar = written.starts_with('$');
+        let (text_len, dollar) = match self.stray_prefix {
+            Some((end, text_len, d)) if end == start => (text_len, d || dollar),
+            _ => (text.len(), dollar),
+        };
+        text.push_str(written);
+        self.cur.bump(len);
+        self.stray_prefix = Some((self.cur.pos, text_len, dollar));
+    }
+
+    /// A `#*` comment or unparsed block that began at `start`, right where
+    /// the lexer was in a reference's state, leaves it in that state.
+    fn resume_reference_state(&mut self, start: usize) {
+        if let Some(r) = self.ref_state
+            && r.at == start
+        {
+            self.ref_state = Some(RefState {
+                at: self.cur.pos,
+                resumed: true,
+                ..r
+            });
+        }
+    }
+
     /// Notes the lexer state a reference in text leaves behind.
     fn reference_in_text(&mut self, r: &Reference) {
-        self.ref_state =
-            (!r.literal.ends_with('}')).then(|| RefState::after(self.cur.pos, &r.accessors, false));
+        let start = r.span.start as usize - r.backslashes as usize;
+        self.ref_state = if !r.literal.ends_with('}') {
+            Some(RefState::after(self.cur.pos, &r.accessors, false))
+        } else {
+            // A braced reference's `}` returns to the state before it,
+            // which a reference right after `$a.b` inherits.
+            self.inherited_state(start)
+        };
+    }
+
+    /// The state the lexer returns to after a braced reference (or a
+    /// stray `${}`) that began at `start`: right after `$a.b` Velocity's
+    /// lexer keeps that reference's state underneath (a `$` there does not
+    /// end it), so `$a.b${c}## x` writes `## x`.
+    fn inherited_state(&self, start: usize) -> Option<RefState> {
+        self.ref_state
+            .filter(|r| r.at == start && r.after_property)
+            .map(|r| RefState {
+                at: self.cur.pos,
+                after_call_or_index: false,
+                resumed: true,
+                ..r
+            })
     }
 
     /// What Velocity 1.7's lexer does at a position still in a reference's
@@ -481,14 +735,31 @@ impl<'s, 'm> Parser<'s, 'm> {
         let start = self.cur.pos;
         let rest = self.cur.rest().as_bytes();
         let name_start = |b: Option<&u8>| b.is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_');
+        if rest.first() == Some(&b'}') {
+            // A `}` token of its own: blanks after it start a new token.
+            text.push('}');
+            self.cur.bump(1);
+            return Ok(true);
+        }
         if rest.first() == Some(&b'{') {
-            let skip = match rest.get(1..3) {
-                Some([b'$', b'!']) => 3,
-                Some([b'$', _]) => 2,
+            // `{name`, or `{$name` (escaped or quiet too) as the `$` starts
+            // a token that ends with the name.
+            let backslashes = rest.iter().skip(1).take_while(|b| **b == b'\\').count();
+            let skip = match rest.get(1 + backslashes..3 + backslashes) {
+                Some([b'$', b'!']) => 3 + backslashes,
+                Some([b'$', _]) => 2 + backslashes,
                 _ => 1,
             };
             if !name_start(rest.get(skip)) {
-                return Ok(false);
+                // A `{` token of its own, after which the state goes on.
+                text.push('{');
+                self.cur.bump(1);
+                self.ref_state = Some(RefState {
+                    at: self.cur.pos,
+                    resumed: true,
+                    ..state
+                });
+                return Ok(true);
             }
             self.cur.bump(skip);
             self.cur.identifier();
@@ -502,6 +773,19 @@ impl<'s, 'm> Parser<'s, 'm> {
             text.push('{');
             return Ok(true);
         }
+        if state.after_property
+            && rest.first() == Some(&b'(')
+            && (state.after_call_or_index || state.resumed)
+            && rest.get(1) != Some(&b'#')
+        {
+            // Where `(` cannot be a call's (after `$a.b[0]`, or `$a.b`
+            // resumed), it puts Velocity's lexer in a call's state, where
+            // template text is a parse error.
+            return Err(Error::syntax(
+                "unexpected '(' after a reference: Velocity's lexer reads a method call's arguments here",
+                Span::new(start, start + 1),
+            ));
+        }
         if state.after_property && rest.starts_with(b"##") {
             // The first `#` is text, unless a `##` comment follows it
             // (`###`), which swallows it.
@@ -511,12 +795,15 @@ impl<'s, 'm> Parser<'s, 'm> {
             self.cur.bump(1);
             return Ok(true);
         }
-        if !state.after_set && !(state.after_call_or_index && name_start(rest.first())) {
+        // Past here: a name is a runt after a call or index; `[`, `.name`
+        // and names are read so only once the state resumed.
+        let runt_name = state.after_call_or_index && name_start(rest.first());
+        if !(state.resumed || runt_name) {
             return Ok(false);
         }
         match rest.first() {
             Some(b'[') => Err(Error::syntax(
-                "unexpected '[' after a #set that follows a reference: Velocity reads it as an index",
+                "unexpected '[': Velocity's lexer is still in the reference before it and reads an index",
                 Span::new(start, start + 1),
             )),
             Some(b'.') if rest.get(1).is_some_and(u8::is_ascii_alphabetic) => {
@@ -534,7 +821,7 @@ impl<'s, 'm> Parser<'s, 'm> {
                 let name = self.cur.identifier().unwrap_or("");
                 text.push_str(name);
                 let accessors = self.accessors()?;
-                self.ref_state = Some(RefState::after(self.cur.pos, &accessors, state.after_set));
+                self.ref_state = Some(RefState::after(self.cur.pos, &accessors, state.resumed));
                 Ok(true)
             }
             _ => Ok(false),
@@ -575,13 +862,20 @@ impl<'s, 'm> Parser<'s, 'm> {
         else {
             return false;
         };
-        after.trim_start_matches([' ', '\t']).starts_with('(')
+        after.trim_start_matches(' ').starts_with('(')
     }
 
-    fn skip_blanks(&mut self) {
-        while matches!(self.cur.peek(), Some(b' ' | b'\t')) {
-            self.cur.bump(1);
+    /// Whether a `(` follows, after any blanks and newlines (Velocity's
+    /// `isLeftParenthesis`: `#foreach\n(` and `#m\n()` have arguments). The
+    /// cursor moves to the `(` if so and stays put otherwise.
+    fn at_lparen(&mut self) -> bool {
+        let save = self.cur.pos;
+        self.cur.skip_whitespace();
+        if self.cur.peek() == Some(b'(') {
+            return true;
         }
+        self.cur.pos = save;
+        false
     }
 
     /// A known directive other than the terminators.
@@ -673,8 +967,7 @@ impl<'s, 'm> Parser<'s, 'm> {
             }
             "break" | "stop" => {
                 let save = self.cur.pos;
-                self.skip_blanks();
-                if self.cur.peek() == Some(b'(') {
+                if self.at_lparen() {
                     self.expect_lparen(name)?;
                     let (tok, _) = self.peek_token()?;
                     if tok != Token::RParen {
@@ -767,8 +1060,7 @@ impl<'s, 'm> Parser<'s, 'm> {
             }
             "literal" => {
                 let save = self.cur.pos;
-                self.skip_blanks();
-                if self.cur.peek() == Some(b'(') {
+                if self.at_lparen() {
                     self.expect_lparen("literal")?;
                     self.expect_rparen()?;
                     self.cur.eat_line_end();
@@ -834,12 +1126,8 @@ impl<'s, 'm> Parser<'s, 'm> {
         self.enter(span)?;
         // Blanks belong to the call only when its '(' follows them
         // (`#m #m()` is two calls with a space between).
-        let before_blanks = self.cur.pos;
-        self.skip_blanks();
         let mut args = Vec::new();
-        if self.cur.peek() != Some(b'(') {
-            self.cur.pos = before_blanks;
-        } else {
+        if self.at_lparen() {
             self.expect_lparen(name)?;
             loop {
                 let (mut tok, _) = self.peek_token()?;
@@ -906,8 +1194,11 @@ impl<'s, 'm> Parser<'s, 'm> {
         self.leave();
         let accessors = accessors?;
         if braced && !self.cur.eat("}") {
-            self.cur.pos = start;
-            return Ok(None);
+            // Velocity has read `${name` as a braced reference by now.
+            return Err(Error::syntax(
+                "expected '}' to close the reference",
+                Span::new(start, self.cur.pos),
+            ));
         }
         Ok(Some(Reference {
             root: root.into(),
@@ -930,7 +1221,7 @@ impl<'s, 'm> Parser<'s, 'm> {
                     break;
                 };
                 let span = Span::new(at + 1, self.cur.pos);
-                if self.cur.peek() == Some(b'(') && self.starts_call() {
+                if self.cur.peek() == Some(b'(') && self.starts_call()? {
                     self.cur.bump(1);
                     let args = self.call_arguments()?;
                     accessors.push(Accessor::Method {
@@ -961,16 +1252,36 @@ impl<'s, 'm> Parser<'s, 'm> {
 
     /// Whether the `(` at the cursor opens a method call's arguments.
     /// Velocity 1.7 looks at what follows it (`LOOKAHEAD(3)` on `Method`):
-    /// a `#` (a directive, comment or `#set`), `,`, `]`, `:`, `}` or `..`
-    /// cannot start an argument, so the reference ends at the property and
-    /// the `(` is text (`$a.b(#set(...)` renders `$a.b(`). Anything else
-    /// makes it a call, whose arguments must then parse.
-    fn starts_call(&self) -> bool {
-        match self.cur.peek_at(1) {
-            Some(b'#' | b',' | b']' | b':' | b'}') => false,
-            Some(b'.') => self.cur.peek_at(2).is_some_and(|c| c.is_ascii_digit()),
-            _ => true,
+    /// what cannot start an argument makes the reference end at the
+    /// property and the `(` text, as after `$a.b(#set(...)`, which renders
+    /// `$a.b(`. Its lexer stays in the call's state though, where `,`,
+    /// `]`, `:`, `}` and `..` are tokens no template text may be: a parse
+    /// error. Anything else makes it a call, whose arguments must parse.
+    fn starts_call(&self) -> Result<bool, Error> {
+        let after = self.cur.peek_at(1);
+        let next = self.cur.peek_at(2);
+        // `.` starts a number (`.5`), a name (`.b`, text) or nothing.
+        let bad_dot = after == Some(b'.') && !next.is_some_and(|c| c.is_ascii_alphanumeric());
+        if matches!(after, Some(b',' | b']' | b':' | b'}')) || bad_dot {
+            return Err(Error::syntax(
+                "expected a method argument or ')' after '('",
+                Span::new(self.cur.pos + 1, self.cur.pos + 2),
+            ));
         }
+        // Blanks and then `#set(` are one token (SET_DIRECTIVE).
+        let blanks = self.cur.rest().as_bytes()[1..]
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
+        if blanks > 0 && self.at_set_directive(self.cur.pos + 1 + blanks) {
+            return Ok(false);
+        }
+        Ok(match after {
+            // The end of the template: no call, `(` is text.
+            None | Some(b'#') => false,
+            Some(b'.') => next.is_some_and(|c| c.is_ascii_digit()),
+            _ => true,
+        })
     }
 
     /// A method call's arguments up to its `)` (the cursor is past the `(`):
@@ -1041,7 +1352,7 @@ impl<'s, 'm> Parser<'s, 'm> {
     }
 
     fn expect_lparen(&mut self, directive: &str) -> Result<(), Error> {
-        self.skip_blanks();
+        self.at_lparen();
         if self.cur.eat("(") {
             Ok(())
         } else {
@@ -1109,11 +1420,18 @@ impl<'s, 'm> Parser<'s, 'm> {
             };
             next_token(&mut self.cur)?;
             let right = self.binary(level + 1)?;
+            let blanks = self
+                .cur
+                .rest()
+                .bytes()
+                .take_while(u8::is_ascii_whitespace)
+                .count();
             left = Expr::Binary {
                 op,
                 left: Box::new(left),
                 right: Box::new(right),
                 span,
+                literal: Span::new(span.end as usize, self.cur.pos + blanks),
             };
         }
         Ok(left)
@@ -1187,8 +1505,12 @@ impl<'s, 'm> Parser<'s, 'm> {
             Token::Word("false") => Ok(Expr::Literal(Literal::Bool(false))),
             Token::Str { raw, double } => self.string(raw, double, span),
             Token::LParen => {
-                let e = self.expr()?;
-                self.expect(Token::RParen, "')' to close the parenthesis")?;
+                let inside = self.cur.pos;
+                let mut e = self.expr()?;
+                let close = self.expect(Token::RParen, "')' to close the parenthesis")?;
+                if let Expr::Binary { literal, .. } = &mut e {
+                    *literal = Span::new(inside, close.start as usize);
+                }
                 Ok(e)
             }
             Token::LBracket => {
@@ -1299,6 +1621,7 @@ impl<'s, 'm> Parser<'s, 'm> {
             in_call: false,
             word_arg_calls: Vec::new(),
             in_string: true,
+            stray_prefix: None,
             ref_state: None,
         };
         let (mut parts, term) = sub.block(None)?;

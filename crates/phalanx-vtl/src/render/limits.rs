@@ -20,14 +20,20 @@ pub struct Limits {
     /// Size of a template's source in bytes (API Gateway: 300 KB).
     pub max_template_bytes: usize,
     /// Nesting of blocks and expressions when parsing, and of `#define`,
-    /// `#evaluate` and string interpolation when rendering.
+    /// `#evaluate` and string interpolation when rendering. Blocks rendering
+    /// inside each other through macro calls and `#evaluate` may nest five
+    /// times as deep, which keeps a render well within a 2 MB stack.
     pub max_nesting: usize,
     /// Depth of macro calls (Velocity's `velocimacro.max.depth`, 20).
     pub max_macro_depth: usize,
     /// Size of the rendered output in bytes.
     pub max_output_bytes: usize,
     /// Work units per render (a node rendered, an iteration, an item of a
-    /// range): bounds the time a render can take.
+    /// range; a method call one plus one per 16 bytes or entries it reads
+    /// and one per list or map entry it builds; a byte of a regular
+    /// expression's subject or of an `#evaluate`d string; an item visited
+    /// comparing, hashing or printing nested lists and maps): bounds the
+    /// time a render can take, and what it can build.
     pub fuel: u64,
 }
 

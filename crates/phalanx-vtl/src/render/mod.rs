@@ -15,8 +15,8 @@ use crate::engine::{Macro, TemplateInner};
 use crate::error::{Error, SourceRef, Span};
 use crate::value::walk;
 use crate::value::{
-    MethodError, Object, Value, ViewItem, arithmetic, map_value_at, map_view, call_method, compare_numbers, get_index, get_property,
-    set_index, set_property,
+    MethodError, Object, Value, ViewItem, arithmetic, call_method, compare_numbers, get_index,
+    get_property, map_value_at, map_view, set_index, set_property,
 };
 use std::cell::Cell;
 use std::rc::Rc;
@@ -106,10 +106,15 @@ pub(crate) struct Renderer<'a> {
     /// `walk::steps()` when fuel was last burnt: the steps walks over lists
     /// and maps took since then are charged as fuel too.
     steps_seen: u64,
+    /// Blocks being rendered, one inside the other (through macro calls and
+    /// `#evaluate` too): bounded so that the stack is (see `block`).
+    blocks: usize,
     /// The `#foreach` loops in progress, innermost last.
     loops: Vec<Loop>,
     /// The id of the next macro call's frame.
     next_frame_id: u64,
+    /// A `#break` or `#stop` leaving an expression (see [`Renderer::unwind`]).
+    unwinding: Option<Flow>,
 }
 
 /// A `#foreach` in progress. Velocity keeps the loop variable, `$foreach`,
@@ -130,6 +135,8 @@ struct Loop {
     /// something removes the variable (an inner loop over it ending). The
     /// holder is made once per loop, so once removed it stays off.
     null_holder: bool,
+    /// The macro call the loop runs in (its frame id; 0 at top level).
+    frame: u64,
 }
 
 impl<'a> Renderer<'a> {
@@ -137,12 +144,14 @@ impl<'a> Renderer<'a> {
         Renderer {
             fuel: template.limits.fuel,
             steps_seen: walk::steps(),
+            blocks: 0,
             source: template.source.clone(),
             template,
             ctx,
             out: String::with_capacity(template.output_hint.get()),
             frames: Vec::new(),
             next_frame_id: 0,
+            unwinding: None,
             current: None,
             nesting: 0,
             loops: Vec::new(),
@@ -225,7 +234,32 @@ impl<'a> Renderer<'a> {
         Ok(())
     }
 
+    /// Renders a block. Blocks nest as deep as a template does (at most
+    /// `max_nesting`), but macro calls (`max_macro_depth` of them) and
+    /// `#evaluate`s (`max_nesting`) each nest a template's depth again:
+    /// 120 × 100 blocks would need more stack than a 2 MB thread has. So
+    /// blocks rendering inside each other are bounded at
+    /// [`MAX_BLOCKS_PER_NESTING`] × `max_nesting` in all.
     fn block(&mut self, block: &Block) -> Rendered {
+        let max = self
+            .template
+            .limits
+            .max_nesting
+            .saturating_mul(MAX_BLOCKS_PER_NESTING);
+        if self.blocks >= max {
+            return Err(Error::limit(
+                format!("blocks rendered inside each other deeper than {max} (through macro calls or #evaluate)"),
+                Span::default(),
+            )
+            .with_source(&self.source));
+        }
+        self.blocks += 1;
+        let flow = self.block_nodes(block);
+        self.blocks -= 1;
+        flow
+    }
+
+    fn block_nodes(&mut self, block: &Block) -> Rendered {
         for node in block {
             match self.node(node)? {
                 Flow::Normal => {}
@@ -236,6 +270,27 @@ impl<'a> Renderer<'a> {
     }
 
     fn node(&mut self, node: &Node) -> Rendered {
+        match self.statement(node) {
+            Err(e) => match self.unwinding.take() {
+                Some(flow) => Ok(flow),
+                None => Err(e),
+            },
+            rendered => rendered,
+        }
+    }
+
+    /// A `#break` or `#stop` rendered inside an expression (a string
+    /// literal, a `#define`'s `toString()`): in Velocity it is an exception
+    /// that leaves the expression, and what it rendered there, and acts on
+    /// the statement around it (`#set($x = "#break")` ends the loop). It
+    /// travels as an error up to [`Renderer::node`], which turns it back
+    /// into the flow.
+    fn unwind(&mut self, flow: Flow) -> Error {
+        self.unwinding = Some(flow);
+        Error::render("#break or #stop inside an expression", Span::default())
+    }
+
+    fn statement(&mut self, node: &Node) -> Rendered {
         self.burn(1, Span::default())?;
         match node {
             Node::Text(t) => {
@@ -322,12 +377,15 @@ impl<'a> Renderer<'a> {
             }
             return Ok(Flow::Normal);
         }
-        if escapes > 1 {
-            self.out.extend(std::iter::repeat_n('\\', escapes / 2));
-        }
         if escapes % 2 == 1 {
+            self.out.extend(std::iter::repeat_n('\\', escapes / 2));
             self.write(&r.literal, r.span)?;
             return Ok(Flow::Normal);
+        }
+        // A `#define` block renders itself, without the backslashes in
+        // front (Velocity's `Renderable` path skips its prefix).
+        if escapes > 1 && defined_depth(&value).is_none() {
+            self.out.extend(std::iter::repeat_n('\\', escapes / 2));
         }
         self.render_value(&value, r.span)
     }
@@ -341,9 +399,12 @@ impl<'a> Renderer<'a> {
         // only a plain `$name` matches, not `$!name`, `${name}` or
         // `$name.x`, and the argument's own text is used as it was written,
         // even if it is itself a parameter of an outer macro.
+        // The key is looked up as any name is: where the call gave no
+        // argument for it, in the context the macro was called from.
         let plain =
             r.accessors.is_empty() && r.literal.strip_prefix('$').is_some_and(|l| *l == *r.root);
-        if let (true, Some(i)) = (plain, self.current) {
+        let mut frame = if plain { self.current } else { None };
+        while let Some(i) = frame {
             let f = &self.frames[i];
             let arg = f
                 .def
@@ -352,8 +413,10 @@ impl<'a> Renderer<'a> {
                 .iter()
                 .position(|p| **p == *r.root)
                 .and_then(|pos| f.args.get(pos));
-            if let Some(Expr::Reference(arg)) = arg.map(|a| &**a) {
-                return arg.literal.to_string();
+            match arg.map(|a| &**a) {
+                Some(Expr::Reference(arg)) => return arg.literal.to_string(),
+                Some(_) => break,
+                None => frame = f.caller,
             }
         }
         r.literal.to_string()
@@ -395,13 +458,17 @@ impl<'a> Renderer<'a> {
     /// The string a value renders as (a `#define` block is rendered).
     fn value_to_string(&mut self, value: &Value, span: Span) -> Result<String, Error> {
         let start = self.out.len();
-        match as_defined(value) {
+        let flow = match as_defined(value) {
             Some(defined) => {
                 self.in_macro_scope(&defined.scope, |r| r.render_value(value, span))?
             }
             None => self.render_value(value, span)?,
         };
-        Ok(self.out.split_off(start))
+        let text = self.out.split_off(start);
+        match flow {
+            Flow::Normal => Ok(text),
+            flow => Err(self.unwind(flow)),
+        }
     }
 
     /// The macro frames up to `current`, kept for a block made there.
@@ -456,7 +523,7 @@ impl<'a> Renderer<'a> {
             Accessor::Property { name, span } => {
                 let value = get_property(target, name).unwrap_or_default();
                 // `$s.bytes` builds a list as long as the string.
-                self.burn(size_units(&value), *span)?;
+                self.burn(built_units(&value), *span)?;
                 Ok(value)
             }
             Accessor::Method { name, args, span } => {
@@ -493,10 +560,17 @@ impl<'a> Renderer<'a> {
         }
         let result = call_method(target, name, args);
         // A call costs what it reads and builds (an addAll grows its target).
-        let cost = 1
+        let mut cost = 1
             + size_units(target)
             + args.iter().map(size_units).sum::<u64>()
-            + result.as_ref().map_or(0, size_units);
+            + result.as_ref().map_or(0, built_units);
+        if let (Value::String(s), "matches" | "replaceAll" | "replaceFirst" | "split") =
+            (target, name)
+        {
+            // A regular expression costs more a byte than a scan: a unit a
+            // byte (and a backtracking match at most its backtrack limit).
+            cost += s.len() as u64;
+        }
         self.burn(cost, span)?;
         match result {
             // No string may be longer than the output could be: a string
@@ -544,8 +618,10 @@ impl<'a> Renderer<'a> {
             }
             if let Some(pos) = f.def.def.params.iter().position(|p| **p == *name) {
                 let Some(arg) = f.args.get(pos).cloned() else {
-                    // A missing argument is an undefined reference.
-                    return Ok(Value::Null);
+                    // A parameter the call gave no argument for is not
+                    // bound: Velocity looks it up as any other name.
+                    frame = f.caller;
+                    continue;
                 };
                 let caller = f.caller;
                 let caller_source = f.caller_source.clone();
@@ -576,12 +652,21 @@ impl<'a> Renderer<'a> {
     /// innermost loop `$foreach`, `$velocityCount` and `$velocityHasNext`.
     fn loop_variable(&self, name: &str) -> Option<Value> {
         let innermost = self.loops.len().checked_sub(1)?;
-        if self
+        if let Some(pos) = self
             .loops
             .iter()
-            .any(|l| l.null_holder && l.item.is_null() && *l.var == *name)
+            .position(|l| l.null_holder && l.item.is_null() && *l.var == *name)
         {
-            return Some(Value::Null);
+            // A macro called from the null item keeps what its body sets
+            // (an inner loop over the name too) in a context of its own,
+            // which is read before the holder.
+            let frame = self.loops[pos].frame;
+            if !self.loops[pos + 1..]
+                .iter()
+                .any(|l| *l.var == *name && l.frame != frame)
+            {
+                return Some(Value::Null);
+            }
         }
         for (depth, l) in self.loops.iter().enumerate().rev() {
             if let Some((_, v)) = l.overrides.iter().find(|(n, _)| **n == *name) {
@@ -725,6 +810,7 @@ impl<'a> Renderer<'a> {
             scope: scope.clone(),
             overrides: Vec::new(),
             null_holder: true,
+            frame: self.current.map_or(0, |i| self.frames[i].id),
         });
         let mut live = LiveItems::new(&iterable, items);
         let mut result = Ok(Flow::Normal);
@@ -810,10 +896,9 @@ impl<'a> Renderer<'a> {
         let flow = self.block(&parsed.body);
         self.nesting -= 1;
         self.source = saved;
-        Ok(match flow? {
-            Flow::Stop => Flow::Stop,
-            _ => Flow::Normal,
-        })
+        // `#break` in the evaluated text acts on the loop around the
+        // `#evaluate`, as `#stop` does on the template.
+        flow
     }
 
     fn macro_call(&mut self, call: &MacroCall) -> Rendered {
@@ -877,6 +962,7 @@ impl<'a> Renderer<'a> {
                 left,
                 right,
                 span,
+                ..
             } => match op {
                 BinaryOp::And => Ok(self.truthy(left)? && self.truthy(right)?),
                 BinaryOp::Or => Ok(self.truthy(left)? || self.truthy(right)?),
@@ -918,6 +1004,21 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// The source text Velocity writes for a null operand of `+` (see
+    /// `Expr::Binary::literal`).
+    fn literal_of(&self, e: &Expr) -> String {
+        let span = match e {
+            Expr::Reference(r) => return r.literal.to_string(),
+            Expr::Binary { literal, .. } => literal,
+            Expr::Range { span, .. } => span,
+            _ => return "null".into(),
+        };
+        let text: &str = &self.source.text;
+        text.get(span.start as usize..span.end as usize)
+            .unwrap_or("null")
+            .to_string()
+    }
+
     /// The value of an expression.
     pub(crate) fn value(&mut self, e: &Expr) -> Result<Value, Error> {
         match e {
@@ -929,8 +1030,10 @@ impl<'a> Renderer<'a> {
                 let flow = self.block(parts);
                 self.nesting -= 1;
                 let text = self.out.split_off(start);
-                flow?;
-                Ok(Value::from(text))
+                match flow? {
+                    Flow::Normal => Ok(Value::from(text)),
+                    flow => Err(self.unwind(flow)),
+                }
             }
             Expr::List(items) => {
                 let items = items
@@ -970,6 +1073,7 @@ impl<'a> Renderer<'a> {
                 left,
                 right,
                 span,
+                ..
             } => match op {
                 BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
                     let (l, r) = (self.value(left)?, self.value(right)?);
@@ -979,12 +1083,12 @@ impl<'a> Renderer<'a> {
                         && (matches!(l, Value::String(_)) || matches!(r, Value::String(_)))
                     {
                         let ls = if l.is_null() {
-                            literal_of(left)
+                            self.literal_of(left)
                         } else {
                             self.value_to_string(&l, *span)?
                         };
                         let rs = if r.is_null() {
-                            literal_of(right)
+                            self.literal_of(right)
                         } else {
                             self.value_to_string(&r, *span)?
                         };
@@ -997,6 +1101,11 @@ impl<'a> Renderer<'a> {
         }
     }
 }
+
+/// Blocks that may render inside each other, per level of
+/// `Limits::max_nesting` (see `Renderer::block`): 500 by default, which
+/// takes about 1 MB of stack in a debug build and a tenth of that optimized.
+const MAX_BLOCKS_PER_NESTING: usize = 5;
 
 /// Items (string bytes, list or map entries) a unit of fuel pays for when a
 /// method reads or builds them.
@@ -1015,6 +1124,18 @@ fn size_units(v: &Value) -> u64 {
         _ => 0,
     };
     items as u64 / SIZE_UNIT
+}
+
+/// The fuel a value a method or property built costs: a new list or map
+/// (one nothing else refers to yet, like `split`'s or `$s.bytes`) a unit an
+/// entry, as a range's items do, since each is a value made; anything else
+/// as [`size_units`].
+fn built_units(v: &Value) -> u64 {
+    match v {
+        Value::List(l) if Rc::strong_count(l) == 1 => l.try_borrow().map_or(0, |l| l.len() as u64),
+        Value::Map(m) if Rc::strong_count(m) == 1 => m.try_borrow().map_or(0, |m| m.len() as u64),
+        _ => size_units(v),
+    }
 }
 
 /// The items of a `#foreach`, read as Java's iterators read them. Over an
@@ -1100,14 +1221,6 @@ impl LiveItems {
             }
             LiveItems::Copied(items) => Ok(items.next().map(|v| (v, items.len() > 0))),
         }
-    }
-}
-
-/// The source text Velocity substitutes for a null operand of `+`.
-fn literal_of(e: &Expr) -> String {
-    match e {
-        Expr::Reference(r) => r.literal.to_string(),
-        _ => "null".into(),
     }
 }
 

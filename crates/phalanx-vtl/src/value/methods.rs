@@ -48,9 +48,19 @@ pub(crate) fn call_method(target: &Value, name: &str, args: &[Value]) -> MethodR
             ("booleanValue", []) => Ok(Value::Bool(*b)),
             ("hashCode", []) => Ok(Value::Int(if *b { 1231 } else { 1237 })),
             ("compareTo", [Value::Bool(o)]) => Ok(Value::Int(i64::from(*b) - i64::from(*o))),
+            ("compareTo", [o]) => Err(failed(format!(
+                "ClassCastException: {} cannot be cast to Boolean",
+                o.type_name()
+            ))),
             _ => Err(MethodError::NotFound),
         },
-        Value::Object(o) => o.call(name, args),
+        // Java's `Object.equals` (identity) for host objects without one.
+        Value::Object(o) => match (o.call(name, args), name, args) {
+            (Err(MethodError::NotFound), "equals", [other]) => {
+                Ok(Value::Bool(target.java_equals(other)))
+            }
+            (result, ..) => result,
+        },
         Value::Null => Err(MethodError::NotFound),
     }
 }
@@ -111,12 +121,19 @@ pub(crate) fn get_index(target: &Value, index: &Value) -> MethodResult {
             Ok(l[i].clone())
         }
         Value::Map(m) => Ok(m.borrow().get(index).cloned().unwrap_or_default()),
-        Value::Object(o) => o.call("get", std::slice::from_ref(index)),
         // Velocity counts a negative index from the end with the value's
         // `size()`, and fails on values that have none.
-        Value::String(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_)
-            if matches!(index, Value::Int(i) if *i < 0) =>
-        {
+        Value::Object(o) => match index {
+            Value::Int(i) if *i < 0 => match o.call("size", &[]) {
+                Ok(Value::Int(n)) => o.call("get", &[Value::Int(n + i)]),
+                _ => Err(failed(format!(
+                    "A 'size()' method required for negative value {i} does not exist for class '{}'",
+                    o.type_name()
+                ))),
+            },
+            _ => o.call("get", std::slice::from_ref(index)),
+        },
+        Value::String(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) if matches!(index, Value::Int(i) if *i < 0) => {
             Err(failed(format!(
                 "A 'size()' method required for negative value {index} does not exist for class '{}'",
                 target.type_name()
@@ -152,9 +169,10 @@ fn from_end(index: &Value, len: usize) -> Value {
 /// A Java `int` argument used as an index into something of length `len`
 /// (`len` itself allowed when `inclusive_end`).
 fn list_index(index: &Value, len: usize, inclusive_end: bool) -> Result<usize, MethodError> {
-    let Value::Int(i) = index else {
+    let Some(i) = int_arg(index) else {
         return Err(MethodError::NotFound);
     };
+    let i = &i;
     let max = if inclusive_end {
         len
     } else {
@@ -168,9 +186,11 @@ fn list_index(index: &Value, len: usize, inclusive_end: bool) -> Result<usize, M
     }
 }
 
+/// A Java `int` argument: a Long does not convert to one, so a method
+/// taking an int is not found for it (Velocity then gives null).
 fn int_arg(v: &Value) -> Option<i64> {
     match v {
-        Value::Int(i) => Some(*i),
+        Value::Int(i) if i32::try_from(*i).is_ok() => Some(*i),
         _ => None,
     }
 }
@@ -359,6 +379,11 @@ fn string_method(s: &Arc<str>, name: &str, args: &[Value]) -> MethodResult {
             })
             .into()),
         ("compareTo", [Value::String(o)]) => Ok(java_compare(s, o).into()),
+        // Through the bridge method `compareTo(Object)`.
+        ("compareTo", [o]) => Err(failed(format!(
+            "ClassCastException: {} cannot be cast to String",
+            o.type_name()
+        ))),
         ("compareToIgnoreCase", [Value::String(o)]) => {
             Ok(java_compare(&s.to_lowercase(), &o.to_lowercase()).into())
         }
@@ -570,7 +595,7 @@ fn list_method(l: &List, name: &str, args: &[Value]) -> MethodResult {
             Ok(std::mem::replace(&mut list[i], v.clone()))
         }
         // Velocity picks `remove(int)` for an Integer argument.
-        ("remove", [Value::Int(_)]) => {
+        ("remove", [Value::Int(i)]) if i32::try_from(*i).is_ok() => {
             let mut list = l.borrow_mut();
             let i = list_index(&args[0], list.len(), false)?;
             Ok(list.remove(i))
@@ -683,6 +708,18 @@ impl Object for Entry {
             ("getKey", []) => Ok(self.key.clone()),
             ("getValue", []) => Ok(self.value.clone()),
             ("toString", []) => Ok(self.render().into()),
+            // `Map.Entry`'s: equal key and value; the hashes xor-ed.
+            ("equals", [other]) => Ok(Value::Bool(match other {
+                Value::Object(o) => (o.as_ref() as &dyn std::any::Any)
+                    .downcast_ref::<Entry>()
+                    .is_some_and(|e| {
+                        e.key.java_equals(&self.key) && e.value.java_equals(&self.value)
+                    }),
+                _ => false,
+            })),
+            ("hashCode", []) => Ok(Value::Int(
+                (hash_code(&self.key)? ^ hash_code(&self.value)?).into(),
+            )),
             _ => Err(MethodError::NotFound),
         }
     }
@@ -780,7 +817,20 @@ impl Object for MapView {
                 }
                 Ok(Value::Bool(found))
             }
-            ("add" | "addAll", _) => Err(failed("UnsupportedOperationException")),
+            ("add" | "addAll", [_]) => Err(failed("UnsupportedOperationException")),
+            // A Set's hash sums its items'; `values()` keeps Object's
+            // (an identity hash, which no template can rely on).
+            ("hashCode", []) if self.kind != ViewKind::Values => {
+                let mut h: i32 = 0;
+                for (k, v) in self.map.borrow().iter() {
+                    let item = match self.kind {
+                        ViewKind::Keys => hash_code(k)?,
+                        _ => hash_code(k)? ^ hash_code(v)?,
+                    };
+                    h = h.wrapping_add(item);
+                }
+                Ok(Value::Int(h.into()))
+            }
             _ => Err(MethodError::NotFound),
         }
     }

@@ -12,7 +12,7 @@
 
 use super::{Object, Value};
 use indexmap::IndexMap;
-use rustc_hash::FxBuildHasher;
+use rustc_hash::{FxBuildHasher, FxHashSet};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -95,7 +95,10 @@ pub(crate) fn metered<R>(budget: u64, f: impl FnOnce() -> R) -> R {
 /// The walk is a loop (no recursion), visits each list, map and object
 /// once, and counts a step per item it looks at.
 pub(crate) fn holds(item: &Value, container: *const ()) -> bool {
-    let mut seen: Vec<*const ()> = Vec::new();
+    if !matches!(item, Value::List(_) | Value::Map(_) | Value::Object(_)) {
+        return false;
+    }
+    let mut seen: FxHashSet<*const ()> = FxHashSet::default();
     let mut todo: Vec<Value> = vec![item.clone()];
     while let Some(v) = todo.pop() {
         let id = match &v {
@@ -107,10 +110,9 @@ pub(crate) fn holds(item: &Value, container: *const ()) -> bool {
         if id == container {
             return true;
         }
-        if seen.contains(&id) {
+        if !seen.insert(id) {
             continue;
         }
-        seen.push(id);
         let holds_values =
             |v: &&Value| matches!(v, Value::List(_) | Value::Map(_) | Value::Object(_));
         let counted = match &v {
