@@ -85,6 +85,8 @@ pub struct MacroDef {
 pub struct Reference {
     /// The root variable name.
     pub root: Box<str>,
+    /// `root`'s hash (see [`name_hash`]), computed once at compile time.
+    pub root_hash: u64,
     pub accessors: Vec<Accessor>,
     /// `$!name`: renders nothing instead of its source text when null.
     pub quiet: bool,
@@ -100,7 +102,13 @@ pub struct Reference {
 #[derive(Debug)]
 pub enum Accessor {
     /// `.name`: Velocity's property lookup (`getName()`, `get("name")`, `isName()`).
-    Property { name: Box<str>, span: Span },
+    Property {
+        name: Box<str>,
+        /// `name`'s hash (see [`name_hash`]), computed once here rather than
+        /// on every lookup.
+        hash: u64,
+        span: Span,
+    },
     /// `.name(args)`: a method call.
     Method {
         name: Box<str>,
@@ -214,4 +222,11 @@ impl BinaryOp {
             BinaryOp::Mod => "%",
         }
     }
+}
+
+/// The hash the context and maps use for a name, so that a compiled
+/// template can compute it once instead of on every render.
+pub fn name_hash(name: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(name)
 }

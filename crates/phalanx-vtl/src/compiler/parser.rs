@@ -1202,6 +1202,7 @@ impl<'s, 'm> Parser<'s, 'm> {
         }
         Ok(Some(Reference {
             root: root.into(),
+            root_hash: name_hash(root),
             accessors,
             quiet,
             backslashes,
@@ -1232,6 +1233,7 @@ impl<'s, 'm> Parser<'s, 'm> {
                 } else {
                     accessors.push(Accessor::Property {
                         name: name.into(),
+                        hash: name_hash(name),
                         span,
                     });
                 }

@@ -1,8 +1,9 @@
 //! The variables a template sees.
 
+use crate::compiler::ast::name_hash;
 use crate::error::{Error, ErrorKind};
 use crate::value::Value;
-use rustc_hash::FxHashMap;
+use hashbrown::HashTable;
 
 /// The variables of one render: what `$name` looks up and `#set` writes.
 ///
@@ -17,9 +18,9 @@ use rustc_hash::FxHashMap;
 /// ```
 #[derive(Default, Clone, Debug)]
 pub struct Context {
-    // Fx hashing: keys are short variable names chosen by template authors,
-    // and lookups are on every reference of every render.
-    vars: FxHashMap<Box<str>, Value>,
+    // A raw table keyed by `name_hash`: a compiled template knows the hash
+    // of every name it looks up, so a render never hashes a name.
+    vars: HashTable<(Box<str>, Value)>,
 }
 
 impl Context {
@@ -46,31 +47,44 @@ impl Context {
     /// Sets a variable, returning its previous value.
     pub fn insert(&mut self, name: impl AsRef<str>, value: Value) -> Option<Value> {
         let name = name.as_ref();
-        // Replacing in place keeps loops (which set their variable on every
-        // iteration) from allocating a key each time.
-        match self.vars.get_mut(name) {
-            Some(slot) => Some(std::mem::replace(slot, value)),
-            None => self.vars.insert(name.into(), value),
+        let hash = name_hash(name);
+        // Replacing in place keeps a key from being allocated again.
+        match self.vars.find_mut(hash, |(k, _)| **k == *name) {
+            Some((_, slot)) => Some(std::mem::replace(slot, value)),
+            None => {
+                self.vars
+                    .insert_unique(hash, (name.into(), value), |(k, _)| name_hash(k));
+                None
+            }
         }
     }
 
     /// Looks a variable up.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.vars.get(name)
+        self.get_hashed(name, name_hash(name))
+    }
+
+    /// Looks a variable up by the hash `name_hash` gives for it.
+    pub(crate) fn get_hashed(&self, name: &str, hash: u64) -> Option<&Value> {
+        self.vars.find(hash, |(k, _)| **k == *name).map(|(_, v)| v)
     }
 
     /// Removes a variable, returning its value.
     pub fn remove(&mut self, name: &str) -> Option<Value> {
-        self.vars.remove(name)
+        let entry = self
+            .vars
+            .find_entry(name_hash(name), |(k, _)| **k == *name)
+            .ok()?;
+        Some(entry.remove().0.1)
     }
 
     /// True if the variable is set.
     pub fn contains(&self, name: &str) -> bool {
-        self.vars.contains_key(name)
+        self.get(name).is_some()
     }
 
     /// The variable names, in no particular order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.vars.keys().map(|k| &**k)
+        self.vars.iter().map(|(k, _)| &**k)
     }
 }

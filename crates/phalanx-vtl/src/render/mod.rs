@@ -18,12 +18,29 @@ use crate::value::{
     MethodError, Object, Value, ViewItem, arithmetic, call_method, compare_numbers, get_index,
     get_property, map_value_at, map_view, set_index, set_property,
 };
+use indexmap::map::RawEntryApiV1;
 use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
 
 /// The empty string API Gateway's dialect reads null references as.
 static EMPTY: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from(""));
+
+/// The `name_hash`es of the names a loop binds besides its variable.
+struct SpecialNames {
+    foreach: u64,
+    velocity_count: u64,
+    velocity_has_next: u64,
+}
+
+static SPECIAL_NAMES: std::sync::LazyLock<SpecialNames> = std::sync::LazyLock::new(|| {
+    use crate::compiler::ast::name_hash;
+    SpecialNames {
+        foreach: name_hash("foreach"),
+        velocity_count: name_hash("velocityCount"),
+        velocity_has_next: name_hash("velocityHasNext"),
+    }
+});
 
 /// How control leaves a block early.
 enum Flow {
@@ -123,6 +140,9 @@ pub(crate) struct Renderer<'a> {
 /// touching the context's hash table on every iteration.
 struct Loop {
     var: Arc<str>,
+    /// `var`'s `name_hash`: most lookups in a loop are of other names, and
+    /// comparing hashes rejects them at once.
+    var_hash: u64,
     /// The current item (null when the item is null: the variable is then
     /// undefined, as Velocity removes it).
     item: Value,
@@ -178,6 +198,19 @@ impl<'a> Renderer<'a> {
 
     fn error(&self, message: impl Into<String>, span: Span) -> Error {
         Error::render(message, span).with_source(&self.source)
+    }
+
+    /// The unit of fuel a node costs. Reading the per-thread meter of value
+    /// walks on every node would cost more than the node, so this reads it
+    /// every 64th node (and when the tank is nearly empty); every other
+    /// charge (`burn`) reads it, so a walk cut short is seen at once.
+    #[inline]
+    fn tick(&mut self) -> Result<(), Error> {
+        if self.fuel & 63 != 0 && self.fuel > 1 {
+            self.fuel -= 1;
+            return Ok(());
+        }
+        self.burn(1, Span::default())
     }
 
     fn burn(&mut self, units: u64, span: Span) -> Result<(), Error> {
@@ -291,7 +324,7 @@ impl<'a> Renderer<'a> {
     }
 
     fn statement(&mut self, node: &Node) -> Rendered {
-        self.burn(1, Span::default())?;
+        self.tick()?;
         match node {
             Node::Text(t) => {
                 self.write(t, Span::default())?;
@@ -424,6 +457,15 @@ impl<'a> Renderer<'a> {
 
     /// Writes a value; a `#define` block renders its body here.
     fn render_value(&mut self, value: &Value, span: Span) -> Rendered {
+        // The common cases first: no walk, no downcast.
+        match value {
+            Value::String(s) => return self.write(s, span).map(|()| Flow::Normal),
+            Value::Int(i) => {
+                let mut digits = itoa::Buffer::new();
+                return self.write(digits.format(*i), span).map(|()| Flow::Normal);
+            }
+            _ => {}
+        }
         if let Value::Object(o) = value
             && let Some(defined) = (o.as_ref() as &dyn std::any::Any).downcast_ref::<DefinedBlock>()
         {
@@ -502,7 +544,7 @@ impl<'a> Renderer<'a> {
     }
 
     fn reference_value(&mut self, r: &Reference) -> Result<Value, Error> {
-        let mut value = self.lookup(&r.root, r.span)?;
+        let mut value = self.lookup_hashed(&r.root, r.root_hash, r.span)?;
         for accessor in &r.accessors {
             if value.is_null() {
                 break;
@@ -520,8 +562,17 @@ impl<'a> Renderer<'a> {
 
     fn access(&mut self, target: &Value, accessor: &Accessor) -> Result<Value, Error> {
         match accessor {
-            Accessor::Property { name, span } => {
-                let value = get_property(target, name).unwrap_or_default();
+            Accessor::Property { name, hash, span } => {
+                let value = match target {
+                    // Maps are keyed like the context: by the precomputed hash.
+                    Value::Map(m) => m
+                        .borrow()
+                        .raw_entry_v1()
+                        .from_hash(*hash, |k| k.as_str() == Some(&**name))
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default(),
+                    _ => get_property(target, name).unwrap_or_default(),
+                };
                 // `$s.bytes` builds a list as long as the string.
                 self.burn(built_units(&value), *span)?;
                 Ok(value)
@@ -572,6 +623,10 @@ impl<'a> Renderer<'a> {
             cost += s.len() as u64;
         }
         self.burn(cost, span)?;
+        // And the walks it made (`toString`, `equals`, `hashCode`): `burn`
+        // reads their meter only now and then for a cost of one unit, and a
+        // walk cut short for want of fuel must fail as such.
+        self.burn(0, span)?;
         match result {
             // No string may be longer than the output could be: a string
             // doubled by `concat` in a loop fails here, not in the allocator.
@@ -598,6 +653,15 @@ impl<'a> Renderer<'a> {
 
     /// Resolves a root name: macro parameters first, then the context.
     fn lookup(&mut self, name: &str, span: Span) -> Result<Value, Error> {
+        self.lookup_hashed(name, crate::compiler::ast::name_hash(name), span)
+    }
+
+    /// `lookup` with the name's hash (`name_hash`) computed in advance.
+    fn lookup_hashed(&mut self, name: &str, hash: u64, span: Span) -> Result<Value, Error> {
+        // Outside macros and loops only the context binds names.
+        if self.current.is_none() && self.loops.is_empty() {
+            return Ok(self.ctx.get_hashed(name, hash).cloned().unwrap_or_default());
+        }
         let mut frame = self.current;
         while let Some(i) = frame {
             let f = &self.frames[i];
@@ -642,20 +706,21 @@ impl<'a> Renderer<'a> {
             // `$bodyContent` too (a macro called inside another sees them).
             frame = f.caller;
         }
-        if let Some(v) = self.loop_variable(name) {
+        if let Some(v) = self.loop_variable(name, hash) {
             return Ok(v);
         }
-        Ok(self.ctx.get(name).cloned().unwrap_or_default())
+        Ok(self.ctx.get_hashed(name, hash).cloned().unwrap_or_default())
     }
 
     /// A name bound by a loop in progress: its variable, or for the
     /// innermost loop `$foreach`, `$velocityCount` and `$velocityHasNext`.
-    fn loop_variable(&self, name: &str) -> Option<Value> {
+    fn loop_variable(&self, name: &str, hash: u64) -> Option<Value> {
         let innermost = self.loops.len().checked_sub(1)?;
+        let is_var = |l: &Loop| l.var_hash == hash && *l.var == *name;
         if let Some(pos) = self
             .loops
             .iter()
-            .position(|l| l.null_holder && l.item.is_null() && *l.var == *name)
+            .position(|l| l.null_holder && l.item.is_null() && is_var(l))
         {
             // A macro called from the null item keeps what its body sets
             // (an inner loop over the name too) in a context of its own,
@@ -672,20 +737,21 @@ impl<'a> Renderer<'a> {
             if let Some((_, v)) = l.overrides.iter().find(|(n, _)| **n == *name) {
                 return Some(v.clone());
             }
-            if *l.var == *name {
+            if is_var(l) {
                 return Some(l.item.clone());
             }
-            // Dispatch on the length first: this runs for every name a
-            // template looks up inside a loop.
+            // Compared by hash first: this runs for every name a template
+            // looks up inside a loop.
             if depth == innermost {
-                let i = l.scope.index.get();
-                match name.len() {
-                    7 if name == "foreach" => return Some(Value::Object(l.scope.clone())),
-                    13 if name == "velocityCount" => return Some(Value::from(i + 1)),
-                    15 if name == "velocityHasNext" => {
-                        return Some(Value::Bool(l.scope.has_next.get()));
-                    }
-                    _ => {}
+                let special = &*SPECIAL_NAMES;
+                if hash == special.foreach && name == "foreach" {
+                    return Some(Value::Object(l.scope.clone()));
+                }
+                if hash == special.velocity_count && name == "velocityCount" {
+                    return Some(Value::from(l.scope.index.get() + 1));
+                }
+                if hash == special.velocity_has_next && name == "velocityHasNext" {
+                    return Some(Value::Bool(l.scope.has_next.get()));
                 }
             }
         }
@@ -797,7 +863,7 @@ impl<'a> Renderer<'a> {
             return Ok(Flow::Normal);
         }
         let parent = self
-            .loop_variable("foreach")
+            .loop_variable("foreach", SPECIAL_NAMES.foreach)
             .unwrap_or_else(|| self.ctx.get("foreach").cloned().unwrap_or_default());
         let scope = Rc::new(ForeachScope {
             index: Cell::new(0),
@@ -805,6 +871,7 @@ impl<'a> Renderer<'a> {
             parent,
         });
         self.loops.push(Loop {
+            var_hash: crate::compiler::ast::name_hash(&f.var),
             var: f.var.clone(),
             item: Value::Null,
             scope: scope.clone(),

@@ -174,8 +174,30 @@ thread_local! {
 /// drops that, and what is taken by the drops that causes is queued and
 /// dropped in a loop, so the stack stays flat.
 impl Drop for Value {
+    #[inline]
     fn drop(&mut self) {
-        let orphans = match self {
+        // Only the last reference to a list, map or object can have anything
+        // to hand over; every other value drops as usual. Kept inline and
+        // tiny: values are dropped on every step of a render.
+        let last = match self {
+            Value::List(l) => Rc::strong_count(l) == 1,
+            Value::Map(m) => Rc::strong_count(m) == 1,
+            Value::Object(o) => Rc::strong_count(o) == 1,
+            _ => false,
+        };
+        if last {
+            drop_last(self);
+        }
+    }
+}
+
+/// The slow path of `Value`'s drop: empties a list, map or object held by
+/// its last reference without recursing.
+#[cold]
+#[inline(never)]
+fn drop_last(value: &mut Value) {
+    {
+        let orphans = match value {
             Value::List(l) if Rc::strong_count(l) == 1 => match l.try_borrow_mut() {
                 Ok(mut items) if !items.is_empty() => Orphans::List(std::mem::take(&mut *items)),
                 _ => return,
