@@ -573,8 +573,12 @@ impl<'a> Renderer<'a> {
                         .unwrap_or_default(),
                     _ => get_property(target, name).unwrap_or_default(),
                 };
-                // `$s.bytes` builds a list as long as the string.
-                self.burn(built_units(&value), *span)?;
+                // `$s.bytes` builds a list as long as the string. (No walk
+                // happens in a property read, so nothing else is charged.)
+                let units = built_units(&value);
+                if units > 0 {
+                    self.burn(units, *span)?;
+                }
                 Ok(value)
             }
             Accessor::Method { name, args, span } => {
