@@ -52,4 +52,4 @@ pub use dialect::Dialect;
 pub use engine::{Engine, Template};
 pub use error::{Error, ErrorKind, Location, Span};
 pub use render::{Context, Limits};
-pub use value::{List, Map, MethodError, Object, Value, format_double};
+pub use value::{KeyHasher, List, Map, MethodError, Object, Value, format_double};

@@ -224,9 +224,9 @@ impl BinaryOp {
     }
 }
 
-/// The hash the context and maps use for a name, so that a compiled
-/// template can compute it once instead of on every render.
+/// The hash the context and maps use for a name (see `value::hashing`),
+/// so that a compiled template can compute it once instead of on every
+/// render.
 pub fn name_hash(name: &str) -> u64 {
-    use std::hash::BuildHasher;
-    rustc_hash::FxBuildHasher.hash_one(name)
+    crate::value::name_hash(name)
 }

@@ -5,11 +5,14 @@
 //! (`#set($b = $a)` aliases, as Java references do), and [`Object`] lets a
 //! host expose its own objects (API Gateway's `$input`, `$util`, `$context`).
 
+mod hashing;
 mod methods;
 mod number;
 mod object;
 pub(crate) mod walk;
 
+pub use hashing::KeyHasher;
+pub(crate) use hashing::name_hash;
 pub use number::format_double;
 pub use object::{MethodError, Object};
 
@@ -19,7 +22,6 @@ pub(crate) use methods::{
 pub(crate) use number::{arithmetic, compare_numbers};
 
 use indexmap::IndexMap;
-use rustc_hash::FxBuildHasher;
 use std::cell::RefCell;
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -29,7 +31,7 @@ use std::sync::Arc;
 /// A shared, mutable list (Java `ArrayList`).
 pub type List = Rc<RefCell<Vec<Value>>>;
 /// A shared, mutable, insertion-ordered map (Java `LinkedHashMap`).
-pub type Map = Rc<RefCell<IndexMap<Value, Value, FxBuildHasher>>>;
+pub type Map = Rc<RefCell<IndexMap<Value, Value, KeyHasher>>>;
 
 /// A template value.
 ///

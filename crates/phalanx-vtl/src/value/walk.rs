@@ -10,9 +10,10 @@
 //! render caps the meter at its fuel and charges the steps it takes as fuel
 //! (see `Renderer::burn`), so a walk stops when the render could not pay for it.
 
+use super::KeyHasher;
 use super::{Object, Value};
 use indexmap::IndexMap;
-use rustc_hash::{FxBuildHasher, FxHashSet};
+use rustc_hash::FxHashSet;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -145,7 +146,7 @@ pub(crate) fn holds(item: &Value, container: *const ()) -> bool {
 #[allow(dead_code)]
 enum Orphans {
     List(Vec<Value>),
-    Map(IndexMap<Value, Value, FxBuildHasher>),
+    Map(IndexMap<Value, Value, KeyHasher>),
     /// A host object (or a `$foreach`, a map entry, …), which may hold values.
     Object(Rc<dyn Object>),
 }
