@@ -30,7 +30,7 @@ for line in (out / "reference.jsonl").read_text().splitlines():
     d = json.loads(line)
     ref[d["engine"]] = d["ns_per_render"]
 def crit_ns(name):
-    est = json.loads((crit / "envelope" / name / "new" / "estimates.json").read_text())
+    est = json.loads((crit / ("envelope_" + name) / "new" / "estimates.json").read_text())
     return est["mean"]["point_estimate"]
 ours = crit_ns("render")
 print("| engine | µs per render | Phalanx is faster by |")

@@ -17,8 +17,10 @@ pub enum VtlCommand {
         #[arg(long, value_name = "CONTEXT.json")]
         context: Option<PathBuf>,
         /// `velocity`: Apache Velocity 1.7 (an undefined `$ref` renders as
-        /// written); `apigateway`: API Gateway's mapping templates (it
-        /// renders as nothing; #foreach limited to 1000 iterations).
+        /// written). `apigateway`: API Gateway's mapping templates (a null
+        /// or undefined reference is the empty string; no inline `#macro`
+        /// or `#evaluate`; `#foreach` limited to 1000 iterations; templates
+        /// to 300 KB).
         #[arg(long, value_enum, default_value_t = DialectArg::Velocity)]
         dialect: DialectArg,
         /// A global macro library, loaded before the template as Velocity's

@@ -196,6 +196,10 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    fn limit(&self, message: impl Into<String>, span: Span) -> Error {
+        Error::limit(message, span).with_source(&self.source)
+    }
+
     fn error(&self, message: impl Into<String>, span: Span) -> Error {
         Error::render(message, span).with_source(&self.source)
     }
@@ -222,14 +226,13 @@ impl<'a> Renderer<'a> {
                 self.fuel = left;
                 Ok(())
             }
-            None => Err(Error::limit(
+            None => Err(self.limit(
                 format!(
                     "the render did more than {} units of work (Limits::fuel); is there a runaway loop?",
                     self.template.limits.fuel
                 ),
                 span,
-            )
-            .with_source(&self.source)),
+            )),
         }
     }
 
@@ -240,14 +243,13 @@ impl<'a> Renderer<'a> {
 
     fn check_output(&self, span: Span) -> Result<(), Error> {
         if self.out.len() > self.template.limits.max_output_bytes {
-            return Err(Error::limit(
+            return Err(self.limit(
                 format!(
                     "the output is larger than the limit of {} bytes",
                     self.template.limits.max_output_bytes
                 ),
                 span,
-            )
-            .with_source(&self.source));
+            ));
         }
         Ok(())
     }
@@ -255,14 +257,13 @@ impl<'a> Renderer<'a> {
     fn nest(&mut self, span: Span) -> Result<(), Error> {
         self.nesting += 1;
         if self.nesting > self.template.limits.max_nesting {
-            return Err(Error::limit(
+            return Err(self.limit(
                 format!(
                     "rendering nested deeper than the limit of {} levels (a #define or #evaluate that includes itself?)",
                     self.template.limits.max_nesting
                 ),
                 span,
-            )
-            .with_source(&self.source));
+            ));
         }
         Ok(())
     }
@@ -280,11 +281,10 @@ impl<'a> Renderer<'a> {
             .max_nesting
             .saturating_mul(MAX_BLOCKS_PER_NESTING);
         if self.blocks >= max {
-            return Err(Error::limit(
+            return Err(self.limit(
                 format!("blocks rendered inside each other deeper than {max} (through macro calls or #evaluate)"),
                 Span::default(),
-            )
-            .with_source(&self.source));
+            ));
         }
         self.blocks += 1;
         let flow = self.block_nodes(block);
@@ -634,15 +634,14 @@ impl<'a> Renderer<'a> {
         match result {
             // No string may be longer than the output could be: a string
             // doubled by `concat` in a loop fails here, not in the allocator.
-            Ok(Value::String(ref s)) if s.len() > self.template.limits.max_output_bytes => Err(Error::limit(
+            Ok(Value::String(ref s)) if s.len() > self.template.limits.max_output_bytes => Err(self.limit(
                 format!(
                     "method '{name}' made a string of {} bytes, longer than the output limit of {} bytes",
                     s.len(),
                     self.template.limits.max_output_bytes
                 ),
                 span,
-            )
-            .with_source(&self.source)),
+            )),
             Ok(v) => Ok(v),
             Err(MethodError::NotFound) => Ok(Value::Null),
             Err(MethodError::Failed(msg)) => Err(self.error(
@@ -851,14 +850,13 @@ impl<'a> Renderer<'a> {
         if let Some(max) = self.template.limits.max_foreach_iterations
             && items.len() > max
         {
-            return Err(Error::limit(
+            return Err(self.limit(
                 format!(
                     "#foreach over {} items: more than {max} iterations, the limit per loop",
                     items.len()
                 ),
                 f.span,
-            )
-            .with_source(&self.source));
+            ));
         }
         if items.is_empty() {
             if matches!(iterable, Value::List(_) | Value::Map(_) | Value::Object(_)) {
@@ -980,14 +978,13 @@ impl<'a> Renderer<'a> {
             return Ok(Flow::Normal);
         };
         if self.frames.len() >= self.template.limits.max_macro_depth {
-            return Err(Error::limit(
+            return Err(self.limit(
                 format!(
                     "macro calls nested deeper than {} (velocimacro.max.depth) in #{}",
                     self.template.limits.max_macro_depth, call.name
                 ),
                 call.span,
-            )
-            .with_source(&self.source));
+            ));
         }
         let macro_source = def.source.clone();
         self.next_frame_id += 1;

@@ -211,7 +211,7 @@ impl Value {
 
     /// The `String` this value renders as (Java's `toString`). A list or
     /// map that contains itself other than directly renders `(cycle)` where
-    /// Java would overflow its stack (see [`Value::try_render_into`]).
+    /// Java would overflow its stack.
     pub fn render_into(&self, out: &mut String) {
         if self.try_render_into(out).is_err() {
             out.push_str("(cycle)");
