@@ -1,8 +1,11 @@
 //! The local API Gateway engine (REST APIs): the model, its validation, the
 //! request pipeline and the local server.
 //!
-//! Not built yet: this crate is a placeholder so the workspace has the shape
-//! described in `docs/ARCHITECTURE.md`. Mapping templates are rendered by
-//! [`phalanx_vtl`], re-exported here for the gateway's users.
+//! Built so far: [`vtl`], the objects API Gateway gives mapping templates
+//! (`$util`). The model, the pipeline and the server are not built yet (see
+//! the README's status table). Mapping templates are rendered by
+//! [`phalanx_vtl`], re-exported as [`template`].
 
-pub use phalanx_vtl as vtl;
+pub mod vtl;
+
+pub use phalanx_vtl as template;
