@@ -209,12 +209,12 @@ impl<'a> Renderer<'a> {
     /// every 64th node (and when the tank is nearly empty); every other
     /// charge (`burn`) reads it, so a walk cut short is seen at once.
     #[inline]
-    fn tick(&mut self) -> Result<(), Error> {
+    fn tick(&mut self, span: Span) -> Result<(), Error> {
         if self.fuel & 63 != 0 && self.fuel > 1 {
             self.fuel -= 1;
             return Ok(());
         }
-        self.burn(1, Span::default())
+        self.burn(1, span)
     }
 
     fn burn(&mut self, units: u64, span: Span) -> Result<(), Error> {
@@ -324,7 +324,7 @@ impl<'a> Renderer<'a> {
     }
 
     fn statement(&mut self, node: &Node) -> Rendered {
-        self.tick()?;
+        self.tick(Span::default())?;
         match node {
             Node::Text(t) => {
                 self.write(t, Span::default())?;
@@ -626,11 +626,9 @@ impl<'a> Renderer<'a> {
             // byte (and a backtracking match at most its backtrack limit).
             cost += s.len() as u64;
         }
+        // `burn` also charges the walks the call made (`toString`, `equals`,
+        // `hashCode`), so a walk cut short for want of fuel fails as such.
         self.burn(cost, span)?;
-        // And the walks it made (`toString`, `equals`, `hashCode`): `burn`
-        // reads their meter only now and then for a cost of one unit, and a
-        // walk cut short for want of fuel must fail as such.
-        self.burn(0, span)?;
         match result {
             // No string may be longer than the output could be: a string
             // doubled by `concat` in a loop fails here, not in the allocator.
@@ -892,7 +890,7 @@ impl<'a> Renderer<'a> {
                     break;
                 }
             };
-            if let Err(e) = self.burn(1, f.span) {
+            if let Err(e) = self.tick(f.span) {
                 result = Err(e);
                 break;
             }
