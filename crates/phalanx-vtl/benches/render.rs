@@ -192,7 +192,10 @@ fn envelope(c: &mut Criterion) {
     if !own_template {
         serde_json::from_str::<serde_json::Value>(&out).expect("the envelope is valid JSON");
     }
-    match std::fs::read_to_string(&reference).ok().filter(|_| !own_template) {
+    match std::fs::read_to_string(&reference)
+        .ok()
+        .filter(|_| !own_template)
+    {
         Some(expected) => {
             assert_eq!(
                 out,

@@ -581,14 +581,21 @@ impl<'a> Renderer<'a> {
                 }
                 Ok(value)
             }
-            Accessor::Method { name, args, span } => {
-                // Most calls take a few arguments: keep them off the heap.
-                let mut values = smallvec::SmallVec::<[Value; 3]>::new();
-                for a in args {
-                    values.push(self.value(a)?);
+            // Most calls take no or one argument: no vector for those.
+            Accessor::Method { name, args, span } => match &args[..] {
+                [] => self.invoke(target, name, &[], *span),
+                [arg] => {
+                    let arg = self.value(arg)?;
+                    self.invoke(target, name, std::slice::from_ref(&arg), *span)
                 }
-                self.invoke(target, name, &values, *span)
-            }
+                _ => {
+                    let mut values = smallvec::SmallVec::<[Value; 3]>::new();
+                    for a in args {
+                        values.push(self.value(a)?);
+                    }
+                    self.invoke(target, name, &values, *span)
+                }
+            },
             Accessor::Index { index, span } => {
                 let index = self.value(index)?;
                 match get_index(target, &index) {

@@ -23,6 +23,16 @@ fn void() -> MethodResult {
 
 /// `$value.name(args)`.
 pub(crate) fn call_method(target: &Value, name: &str, args: &[Value]) -> MethodResult {
+    // Host objects first: they answer every method themselves.
+    if let Value::Object(o) = target {
+        return match (o.call(name, args), name, args) {
+            // Java's `Object.equals` (identity) for host objects without one.
+            (Err(MethodError::NotFound), "equals", [other]) => {
+                Ok(Value::Bool(target.java_equals(other)))
+            }
+            (result, ..) => result,
+        };
+    }
     // Methods every Java object has.
     match (name, args) {
         ("toString", []) if !matches!(target, Value::Object(_)) => {
