@@ -1,10 +1,11 @@
 //! Parse and render the shared benchmark template (`tools/bench/envelope.vm`,
 //! a JSON envelope like Sparta's default integration request template) with
-//! the request in `tools/bench/request.json`, and stand-ins for API Gateway's
-//! `$input`, `$util` and `$context` with the same semantics as the Java and
-//! Node benchmarks (see `tools/bench/README.md`).
+//! the request in `tools/bench/request.json`: API Gateway's `$util` is the
+//! gateway's own (`phalanx_gateway::vtl::Util`); `$input` and `$context` are
+//! stand-ins with the same semantics as the Java and Node benchmarks' (see
+//! `tools/bench/README.md`).
 //!
-//! `cargo bench -p phalanx-vtl --bench render`; `tools/bench/run-all.sh` runs
+//! `cargo bench -p phalanx-vtl --bench render`; `tools/bench/run-vtl-bench.sh` runs
 //! it beside Apache Velocity 1.7 and velocityjs. Before timing, the output is
 //! checked against Velocity 1.7's (`target/bench/velocity-1.7.out`) when that
 //! file exists, and the allocations of one render are counted and printed.
@@ -82,61 +83,6 @@ impl Object for Input {
     }
 }
 
-/// `$util.escapeJavaScript`: commons-lang 2.6 `StringEscapeUtils.escapeJavaScript`.
-struct Util;
-
-impl Object for Util {
-    fn type_name(&self) -> &str {
-        "Util"
-    }
-    fn call(&self, method: &str, args: &[Value]) -> Result<Value, MethodError> {
-        match (method, args) {
-            ("escapeJavaScript", [Value::String(s)]) => Ok(ESCAPED.with_borrow_mut(|buf| {
-                // One allocation per call (the result), not two.
-                buf.clear();
-                escape_javascript(s, buf);
-                Value::from(buf.as_str())
-            })),
-            _ => Err(MethodError::NotFound),
-        }
-    }
-}
-
-thread_local! {
-    static ESCAPED: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-}
-
-fn escape_javascript(s: &str, out: &mut String) {
-    use std::fmt::Write;
-    let needs_escape =
-        |b: u8| !(0x20..0x80).contains(&b) || matches!(b, b'\'' | b'"' | b'\\' | b'/');
-    let mut rest = s;
-    // Copy runs of characters that need no escape at once.
-    while let Some(i) = rest.bytes().position(needs_escape) {
-        out.push_str(&rest[..i]);
-        let c = rest[i..].chars().next().unwrap_or_default();
-        let mut units = [0u16; 2];
-        for unit in c.encode_utf16(&mut units) {
-            match *unit {
-                0x08 => out.push_str("\\b"),
-                0x09 => out.push_str("\\t"),
-                0x0A => out.push_str("\\n"),
-                0x0C => out.push_str("\\f"),
-                0x0D => out.push_str("\\r"),
-                0x27 => out.push_str("\\'"),
-                0x22 => out.push_str("\\\""),
-                0x5C => out.push_str("\\\\"),
-                0x2F => out.push_str("\\/"),
-                u => {
-                    let _ = write!(out, "\\u{u:04X}");
-                }
-            }
-        }
-        rest = &rest[i + c.len_utf8()..];
-    }
-    out.push_str(rest);
-}
-
 fn bench_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools/bench")
 }
@@ -166,7 +112,7 @@ fn fixture() -> Fixture {
             body: Value::from(request["body"].as_str().unwrap_or("")),
             params: Value::from_json(&request["params"]),
         }),
-        util: Value::object(Util),
+        util: Value::object(phalanx_gateway::vtl::Util),
         context: Value::from_json(&request["context"]),
     }
 }
