@@ -544,13 +544,19 @@ impl<'a> Renderer<'a> {
     }
 
     fn reference_value(&mut self, r: &Reference) -> Result<Value, Error> {
-        let mut value = self.lookup_hashed(&r.root, r.root_hash, r.span)?;
-        for accessor in &r.accessors {
-            if value.is_null() {
-                break;
+        let value = match self.context_map_path(r) {
+            Some(value) => value,
+            None => {
+                let mut value = self.lookup_hashed(&r.root, r.root_hash, r.span)?;
+                for accessor in &r.accessors {
+                    if value.is_null() {
+                        break;
+                    }
+                    value = self.access(&value, accessor)?;
+                }
+                value
             }
-            value = self.access(&value, accessor)?;
-        }
+        };
         if value.is_null() && self.template.dialect == Dialect::ApiGateway {
             // API Gateway reads a null or undefined reference as the empty
             // string everywhere: it renders as nothing, is true in #if and
@@ -558,6 +564,22 @@ impl<'a> Renderer<'a> {
             return Ok(Value::String(EMPTY.clone()));
         }
         Ok(value)
+    }
+
+    /// The common `$context.identity.sourceIp`: a context variable followed
+    /// only by properties of maps, walked by reference so that only the
+    /// value at the end is cloned. `None` when the reference is anything
+    /// else (the general path handles it).
+    fn context_map_path(&self, r: &Reference) -> Option<Value> {
+        // Inside macros and loops other names bind first: the general path.
+        if r.accessors.is_empty() || self.current.is_some() || !self.loops.is_empty() {
+            return None;
+        }
+        if !matches!(r.accessors.first(), Some(Accessor::Property { .. })) {
+            return None;
+        }
+        let root = self.ctx.get_hashed(&r.root, r.root_hash)?;
+        map_path(root, &r.accessors)
     }
 
     fn access(&mut self, target: &Value, accessor: &Accessor) -> Result<Value, Error> {
@@ -1302,5 +1324,29 @@ fn range_bound(v: &Value) -> Option<i64> {
         Value::Int(i) => Some(*i),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
+    }
+}
+
+/// Follows map properties from `value` by reference (see
+/// `Renderer::context_map_path`): a missing key ends the walk with null, as
+/// the general path does; anything but a map property gives `None`.
+fn map_path(value: &Value, accessors: &[Accessor]) -> Option<Value> {
+    let Some((first, rest)) = accessors.split_first() else {
+        return Some(value.clone());
+    };
+    let (Accessor::Property { name, hash, .. }, Value::Map(m)) = (first, value) else {
+        return if value.is_null() {
+            Some(Value::Null)
+        } else {
+            None
+        };
+    };
+    let map = m.try_borrow().ok()?;
+    match map
+        .raw_entry_v1()
+        .from_hash(*hash, |k| k.as_str() == Some(&**name))
+    {
+        Some((_, child)) => map_path(child, rest),
+        None => Some(Value::Null),
     }
 }
