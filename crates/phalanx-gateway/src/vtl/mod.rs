@@ -4,4 +4,4 @@
 
 mod util;
 
-pub use util::{Util, escape_javascript, url_decode, url_encode};
+pub use util::{Util, escape_javascript, escape_javascript_into, url_decode, url_encode};

@@ -47,7 +47,12 @@ impl Object for Util {
             return Err(MethodError::NotFound);
         };
         match method {
-            "escapeJavaScript" => Ok(Value::from(escape_javascript(s))),
+            "escapeJavaScript" => Ok(ESCAPED.with_borrow_mut(|buf| {
+                // Escaped into a reused buffer: one allocation (the value).
+                buf.clear();
+                escape_javascript_into(s, buf);
+                Value::from(buf.as_str())
+            })),
             "urlEncode" => Ok(Value::from(url_encode(s))),
             "urlDecode" => url_decode(s)
                 .map(Value::from)
@@ -80,6 +85,16 @@ impl Object for Util {
 /// ```
 pub fn escape_javascript(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
+    escape_javascript_into(s, &mut out);
+    out
+}
+
+thread_local! {
+    static ESCAPED: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// [`escape_javascript`] appending to `out`.
+pub fn escape_javascript_into(s: &str, out: &mut String) {
     let mut rest = s;
     // Runs of characters that need nothing are copied at once.
     while let Some(i) = rest.bytes().position(needs_js_escape) {
@@ -105,7 +120,6 @@ pub fn escape_javascript(s: &str) -> String {
         rest = &rest[i + c.len_utf8()..];
     }
     out.push_str(rest);
-    out
 }
 
 fn needs_js_escape(b: u8) -> bool {
