@@ -294,6 +294,13 @@ impl<'a> Renderer<'a> {
 
     fn block_nodes(&mut self, block: &Block) -> Rendered {
         for node in block {
+            // Text is half of most templates' nodes: written here, without
+            // the statement machinery.
+            if let Node::Text(t) = node {
+                self.tick(Span::default())?;
+                self.write(t, Span::default())?;
+                continue;
+            }
             match self.node(node)? {
                 Flow::Normal => {}
                 flow => return Ok(flow),
