@@ -31,11 +31,24 @@
 //! assert!(err.to_string().starts_with("bad.vm:3:1: expected ')'"), "{err}");
 //! ```
 //!
+//! In API Gateway's dialect a null or undefined reference is the empty
+//! string, as AWS renders it:
+//!
+//! ```
+//! use phalanx_vtl::{Context, Engine};
+//! let t = Engine::api_gateway().compile("t", "[$nope]#if($nope) true#end").unwrap();
+//! assert_eq!(t.render(&mut Context::new()).unwrap(), "[] true");
+//! ```
+//!
 //! ## Layout
 //! - [`compiler`]: lexer, parser and syntax tree;
-//! - `value`: the value type, Java's methods on it and its formatting;
-//! - `render`: the evaluator, the context, the loop object and the limits;
-//! - [`Dialect`]: plain Velocity 1.7 or API Gateway's variant.
+//! - `value`: the value type, Java's methods on it (`methods`), its
+//!   formatting, bounded walks over nested values (`walk`) and keyed hashing
+//!   (`hashing`);
+//! - `render`: the evaluator, the context, the `$foreach` object and the
+//!   [`Limits`];
+//! - [`Dialect`]: plain Velocity 1.7 or API Gateway's variant;
+//! - `regex`: Java regular expressions.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
