@@ -195,6 +195,12 @@ impl<'s, 'm> Parser<'s, 'm> {
     /// Parses nodes until a terminator. `opened` names the directive whose
     /// body this is (for the error when the template ends too early).
     fn block(&mut self, opened: Option<(&str, Span)>) -> Result<(Block, Terminator), Error> {
+        // Templates parse while a render is deep in its own blocks
+        // (`#evaluate`): keep room on the stack (see `Renderer::block`).
+        stacker::maybe_grow(128 * 1024, 1024 * 1024, || self.block_inner(opened))
+    }
+
+    fn block_inner(&mut self, opened: Option<(&str, Span)>) -> Result<(Block, Terminator), Error> {
         let mut nodes = Vec::new();
         let mut text = String::new();
         loop {

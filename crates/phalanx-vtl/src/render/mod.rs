@@ -287,7 +287,10 @@ impl<'a> Renderer<'a> {
             ));
         }
         self.blocks += 1;
-        let flow = self.block_nodes(block);
+        // Blocks nest as deep as the limits allow, on whatever stack the
+        // caller gave us (a 2 MB worker thread, a debug build's fat frames):
+        // when less than 128 KB is left, continue on a fresh 1 MB segment.
+        let flow = stacker::maybe_grow(128 * 1024, 1024 * 1024, || self.block_nodes(block));
         self.blocks -= 1;
         flow
     }
@@ -732,7 +735,9 @@ impl<'a> Renderer<'a> {
                 );
                 self.current = caller;
                 self.nest(span)?;
-                let v = self.value(&arg);
+                // A parameter evaluates its caller's argument, which may be a
+                // parameter of the caller's caller: keep room on the stack.
+                let v = stacker::maybe_grow(128 * 1024, 1024 * 1024, || self.value(&arg));
                 self.nesting -= 1;
                 self.current = saved.0;
                 self.source = saved.1;
