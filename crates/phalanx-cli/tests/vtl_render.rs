@@ -96,13 +96,14 @@ fn a_bad_template_exits_non_zero_with_file_line_and_column() {
     assert!(stderr.starts_with(&expected_prefix), "{stderr}");
 }
 
-#[test]
-fn a_bad_context_names_the_json_position() {
+/// Renders `$a` with `context_json` as the context file; returns the
+/// context file's path and the command's output.
+fn render_with_context(context_json: &str) -> (tempfile::TempDir, PathBuf, std::process::Output) {
     let tmp = tempfile::tempdir().unwrap();
     let template = tmp.path().join("t.vm");
     std::fs::write(&template, "$a").unwrap();
     let context = tmp.path().join("ctx.json");
-    std::fs::write(&context, "{\n  \"a\": 1,,\n}").unwrap();
+    std::fs::write(&context, context_json).unwrap();
     let output = phalanx()
         .args(["vtl", "render"])
         .arg(&template)
@@ -110,6 +111,12 @@ fn a_bad_context_names_the_json_position() {
         .arg(&context)
         .output()
         .unwrap();
+    (tmp, context, output)
+}
+
+#[test]
+fn a_bad_context_names_the_json_position() {
+    let (_tmp, context, output) = render_with_context("{\n  \"a\": 1,,\n}");
     assert!(!output.status.success());
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
@@ -120,18 +127,7 @@ fn a_bad_context_names_the_json_position() {
 
 #[test]
 fn a_context_that_is_not_an_object_is_refused() {
-    let tmp = tempfile::tempdir().unwrap();
-    let template = tmp.path().join("t.vm");
-    std::fs::write(&template, "$a").unwrap();
-    let context = tmp.path().join("ctx.json");
-    std::fs::write(&context, "[1, 2]").unwrap();
-    let output = phalanx()
-        .args(["vtl", "render"])
-        .arg(&template)
-        .arg("--context")
-        .arg(&context)
-        .output()
-        .unwrap();
+    let (_tmp, _, output) = render_with_context("[1, 2]");
     assert!(!output.status.success());
     assert!(
         String::from_utf8(output.stderr)
