@@ -691,12 +691,8 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// Resolves a root name: macro parameters first, then the context.
-    fn lookup(&mut self, name: &str, span: Span) -> Result<Value, Error> {
-        self.lookup_hashed(name, crate::compiler::ast::name_hash(name), span)
-    }
-
-    /// `lookup` with the name's hash (`name_hash`) computed in advance.
+    /// Resolves a root name (its `name_hash` computed at compile time):
+    /// macro parameters first, then loop variables, then the context.
     fn lookup_hashed(&mut self, name: &str, hash: u64, span: Span) -> Result<Value, Error> {
         // Outside macros and loops only the context binds names.
         if self.current.is_none() && self.loops.is_empty() {
@@ -846,7 +842,7 @@ impl<'a> Renderer<'a> {
             self.assign_variable(&target.root, value);
             return Ok(());
         };
-        let mut holder = self.lookup(&target.root, target.span)?;
+        let mut holder = self.lookup_hashed(&target.root, target.root_hash, target.span)?;
         for accessor in path {
             if holder.is_null() {
                 return Ok(());
