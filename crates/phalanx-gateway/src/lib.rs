@@ -1,11 +1,18 @@
 //! The local API Gateway engine (REST APIs): the model, its validation, the
 //! request pipeline and the local server.
 //!
-//! Built so far: [`vtl`], the objects API Gateway gives mapping templates
-//! (`$util`). The model, the pipeline and the server are not built yet (see
-//! the README's status table). Mapping templates are rendered by
-//! [`phalanx_vtl`], re-exported as [`template`].
+//! - [`model`]: API Gateway's REST resources as CloudFormation names them.
+//! - [`invoke`]: running Lambda functions (in-process or as local processes
+//!   through the Lambda Runtime API).
+//! - [`vtl`]: the objects mapping templates see (`$input`, `$util`,
+//!   `$context`, `$stageVariables`).
+//!
+//! Mapping templates are rendered by [`phalanx_vtl`], re-exported as
+//! [`template`].
 
+pub mod clock;
+pub mod invoke;
+pub mod model;
 pub mod vtl;
 
 pub use phalanx_vtl as template;

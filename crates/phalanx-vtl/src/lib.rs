@@ -64,5 +64,6 @@ mod value;
 pub use dialect::Dialect;
 pub use engine::{Engine, Template};
 pub use error::{Error, ErrorKind, Location, Span};
+pub use regex::java_regex_whole_match;
 pub use render::{Context, Limits};
 pub use value::{KeyHasher, List, Map, MethodError, Object, Value, format_double};

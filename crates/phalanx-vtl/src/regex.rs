@@ -37,6 +37,24 @@ pub(crate) fn java_regex(pattern: &str) -> Result<Rc<Regex>, String> {
     Ok(regex)
 }
 
+/// Compiles a Java regex that must match a whole string, as Java's
+/// `String.matches` and `Pattern.matches` do — API Gateway matches an
+/// integration response's `SelectionPattern` this way. Not cached: callers
+/// compile once and keep the result.
+///
+/// ```
+/// let re = phalanx_vtl::java_regex_whole_match(".*Not Found.*").unwrap();
+/// assert!(re.is_match("404 Not Found: item 7").unwrap());
+/// assert!(!phalanx_vtl::java_regex_whole_match("Not").unwrap().is_match("Not Found").unwrap());
+/// ```
+pub fn java_regex_whole_match(pattern: &str) -> Result<Regex, String> {
+    let translated = format!(r"\A(?:{})\z", translate(pattern));
+    fancy_regex::RegexBuilder::new(&translated)
+        .backtrack_limit(1_000_000)
+        .build()
+        .map_err(|e| format!("PatternSyntaxException: {e} in pattern \"{pattern}\""))
+}
+
 /// Rewrites Java-only syntax: `\Q…\E` quoting, POSIX classes like
 /// `\p{Alpha}`, `\Z`, and `\h`.
 fn translate(p: &str) -> String {

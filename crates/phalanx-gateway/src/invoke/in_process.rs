@@ -1,0 +1,104 @@
+//! Functions that are Rust closures in this process.
+
+use super::{BoxFuture, InvokeError, InvokeOutput, Invocation, Invoker, timeout_message};
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A function body: takes the event (JSON text) and returns the result
+/// payload, or `Err` with Lambda's error object (JSON text).
+pub type Handler = Arc<dyn Fn(Bytes) -> BoxFuture<'static, Result<Bytes, Bytes>> + Send + Sync>;
+
+/// Runs registered Rust handlers. Each invocation runs in its own task, so a
+/// panicking handler becomes a function error (as an uncaught exception
+/// does in AWS) and the gateway keeps serving.
+///
+/// ```
+/// use phalanx_gateway::invoke::{InProcess, Invocation, InvokeOutput, Invoker};
+/// use std::time::Duration;
+///
+/// let mut functions = InProcess::new();
+/// functions.register("Echo", |event| async move { Ok(event) });
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// let out = rt.block_on(functions.invoke(Invocation {
+///     function: "Echo".into(),
+///     payload: "{\"a\":1}".into(),
+///     request_id: "r1".into(),
+///     timeout: Duration::from_secs(3),
+/// }));
+/// assert_eq!(out, Ok(InvokeOutput::Success("{\"a\":1}".into())));
+/// ```
+#[derive(Default, Clone)]
+pub struct InProcess {
+    handlers: HashMap<String, Handler>,
+}
+
+impl InProcess {
+    /// No functions yet.
+    pub fn new() -> InProcess {
+        InProcess::default()
+    }
+
+    /// Registers `handler` under a logical id.
+    pub fn register<F, Fut>(&mut self, function: &str, handler: F)
+    where
+        F: Fn(Bytes) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<Bytes, Bytes>> + Send + 'static,
+    {
+        let handler: Handler = Arc::new(move |event| Box::pin(handler(event)));
+        self.handlers.insert(function.to_string(), handler);
+    }
+
+    /// Registers an already boxed handler.
+    pub fn register_boxed(&mut self, function: &str, handler: Handler) {
+        self.handlers.insert(function.to_string(), handler);
+    }
+
+    /// Whether a function is registered.
+    pub fn contains(&self, function: &str) -> bool {
+        self.handlers.contains_key(function)
+    }
+}
+
+impl Invoker for InProcess {
+    fn invoke(&self, invocation: Invocation) -> BoxFuture<'_, Result<InvokeOutput, InvokeError>> {
+        Box::pin(async move {
+            let handler = self
+                .handlers
+                .get(&invocation.function)
+                .ok_or_else(|| InvokeError::UnknownFunction(invocation.function.clone()))?
+                .clone();
+            let task = tokio::spawn(handler(invocation.payload));
+            let abort = task.abort_handle();
+            match tokio::time::timeout(invocation.timeout, task).await {
+                Ok(Ok(Ok(payload))) => Ok(InvokeOutput::Success(payload)),
+                Ok(Ok(Err(error))) => Ok(InvokeOutput::FunctionError(error)),
+                Ok(Err(join)) => {
+                    let message = panic_message(join);
+                    Ok(InvokeOutput::error(&message, "Panic"))
+                }
+                Err(_) => {
+                    abort.abort();
+                    Ok(InvokeOutput::error(
+                        &timeout_message(&invocation.request_id, invocation.timeout),
+                        "Sandbox.Timedout",
+                    ))
+                }
+            }
+        })
+    }
+}
+
+fn panic_message(join: tokio::task::JoinError) -> String {
+    if !join.is_panic() {
+        return "the handler was cancelled".to_string();
+    }
+    let payload = join.into_panic();
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        format!("handler panicked: {s}")
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        format!("handler panicked: {s}")
+    } else {
+        "handler panicked".to_string()
+    }
+}

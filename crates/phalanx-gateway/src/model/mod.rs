@@ -1,0 +1,319 @@
+//! The API model: API Gateway's REST resources, field for field, with the
+//! property names CloudFormation gives them.
+//!
+//! Everything that describes an API produces this model — the CloudFormation
+//! importer ([`crate::cloudformation`]) and, later, the Rust builder API —
+//! and everything that uses an API reads it: the gateway engine
+//! ([`crate::Gateway`]) and the exporters. The model is plain data; it is
+//! checked and compiled once by [`crate::Gateway::build`], which reports
+//! every definition error with the resource path and method.
+//!
+//! Structs that CloudFormation describes directly (an integration, an
+//! integration response, a method response) deserialize from a resource's
+//! `Properties` with serde, so the importer only has to resolve intrinsic
+//! functions and references.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+/// One REST API with everything it needs to serve requests.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct RestApi {
+    /// The API's name (`AWS::ApiGateway::RestApi.Name`).
+    pub name: String,
+    /// The API's id; appears in `$context.apiId` and in model URLs. Local
+    /// APIs get a stable made-up id from their name.
+    #[serde(default)]
+    pub id: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Media types treated as binary (`BinaryMediaTypes`), e.g. `image/png`
+    /// or `*/*`.
+    #[serde(default)]
+    pub binary_media_types: Vec<String>,
+    /// Every method of the API.
+    #[serde(default)]
+    pub methods: Vec<Method>,
+    /// Request/response models (JSON Schema draft 4), by name.
+    #[serde(default)]
+    pub models: Vec<Model>,
+    /// Request validators, by name.
+    #[serde(default)]
+    pub request_validators: Vec<RequestValidator>,
+    /// Customised gateway responses.
+    #[serde(default)]
+    pub gateway_responses: Vec<GatewayResponse>,
+    /// Deployed stages.
+    #[serde(default)]
+    pub stages: Vec<Stage>,
+    /// API keys usable with this API, with the stages their usage plans
+    /// cover.
+    #[serde(default)]
+    pub api_keys: Vec<ApiKey>,
+    /// Lambda functions that integrations refer to, by logical id.
+    #[serde(default)]
+    pub functions: IndexMap<String, Function>,
+}
+
+/// A method on a resource (`AWS::ApiGateway::Method`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Method {
+    /// The resource's full path, e.g. `/pets/{petId}` (`/` for the root).
+    pub resource_path: String,
+    /// `GET`, `POST`, …, or `ANY`.
+    pub http_method: String,
+    /// `NONE`, `AWS_IAM`, `CUSTOM`, `COGNITO_USER_POOLS`. Only `NONE` is
+    /// enforced locally; the others are accepted and not checked.
+    #[serde(default)]
+    pub authorization_type: Option<String>,
+    /// Whether a valid `x-api-key` header is required.
+    #[serde(default)]
+    pub api_key_required: bool,
+    /// `method.request.{querystring,header,path}.NAME` → required.
+    #[serde(default)]
+    pub request_parameters: IndexMap<String, bool>,
+    /// Content type → model name.
+    #[serde(default)]
+    pub request_models: IndexMap<String, String>,
+    /// The name of the request validator, if any.
+    #[serde(default)]
+    pub request_validator: Option<String>,
+    /// Declared responses.
+    #[serde(default)]
+    pub method_responses: Vec<MethodResponse>,
+    /// The backend.
+    #[serde(default)]
+    pub integration: Option<Integration>,
+}
+
+/// A declared method response (`MethodResponse`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct MethodResponse {
+    /// The status code, e.g. `"200"`.
+    pub status_code: String,
+    /// `method.response.header.NAME` → required (the flag is informative).
+    #[serde(default)]
+    pub response_parameters: IndexMap<String, bool>,
+    /// Content type → model name.
+    #[serde(default)]
+    pub response_models: IndexMap<String, String>,
+}
+
+/// The integration behind a method (`Integration`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Integration {
+    /// `AWS`, `AWS_PROXY`, `HTTP`, `HTTP_PROXY` or `MOCK`.
+    #[serde(rename = "Type")]
+    pub kind: IntegrationType,
+    /// The backend: a Lambda invocation ARN or an HTTP URL.
+    #[serde(default)]
+    pub uri: Option<String>,
+    /// The Lambda function (logical id in [`RestApi::functions`]) that a
+    /// Lambda integration invokes; the importer fills it from `Uri`.
+    #[serde(default)]
+    pub function: Option<String>,
+    /// The HTTP method used towards the backend.
+    #[serde(default)]
+    pub integration_http_method: Option<String>,
+    /// Content type → VTL template.
+    #[serde(default)]
+    pub request_templates: IndexMap<String, String>,
+    /// `integration.request.{querystring,header,path}.NAME` → expression.
+    #[serde(default)]
+    pub request_parameters: IndexMap<String, String>,
+    /// What happens when no request template matches.
+    #[serde(default)]
+    pub passthrough_behavior: Option<PassthroughBehavior>,
+    /// `CONVERT_TO_TEXT` or `CONVERT_TO_BINARY`.
+    #[serde(default)]
+    pub content_handling: Option<ContentHandling>,
+    /// Milliseconds before the gateway gives up (50–29,000; default 29,000).
+    #[serde(default)]
+    pub timeout_in_millis: Option<u64>,
+    /// How backend answers map to method responses.
+    #[serde(default)]
+    pub integration_responses: Vec<IntegrationResponse>,
+}
+
+/// The kind of an integration.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum IntegrationType {
+    /// A Lambda function (or another AWS service) with mapping templates.
+    Aws,
+    /// A Lambda function receiving the whole request (payload format 1.0).
+    AwsProxy,
+    /// An HTTP backend with mapping templates.
+    Http,
+    /// An HTTP backend receiving the request as is.
+    HttpProxy,
+    /// No backend: the request template's `statusCode` picks the response.
+    #[default]
+    Mock,
+}
+
+impl IntegrationType {
+    /// The name AWS uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntegrationType::Aws => "AWS",
+            IntegrationType::AwsProxy => "AWS_PROXY",
+            IntegrationType::Http => "HTTP",
+            IntegrationType::HttpProxy => "HTTP_PROXY",
+            IntegrationType::Mock => "MOCK",
+        }
+    }
+}
+
+/// `PassthroughBehavior`.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PassthroughBehavior {
+    /// Pass the body through when no template matches the content type.
+    #[default]
+    WhenNoMatch,
+    /// Pass through only when the integration has no templates at all.
+    WhenNoTemplates,
+    /// Reject unmatched content types with 415.
+    Never,
+}
+
+/// `ContentHandling`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ContentHandling {
+    /// Binary payloads become base64 text.
+    ConvertToText,
+    /// Base64 text becomes binary.
+    ConvertToBinary,
+}
+
+/// How one kind of backend answer becomes a method response
+/// (`IntegrationResponse`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct IntegrationResponse {
+    /// The method response status this selects.
+    pub status_code: String,
+    /// A Java regex: over a Lambda error's `errorMessage` (whole match), or
+    /// over an HTTP/MOCK status code. Absent: the default response.
+    #[serde(default)]
+    pub selection_pattern: Option<String>,
+    /// `method.response.header.NAME` → expression.
+    #[serde(default)]
+    pub response_parameters: IndexMap<String, String>,
+    /// Content type → VTL template.
+    #[serde(default)]
+    pub response_templates: IndexMap<String, String>,
+    /// `CONVERT_TO_TEXT` or `CONVERT_TO_BINARY`.
+    #[serde(default)]
+    pub content_handling: Option<ContentHandling>,
+}
+
+/// A request/response model (`AWS::ApiGateway::Model`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Model {
+    /// The model's name, used in `RequestModels` and `$ref` URLs.
+    pub name: String,
+    /// Usually `application/json`.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// A JSON Schema draft 4 document.
+    #[serde(default)]
+    pub schema: serde_json::Value,
+}
+
+/// `AWS::ApiGateway::RequestValidator`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct RequestValidator {
+    /// Referred to by [`Method::request_validator`].
+    pub name: String,
+    /// Check the body against the method's request model.
+    #[serde(default)]
+    pub validate_request_body: bool,
+    /// Check required parameters.
+    #[serde(default)]
+    pub validate_request_parameters: bool,
+}
+
+/// A customised gateway response (`AWS::ApiGateway::GatewayResponse`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct GatewayResponse {
+    /// `DEFAULT_4XX`, `MISSING_AUTHENTICATION_TOKEN`, ….
+    pub response_type: String,
+    /// Overrides the type's default status.
+    #[serde(default)]
+    pub status_code: Option<String>,
+    /// `gatewayresponse.header.NAME` → expression.
+    #[serde(default)]
+    pub response_parameters: IndexMap<String, String>,
+    /// Content type → VTL template.
+    #[serde(default)]
+    pub response_templates: IndexMap<String, String>,
+}
+
+/// A stage (`AWS::ApiGateway::Stage`, or a Deployment's `StageName`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Stage {
+    /// The first path segment of every URL of the stage.
+    pub stage_name: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `$stageVariables`.
+    #[serde(default)]
+    pub variables: IndexMap<String, String>,
+}
+
+/// An API key and the stages its usage plans allow.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct ApiKey {
+    /// Logical id or name, for messages.
+    pub name: String,
+    /// The secret sent in `x-api-key`.
+    pub value: String,
+    /// Disabled keys are refused.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Stage names the key's usage plans cover.
+    #[serde(default)]
+    pub stages: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A Lambda function (`AWS::Lambda::Function`), as far as running it locally
+/// needs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Function {
+    /// `FunctionName`, or the logical id.
+    pub function_name: String,
+    /// `_HANDLER` for the runtime.
+    #[serde(default)]
+    pub handler: Option<String>,
+    /// e.g. `python3.12`, `provided.al2023`.
+    #[serde(default)]
+    pub runtime: Option<String>,
+    /// Seconds (default 3).
+    #[serde(default)]
+    pub timeout: Option<u64>,
+    /// MiB (default 128).
+    #[serde(default)]
+    pub memory_size: Option<u64>,
+    /// Environment variables.
+    #[serde(default)]
+    pub environment: IndexMap<String, String>,
+}
