@@ -11,8 +11,17 @@
 //! [`template`].
 
 pub mod clock;
+pub mod compile;
+mod gateway;
 pub mod invoke;
+pub mod jsonpath;
+pub mod mapping;
 pub mod model;
+pub mod pipeline;
+pub mod server;
 pub mod vtl;
 
+pub use compile::{DefinitionError, DefinitionErrors};
+pub use gateway::{Gateway, LOCAL_ACCOUNT_ID};
 pub use phalanx_vtl as template;
+pub use pipeline::{GatewayReply, GatewayRequest, TraceStep};

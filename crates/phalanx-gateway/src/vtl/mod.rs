@@ -1,7 +1,58 @@
-//! The objects API Gateway puts in a mapping template's context: `$util`
-//! so far (`$input`, `$context` and `$stageVariables` come with the
-//! pipeline).
+//! The objects API Gateway puts in a mapping template's context — `$input`,
+//! `$util`, `$context`, `$stageVariables` — and [`render`], which renders a
+//! compiled template with them and reads back the overrides it set.
 
+mod context;
+mod input;
 mod util;
 
+pub use context::{ErrorInfo, Identity, Overrides, RequestContext};
+pub use input::{Input, JsonArray, Params, json_to_value};
 pub use util::{Util, escape_javascript, escape_javascript_into, url_decode, url_encode};
+
+use indexmap::IndexMap;
+use phalanx_vtl::{Context, Template, Value};
+use std::sync::Arc;
+
+/// Everything one render needs besides the template.
+pub struct TemplateInput<'a> {
+    /// The body `$input` exposes (request body, or integration response
+    /// body for response templates).
+    pub body: &'a str,
+    /// The method request's parameters.
+    pub params: Arc<Params>,
+    /// `$context`.
+    pub context: &'a RequestContext,
+    /// `$stageVariables`.
+    pub stage_variables: &'a IndexMap<String, String>,
+    /// Overrides set so far (by the request template, when rendering the
+    /// response template).
+    pub overrides: &'a Overrides,
+}
+
+/// Renders `template` with `$input`, `$util`, `$context` and
+/// `$stageVariables`; returns the output and the overrides after the render.
+pub fn render(
+    template: &Template,
+    input: TemplateInput<'_>,
+) -> Result<(String, Overrides), phalanx_vtl::Error> {
+    let mut ctx = Context::new();
+    ctx.insert("input", Value::object(Input::new(input.body, input.params)));
+    ctx.insert("util", Value::object(Util));
+    ctx.insert("context", input.context.to_value(input.overrides));
+    ctx.insert(
+        "stageVariables",
+        Value::map(
+            input
+                .stage_variables
+                .iter()
+                .map(|(k, v)| (Value::from(k.as_str()), Value::from(v.as_str()))),
+        ),
+    );
+    let output = template.render(&mut ctx)?;
+    let overrides = ctx
+        .get("context")
+        .map(Overrides::read_from)
+        .unwrap_or_default();
+    Ok((output, overrides))
+}

@@ -1,0 +1,714 @@
+//! Building an API: the model is checked and compiled once — templates
+//! compiled, selection patterns compiled, mapping expressions parsed, JSON
+//! Schemas compiled, routes laid out — so requests never meet a definition
+//! error. Every problem is reported (not just the first), each with the
+//! method and resource path it belongs to and, where AWS has one, AWS's
+//! own message text.
+
+use crate::mapping::{self, Location, Side, Source};
+use crate::model::{
+    ContentHandling, Function, IntegrationType, PassthroughBehavior, RestApi, Stage,
+};
+use crate::pipeline::gateway_response::ResponseType;
+use crate::pipeline::route::{RouteTree, parse_resource_path};
+use fancy_regex::Regex;
+use indexmap::IndexMap;
+use phalanx_vtl::{Engine, Template};
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+/// The default integration timeout, and its maximum (AWS: 50 ms–29 s).
+pub const DEFAULT_TIMEOUT_MS: u64 = 29_000;
+
+/// One definition error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefinitionError {
+    /// Where: `GET /pets/{petId}`, `stage dev`, `model Pet`, ….
+    pub place: String,
+    /// What is wrong, and how to fix it.
+    pub message: String,
+}
+
+/// Everything wrong with a definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefinitionErrors(pub Vec<DefinitionError>);
+
+impl fmt::Display for DefinitionErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        writeln!(
+            f,
+            "the API definition has {n} error{}:",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for e in &self.0 {
+            writeln!(f, "  {}: {}", e.place, e.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for DefinitionErrors {}
+
+/// A compiled API, for one stage.
+pub struct CompiledApi {
+    pub(crate) api_id: String,
+    pub(crate) stage: Stage,
+    pub(crate) binary_media_types: Vec<String>,
+    pub(crate) routes: RouteTree,
+    pub(crate) methods: Vec<CompiledMethod>,
+    pub(crate) gateway_responses: HashMap<ResponseType, CompiledGatewayResponse>,
+    /// Enabled API key values for this stage → key name.
+    pub(crate) api_keys: HashMap<String, String>,
+    pub(crate) functions: IndexMap<String, Function>,
+}
+
+pub(crate) struct CompiledMethod {
+    pub(crate) resource_path: String,
+    pub(crate) resource_id: String,
+    pub(crate) http_method: String,
+    pub(crate) api_key_required: bool,
+    /// Required parameters, sorted by full name as AWS reports them.
+    pub(crate) required_parameters: Vec<(Location, String)>,
+    pub(crate) validate_parameters: bool,
+    pub(crate) body_schema: Option<jsonschema::Validator>,
+    pub(crate) integration: CompiledIntegration,
+}
+
+pub(crate) struct CompiledIntegration {
+    pub(crate) kind: IntegrationType,
+    pub(crate) function: Option<String>,
+    pub(crate) uri: Option<String>,
+    pub(crate) http_method: Option<String>,
+    pub(crate) request_templates: Vec<(String, Template)>,
+    pub(crate) has_templates: bool,
+    pub(crate) request_parameters: Vec<(Location, String, Source)>,
+    pub(crate) passthrough: PassthroughBehavior,
+    pub(crate) content_handling: Option<ContentHandling>,
+    pub(crate) timeout_ms: u64,
+    pub(crate) responses: Vec<CompiledIntegrationResponse>,
+}
+
+pub(crate) struct CompiledIntegrationResponse {
+    pub(crate) status: u16,
+    /// `None` for the default response.
+    pub(crate) pattern: Option<Regex>,
+    pub(crate) response_parameters: Vec<(String, Source)>,
+    pub(crate) templates: Vec<(String, Template)>,
+}
+
+pub(crate) struct CompiledGatewayResponse {
+    pub(crate) status: Option<u16>,
+    pub(crate) response_parameters: Vec<(String, Source)>,
+    pub(crate) templates: Vec<(String, Template)>,
+}
+
+struct Collector {
+    errors: Vec<DefinitionError>,
+}
+
+impl Collector {
+    fn push(&mut self, place: &str, message: impl Into<String>) {
+        self.errors.push(DefinitionError {
+            place: place.to_string(),
+            message: message.into(),
+        });
+    }
+}
+
+/// A content type key of a template map: `type/subtype` (AWS rejects
+/// anything else with "Invalid content type specified").
+fn check_content_type(c: &mut Collector, place: &str, content_type: &str) -> bool {
+    let valid = content_type == "$default"
+        || content_type.split_once('/').is_some_and(|(t, s)| {
+            let token = |x: &str| {
+                !x.is_empty()
+                    && x.chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || "!#$&-^_.+*".contains(ch))
+            };
+            token(t) && token(s)
+        });
+    if !valid {
+        c.push(
+            place,
+            format!(
+                "Invalid content type specified: {content_type} (template keys are media types such as application/json)"
+            ),
+        );
+    }
+    valid
+}
+
+fn compile_templates(
+    c: &mut Collector,
+    engine: &Engine,
+    place: &str,
+    what: &str,
+    templates: &IndexMap<String, String>,
+) -> Vec<(String, Template)> {
+    let mut out = Vec::new();
+    for (content_type, source) in templates {
+        if !check_content_type(c, place, content_type) {
+            continue;
+        }
+        let name = format!("{place} {what} [{content_type}]");
+        match engine.compile(&name, source) {
+            Ok(t) => out.push((content_type.clone(), t)),
+            Err(e) => c.push(place, format!("{what} template for {content_type}: {e}")),
+        }
+    }
+    out
+}
+
+fn status_code(c: &mut Collector, place: &str, code: &str) -> Option<u16> {
+    match code.trim().parse::<u16>() {
+        Ok(n) if (100..=599).contains(&n) => Some(n),
+        _ => {
+            c.push(
+                place,
+                format!("Invalid status code specified: `{code}` (use a number from 100 to 599)"),
+            );
+            None
+        }
+    }
+}
+
+/// A stable made-up id (10 lowercase letters and digits) for local APIs.
+pub fn local_id(seed: &str) -> String {
+    // FNV-1a: stable across runs and platforms, unlike std's hasher.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in seed.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    (0..10)
+        .map(|_| {
+            let ch = ALPHABET[(h % 36) as usize] as char;
+            h /= 36;
+            ch
+        })
+        .collect()
+}
+
+/// Builds the model into a [`CompiledApi`] for `stage_name`.
+pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, DefinitionErrors> {
+    let mut c = Collector { errors: Vec::new() };
+    let engine = Engine::api_gateway();
+    let api_id = if api.id.is_empty() {
+        local_id(&api.name)
+    } else {
+        api.id.clone()
+    };
+
+    let stage = match api.stages.iter().find(|s| s.stage_name == stage_name) {
+        Some(s) => s.clone(),
+        None if api.stages.is_empty() => Stage {
+            stage_name: stage_name.to_string(),
+            ..Stage::default()
+        },
+        None => {
+            let known: Vec<&str> = api.stages.iter().map(|s| s.stage_name.as_str()).collect();
+            c.push(
+                &format!("stage {stage_name}"),
+                format!(
+                    "Invalid stage identifier specified; the API has stages: {}",
+                    known.join(", ")
+                ),
+            );
+            Stage::default()
+        }
+    };
+
+    // Models: compiled lazily per method below, with `$ref`s between them
+    // resolved through a registry of every model.
+    let models: HashMap<&str, &crate::model::Model> =
+        api.models.iter().map(|m| (m.name.as_str(), m)).collect();
+    let validators: HashMap<&str, &crate::model::RequestValidator> = api
+        .request_validators
+        .iter()
+        .map(|v| (v.name.as_str(), v))
+        .collect();
+
+    let mut routes = RouteTree::default();
+    let mut methods = Vec::new();
+    for method in &api.methods {
+        let verb = method.http_method.to_ascii_uppercase();
+        let place = format!("{verb} {}", method.resource_path);
+        let parts = match parse_resource_path(&method.resource_path) {
+            Ok(p) => p,
+            Err(e) => {
+                c.push(&place, e);
+                continue;
+            }
+        };
+        const VERBS: [&str; 8] = [
+            "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY",
+        ];
+        if !VERBS.contains(&verb.as_str()) {
+            c.push(
+                &place,
+                format!(
+                    "Invalid HttpMethod specified: {verb} (use one of {})",
+                    VERBS.join(", ")
+                ),
+            );
+            continue;
+        }
+        if let Err(e) = routes.insert(&parts, &verb, methods.len()) {
+            c.push(&place, e);
+            continue;
+        }
+
+        // Method request.
+        let mut required_parameters = Vec::new();
+        let mut declared: HashSet<&str> = HashSet::new();
+        for (name, required) in &method.request_parameters {
+            let parsed = name.strip_prefix("method.request.").and_then(|rest| {
+                let (loc, n) = rest.split_once('.')?;
+                let loc = match loc {
+                    "path" => Location::Path,
+                    "querystring" | "multivaluequerystring" => Location::QueryString,
+                    "header" | "multivalueheader" => Location::Header,
+                    _ => return None,
+                };
+                (!n.is_empty()).then(|| (loc, n.to_string()))
+            });
+            match parsed {
+                Some((loc, n)) => {
+                    declared.insert(name.as_str());
+                    if *required {
+                        required_parameters.push((name.clone(), loc, n));
+                    }
+                }
+                None => c.push(&place, mapping::invalid_parameter(name)),
+            }
+        }
+        required_parameters.sort_by(|a, b| a.0.cmp(&b.0));
+        let required_parameters: Vec<(Location, String)> = required_parameters
+            .into_iter()
+            .map(|(_, loc, n)| (loc, n))
+            .collect();
+
+        let validator = match method.request_validator.as_deref() {
+            None | Some("") => None,
+            Some(name) => match validators.get(name) {
+                Some(v) => Some(*v),
+                None => {
+                    c.push(
+                        &place,
+                        format!("Invalid Request Validator identifier specified: {name} (no RequestValidator has that name)"),
+                    );
+                    None
+                }
+            },
+        };
+        let validate_parameters = validator.is_some_and(|v| v.validate_request_parameters);
+        let body_schema = if validator.is_some_and(|v| v.validate_request_body) {
+            let model_name = method
+                .request_models
+                .get("application/json")
+                .or_else(|| method.request_models.get("$default"))
+                .map(String::as_str)
+                .unwrap_or("Empty");
+            compile_model(&mut c, &place, &api_id, model_name, &models)
+        } else {
+            for model_name in method.request_models.values() {
+                if model_name != "Empty"
+                    && model_name != "Error"
+                    && !models.contains_key(model_name.as_str())
+                {
+                    c.push(
+                        &place,
+                        format!("Invalid model identifier specified: {model_name}"),
+                    );
+                }
+            }
+            None
+        };
+
+        // Method responses.
+        let mut method_responses: HashMap<u16, HashSet<String>> = HashMap::new();
+        for mr in &method.method_responses {
+            let Some(status) = status_code(&mut c, &place, &mr.status_code) else {
+                continue;
+            };
+            let mut headers = HashSet::new();
+            for name in mr.response_parameters.keys() {
+                match name.strip_prefix("method.response.header.") {
+                    Some(h) if !h.is_empty() => {
+                        headers.insert(h.to_ascii_lowercase());
+                    }
+                    _ => c.push(&place, mapping::invalid_parameter(name)),
+                }
+            }
+            if method_responses.insert(status, headers).is_some() {
+                c.push(
+                    &place,
+                    format!("Method response {status} is declared twice"),
+                );
+            }
+        }
+
+        // Integration.
+        let Some(integration) = &method.integration else {
+            c.push(
+                &place,
+                "No integration defined for method (add an Integration; MOCK answers without a backend)",
+            );
+            continue;
+        };
+        let kind = integration.kind;
+        let function = integration.function.clone();
+        match kind {
+            IntegrationType::Aws | IntegrationType::AwsProxy => {
+                let lambda = integration
+                    .uri
+                    .as_deref()
+                    .is_none_or(|u| u.contains(":lambda:path/"));
+                if !lambda {
+                    c.push(
+                        &place,
+                        format!(
+                            "AWS service integrations other than Lambda are not supported locally (Uri {})",
+                            integration.uri.as_deref().unwrap_or("")
+                        ),
+                    );
+                } else if function.is_none() {
+                    c.push(
+                        &place,
+                        format!(
+                            "the {} integration's Uri does not name a Lambda function of this template ({})",
+                            kind.as_str(),
+                            integration.uri.as_deref().unwrap_or("no Uri")
+                        ),
+                    );
+                } else if let Some(f) = &function
+                    && !api.functions.contains_key(f)
+                {
+                    c.push(
+                        &place,
+                        format!(
+                            "the integration invokes `{f}`, which is not a function of this API"
+                        ),
+                    );
+                }
+                if kind == IntegrationType::AwsProxy
+                    && integration
+                        .integration_http_method
+                        .as_deref()
+                        .is_some_and(|m| !m.eq_ignore_ascii_case("POST"))
+                {
+                    c.push(
+                        &place,
+                        "The 'AWS_PROXY' integration can only be used with the POST integration method (set IntegrationHttpMethod: POST)",
+                    );
+                }
+            }
+            IntegrationType::Http | IntegrationType::HttpProxy => {
+                let ok = integration
+                    .uri
+                    .as_deref()
+                    .is_some_and(|u| u.starts_with("http://") || u.starts_with("https://"));
+                if !ok {
+                    c.push(
+                        &place,
+                        format!(
+                            "Invalid HTTP endpoint specified for URI: {} (use an http:// or https:// URL)",
+                            integration.uri.as_deref().unwrap_or("(none)")
+                        ),
+                    );
+                }
+            }
+            IntegrationType::Mock => {}
+        }
+        let timeout_ms = integration.timeout_in_millis.unwrap_or(DEFAULT_TIMEOUT_MS);
+        if !(50..=DEFAULT_TIMEOUT_MS).contains(&timeout_ms) {
+            c.push(
+                &place,
+                format!(
+                    "Timeout should be between 50 ms and 29000 ms (TimeoutInMillis is {timeout_ms})"
+                ),
+            );
+        }
+        let request_templates = compile_templates(
+            &mut c,
+            &engine,
+            &place,
+            "integration request",
+            &integration.request_templates,
+        );
+        let mut request_parameters = Vec::new();
+        for (dest, expr) in &integration.request_parameters {
+            let dest = match mapping::parse_destination(Side::IntegrationRequest, dest) {
+                Ok(d) => d,
+                Err(e) => {
+                    c.push(&place, e);
+                    continue;
+                }
+            };
+            match mapping::parse_source(Side::IntegrationRequest, expr) {
+                Ok(source) => {
+                    if let Some(param) = source.method_request_parameter()
+                        && !declared.contains(param.as_str())
+                        && !declared_multi(&declared, &param)
+                        && !is_path_variable(&parts, &source)
+                    {
+                        c.push(&place, mapping::invalid_parameter(&param));
+                        continue;
+                    }
+                    request_parameters.push((dest.0, dest.1, source));
+                }
+                Err(e) => c.push(&place, e),
+            }
+        }
+
+        let mut responses = Vec::new();
+        let mut defaults = 0;
+        for ir in &integration.integration_responses {
+            let Some(status) = status_code(&mut c, &place, &ir.status_code) else {
+                continue;
+            };
+            let rplace = format!("{place} integration response {status}");
+            let Some(declared_headers) = method_responses.get(&status) else {
+                c.push(
+                    &rplace,
+                    format!("Invalid Response status code specified: there is no method response {status} (add it to MethodResponses)"),
+                );
+                continue;
+            };
+            let pattern = match ir.selection_pattern.as_deref() {
+                None | Some("") => {
+                    defaults += 1;
+                    None
+                }
+                Some(p) => match phalanx_vtl::java_regex_whole_match(p) {
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        c.push(&rplace, format!("Invalid selection pattern specified: {e}"));
+                        continue;
+                    }
+                },
+            };
+            let mut response_parameters = Vec::new();
+            for (dest, expr) in &ir.response_parameters {
+                let header = match mapping::parse_destination(Side::IntegrationResponse, dest) {
+                    Ok((_, h)) => h,
+                    Err(e) => {
+                        c.push(&rplace, e);
+                        continue;
+                    }
+                };
+                if !declared_headers.contains(&header.to_ascii_lowercase()) {
+                    c.push(
+                        &rplace,
+                        format!(
+                            "{} (declare {dest} in the {status} method response's ResponseParameters)",
+                            mapping::invalid_parameter(dest)
+                        ),
+                    );
+                    continue;
+                }
+                match mapping::parse_source(Side::IntegrationResponse, expr) {
+                    Ok(source) => response_parameters.push((header, source)),
+                    Err(e) => c.push(&rplace, e),
+                }
+            }
+            let templates = compile_templates(
+                &mut c,
+                &engine,
+                &rplace,
+                "integration response",
+                &ir.response_templates,
+            );
+            responses.push(CompiledIntegrationResponse {
+                status,
+                pattern,
+                response_parameters,
+                templates,
+            });
+        }
+        if defaults > 1 {
+            c.push(
+                &place,
+                "more than one integration response has no SelectionPattern; only one default response is allowed",
+            );
+        }
+
+        methods.push(CompiledMethod {
+            resource_path: method.resource_path.clone(),
+            resource_id: local_id(&method.resource_path)[..6].to_string(),
+            http_method: verb,
+            api_key_required: method.api_key_required,
+            required_parameters,
+            validate_parameters,
+            body_schema,
+            integration: CompiledIntegration {
+                kind,
+                function,
+                uri: integration.uri.clone(),
+                http_method: integration.integration_http_method.clone(),
+                has_templates: !integration.request_templates.is_empty(),
+                request_templates,
+                request_parameters,
+                passthrough: integration.passthrough_behavior.unwrap_or_default(),
+                content_handling: integration.content_handling,
+                timeout_ms,
+                responses,
+            },
+        });
+    }
+
+    let mut gateway_responses = HashMap::new();
+    for gr in &api.gateway_responses {
+        let place = format!("gateway response {}", gr.response_type);
+        let Some(kind) = ResponseType::from_name(&gr.response_type) else {
+            c.push(
+                &place,
+                format!("Invalid ResponseType specified: {} (use one of DEFAULT_4XX, DEFAULT_5XX, MISSING_AUTHENTICATION_TOKEN, …)", gr.response_type),
+            );
+            continue;
+        };
+        let status = gr
+            .status_code
+            .as_deref()
+            .and_then(|s| status_code(&mut c, &place, s));
+        let mut response_parameters = Vec::new();
+        for (dest, expr) in &gr.response_parameters {
+            match (
+                mapping::parse_destination(Side::GatewayResponse, dest),
+                mapping::parse_source(Side::GatewayResponse, expr),
+            ) {
+                (Ok((_, header)), Ok(source)) => response_parameters.push((header, source)),
+                (Err(e), _) | (_, Err(e)) => c.push(&place, e),
+            }
+        }
+        let templates = compile_templates(
+            &mut c,
+            &engine,
+            &place,
+            "gateway response",
+            &gr.response_templates,
+        );
+        gateway_responses.insert(
+            kind,
+            CompiledGatewayResponse {
+                status,
+                response_parameters,
+                templates,
+            },
+        );
+    }
+
+    let api_keys = api
+        .api_keys
+        .iter()
+        .filter(|k| k.enabled && k.stages.iter().any(|s| s == stage_name))
+        .map(|k| (k.value.clone(), k.name.clone()))
+        .collect();
+
+    if !c.errors.is_empty() {
+        return Err(DefinitionErrors(c.errors));
+    }
+    Ok(CompiledApi {
+        api_id,
+        stage,
+        binary_media_types: api.binary_media_types.clone(),
+        routes,
+        methods,
+        gateway_responses,
+        api_keys,
+        functions: api.functions.clone(),
+    })
+}
+
+fn declared_multi(declared: &HashSet<&str>, param: &str) -> bool {
+    let alt = param
+        .replacen(
+            "method.request.querystring.",
+            "method.request.multivaluequerystring.",
+            1,
+        )
+        .replacen(
+            "method.request.header.",
+            "method.request.multivalueheader.",
+            1,
+        );
+    declared.contains(alt.as_str())
+}
+
+/// `method.request.path.X` is available for every `{X}` of the resource
+/// path even when not declared.
+fn is_path_variable(parts: &[crate::pipeline::route::PathPart], source: &Source) -> bool {
+    use crate::pipeline::route::PathPart;
+    match source {
+        Source::MethodRequest(Location::Path, name) => parts
+            .iter()
+            .any(|p| matches!(p, PathPart::Variable(n) | PathPart::Greedy(n) if n == name)),
+        _ => false,
+    }
+}
+
+/// The built-in `Empty` model accepts any JSON (AWS: `{"type": "object"}`
+/// in draft 4 terms; LocalStack validates an empty body as `{}`).
+fn compile_model(
+    c: &mut Collector,
+    place: &str,
+    api_id: &str,
+    name: &str,
+    models: &HashMap<&str, &crate::model::Model>,
+) -> Option<jsonschema::Validator> {
+    let schema = match models.get(name) {
+        Some(m) => m.schema.clone(),
+        None if name == "Empty" => {
+            serde_json::json!({"$schema": "http://json-schema.org/draft-04/schema#", "title": "Empty Schema", "type": "object"})
+        }
+        None => {
+            c.push(place, format!("Invalid model identifier specified: {name}"));
+            return None;
+        }
+    };
+    // `$ref`s to other models use AWS's URL form; they are served from
+    // memory, never fetched.
+    let schemas = models
+        .iter()
+        .map(|(other, model)| {
+            (
+                format!("https://apigateway.amazonaws.com/restapis/{api_id}/models/{other}"),
+                model.schema.clone(),
+            )
+        })
+        .collect();
+    let options = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft4)
+        .with_retriever(ModelRetriever { schemas });
+    match options.build(&schema) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            c.push(
+                place,
+                format!("model {name} is not a valid JSON Schema draft 4: {e}"),
+            );
+            None
+        }
+    }
+}
+
+/// Serves the API's models to `$ref`s in AWS's model URL form.
+struct ModelRetriever {
+    schemas: HashMap<String, serde_json::Value>,
+}
+
+impl jsonschema::Retrieve for ModelRetriever {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<serde_json::Value, Box<dyn std::error::Error + Send + Sync>> {
+        self.schemas.get(uri.as_str()).cloned().ok_or_else(|| {
+            format!(
+                "no model at {uri} (references to models look like https://apigateway.amazonaws.com/restapis/API_ID/models/NAME)"
+            )
+            .into()
+        })
+    }
+}

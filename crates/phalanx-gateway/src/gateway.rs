@@ -1,0 +1,346 @@
+//! [`Gateway`]: a built API for one stage, answering requests through the
+//! [`crate::pipeline`] stages.
+
+use crate::compile::{CompiledApi, DefinitionErrors, compile};
+use crate::invoke::Invoker;
+use crate::model::RestApi;
+use crate::pipeline::integrate::{self, HttpClient};
+use crate::pipeline::{
+    GatewayError, GatewayReply, GatewayRequest, Parsed, TraceStep, authorize, gateway_response,
+    integration_request, integration_response, method_request, method_response, parse_query,
+    title_case,
+};
+use crate::vtl::{Identity, Params, RequestContext};
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// A REST API ready to serve one stage. Cheap to clone; shareable across
+/// tasks.
+///
+/// ```
+/// use phalanx_gateway::{Gateway, GatewayRequest};
+/// use phalanx_gateway::invoke::InProcess;
+/// use phalanx_gateway::model::*;
+///
+/// let api = RestApi {
+///     name: "hello".into(),
+///     methods: vec![Method {
+///         resource_path: "/hello".into(),
+///         http_method: "GET".into(),
+///         method_responses: vec![MethodResponse { status_code: "200".into(), ..Default::default() }],
+///         integration: Some(Integration {
+///             kind: IntegrationType::Mock,
+///             request_templates: [("application/json".to_string(), r#"{"statusCode": 200}"#.to_string())].into(),
+///             integration_responses: vec![IntegrationResponse {
+///                 status_code: "200".into(),
+///                 response_templates: [("application/json".to_string(), r#"{"hello": "$context.stage"}"#.to_string())].into(),
+///                 ..Default::default()
+///             }],
+///             ..Default::default()
+///         }),
+///         ..Default::default()
+///     }],
+///     ..Default::default()
+/// };
+/// let gateway = Gateway::build(&api, "dev", InProcess::new()).unwrap();
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// let reply = rt.block_on(gateway.handle(GatewayRequest {
+///     method: "GET".into(),
+///     path: "/dev/hello".into(),
+///     ..Default::default()
+/// }));
+/// assert_eq!(reply.status, 200);
+/// assert_eq!(reply.body, r#"{"hello": "dev"}"#);
+/// ```
+#[derive(Clone)]
+pub struct Gateway {
+    api: Arc<CompiledApi>,
+    invoker: Arc<dyn Invoker>,
+    http: HttpClient,
+}
+
+/// The account id local requests run under (AWS's documentation example
+/// account).
+pub const LOCAL_ACCOUNT_ID: &str = "123456789012";
+
+impl Gateway {
+    /// Checks and compiles `api` for `stage`; every definition error is
+    /// reported at once.
+    pub fn build(
+        api: &RestApi,
+        stage: &str,
+        invoker: impl Invoker,
+    ) -> Result<Gateway, DefinitionErrors> {
+        Gateway::build_shared(api, stage, Arc::new(invoker))
+    }
+
+    /// [`Gateway::build`] with an invoker that is shared.
+    pub fn build_shared(
+        api: &RestApi,
+        stage: &str,
+        invoker: Arc<dyn Invoker>,
+    ) -> Result<Gateway, DefinitionErrors> {
+        Ok(Gateway {
+            api: Arc::new(compile(api, stage)?),
+            invoker,
+            http: integrate::http_client(),
+        })
+    }
+
+    /// The stage served.
+    pub fn stage(&self) -> &str {
+        &self.api.stage.stage_name
+    }
+
+    /// The API id (`$context.apiId`).
+    pub fn api_id(&self) -> &str {
+        &self.api.api_id
+    }
+
+    /// Every route, as `METHOD /stage/path`, in definition order.
+    pub fn routes(&self) -> Vec<String> {
+        self.api
+            .methods
+            .iter()
+            .map(|m| {
+                let path = if m.resource_path == "/" {
+                    ""
+                } else {
+                    &m.resource_path
+                };
+                format!("{} /{}{}", m.http_method, self.api.stage.stage_name, path)
+            })
+            .collect()
+    }
+
+    /// Answers one request.
+    pub async fn handle(&self, request: GatewayRequest) -> GatewayReply {
+        self.handle_traced(request, None).await
+    }
+
+    /// Answers one request, recording what each stage did in `trace`.
+    pub async fn handle_traced(
+        &self,
+        request: GatewayRequest,
+        mut trace: Option<&mut Vec<TraceStep>>,
+    ) -> GatewayReply {
+        let mut note = |stage: &'static str, detail: String| {
+            if let Some(t) = trace.as_deref_mut() {
+                t.push(TraceStep { stage, detail });
+            }
+        };
+        let api = &self.api;
+        let now = SystemTime::now();
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let extended_request_id = crate::compile::local_id(&request_id)[..8].to_string() + "=";
+        let host = request.header("host").unwrap_or("localhost").to_string();
+        let mut context = RequestContext {
+            account_id: LOCAL_ACCOUNT_ID.to_string(),
+            api_id: api.api_id.clone(),
+            domain_prefix: host.split('.').next().unwrap_or("").to_string(),
+            domain_name: host,
+            extended_request_id: extended_request_id.clone(),
+            http_method: request.method.clone(),
+            identity: Identity {
+                source_ip: request.source_ip.clone(),
+                user_agent: request.header("user-agent").unwrap_or("").to_string(),
+                ..Identity::default()
+            },
+            path: request.path.clone(),
+            protocol: if request.protocol.is_empty() {
+                "HTTP/1.1".to_string()
+            } else {
+                request.protocol.clone()
+            },
+            request_id: request_id.clone(),
+            request_time: crate::clock::request_time(now),
+            request_time_epoch: crate::clock::epoch_millis(now) as i64,
+            stage: api.stage.stage_name.clone(),
+            deployment_id: crate::compile::local_id(&api.api_id)[..6].to_string(),
+            ..RequestContext::default()
+        };
+        let query = parse_query(request.query.as_deref());
+        let headers: Vec<(String, String)> = request
+            .headers
+            .iter()
+            .map(|(k, v)| (title_case(k), v.clone()))
+            .collect();
+
+        // 1. Route.
+        let segments: Vec<&str> = request.path.split('/').filter(|s| !s.is_empty()).collect();
+        let route = match segments.split_first() {
+            Some((stage, rest)) if *stage == api.stage.stage_name => {
+                api.routes.find(rest, &request.method.to_ascii_uppercase())
+            }
+            _ => None,
+        };
+        let Some(route) = route else {
+            note(
+                "route",
+                format!(
+                    "no resource or method matches {} {}",
+                    request.method, request.path
+                ),
+            );
+            let params = Arc::new(Params {
+                path: Vec::new(),
+                querystring: last_values(&query),
+                header: last_values(&headers),
+            });
+            let error = GatewayError::missing_authentication_token();
+            return self.error_reply(&error, &context, params, &request, &query, &headers, None);
+        };
+        let method = &api.methods[route.method];
+        context.resource_path = method.resource_path.clone();
+        context.resource_id = method.resource_id.clone();
+        note(
+            "route",
+            format!(
+                "{} {} → {} {}",
+                request.method, request.path, method.http_method, method.resource_path
+            ),
+        );
+        let params = Arc::new(Params {
+            path: route.path_parameters.clone(),
+            querystring: last_values(&query),
+            header: last_values(&headers),
+        });
+        let parsed = Parsed {
+            query: query.clone(),
+            headers: headers.clone(),
+            params: params.clone(),
+        };
+        let kind = Some(method.integration.kind);
+
+        let result = async {
+            // 2. Authorize.
+            authorize::check_api_key(api, method, &headers, &mut context.identity)?;
+            // 3. Method request.
+            method_request::validate(
+                method,
+                &route.path_parameters,
+                &query,
+                &headers,
+                &request.body,
+            )?;
+            // 4. Integration request.
+            let ireq = integration_request::build(
+                api,
+                &method.integration,
+                &request,
+                &parsed,
+                &context,
+                &method.resource_path,
+            )?;
+            note(
+                "integration request",
+                match &ireq.template {
+                    Some(ct) => format!(
+                        "template [{ct}] rendered:\n{}",
+                        String::from_utf8_lossy(&ireq.body)
+                    ),
+                    None => format!("body:\n{}", String::from_utf8_lossy(&ireq.body)),
+                },
+            );
+            // 5. Integrate.
+            let endpoint = integrate::call(
+                api,
+                &method.integration,
+                self.invoker.as_ref(),
+                &self.http,
+                &request,
+                &ireq,
+                &request_id,
+            )
+            .await?;
+            note(
+                "endpoint response",
+                format!(
+                    "status {}{}\n{}",
+                    endpoint.status,
+                    endpoint
+                        .function_error
+                        .as_ref()
+                        .map(|m| format!(" (function error: {m})"))
+                        .unwrap_or_default(),
+                    String::from_utf8_lossy(&endpoint.body)
+                ),
+            );
+            // 6. Integration response.
+            let selected = integration_response::apply(
+                api,
+                &method.integration,
+                &request,
+                &parsed,
+                &context,
+                endpoint,
+                &ireq.overrides,
+            )?;
+            note(
+                "integration response",
+                format!(
+                    "selected {} (selection value {:?})",
+                    selected.status, selected.selection_value
+                ),
+            );
+            Ok::<_, GatewayError>(selected.reply)
+        }
+        .await;
+
+        match result {
+            // 7. Method response.
+            Ok(reply) => method_response::finish(reply, &request_id, &extended_request_id, kind),
+            Err(error) => {
+                note(
+                    "gateway response",
+                    format!("{}: {}", error.kind.name(), error.detail),
+                );
+                self.error_reply(&error, &context, params, &request, &query, &headers, kind)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn error_reply(
+        &self,
+        error: &GatewayError,
+        context: &RequestContext,
+        params: Arc<Params>,
+        request: &GatewayRequest,
+        query: &[(String, String)],
+        headers: &[(String, String)],
+        kind: Option<crate::model::IntegrationType>,
+    ) -> GatewayReply {
+        if !error.detail.is_empty() {
+            tracing::warn!(
+                request_id = %context.request_id,
+                "{} {}: {} ({})",
+                request.method,
+                request.path,
+                error.kind.name(),
+                error.detail
+            );
+        }
+        let reply =
+            gateway_response::render(&self.api, error, context, params, request, query, headers);
+        method_response::finish(
+            reply,
+            &context.request_id,
+            &context.extended_request_id,
+            kind,
+        )
+    }
+}
+
+fn last_values(list: &[(String, String)]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::with_capacity(list.len());
+    for (k, v) in list {
+        if let Some(slot) = out.iter_mut().find(|(ok, _)| ok == k) {
+            slot.1 = v.clone();
+        } else {
+            out.push((k.clone(), v.clone()));
+        }
+    }
+    out
+}

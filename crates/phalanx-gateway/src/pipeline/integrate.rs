@@ -1,0 +1,464 @@
+//! Stage 5, integrate: call the backend, within the integration timeout
+//! (`TimeoutInMillis`, default 29 s → 504 `Endpoint request timed out`).
+//!
+//! - `AWS` (Lambda, non-proxy): the integration request body is the event.
+//!   A function error comes back with Lambda's error object as the body
+//!   and its `errorMessage` for selection.
+//! - `AWS_PROXY`: the function's answer must be a proxy response
+//!   (`statusCode`, `headers`, `multiValueHeaders`, `body`,
+//!   `isBase64Encoded` and nothing else); anything else, and any function
+//!   error, is 502 `Internal server error` (developer guide, "Output format
+//!   of a Lambda function for proxy integration"; LocalStack's
+//!   AWS-validated `integrations/aws.py`).
+//! - `MOCK`: the status is the `statusCode` of the rendered request
+//!   template, read leniently (`{statusCode: 200}` works, as CDK's CORS
+//!   mocks rely on); no status is a 500.
+//! - `HTTP`, `HTTP_PROXY`: a real HTTP request to the URI.
+
+use super::integration_request::IntegrationRequest;
+use super::{GatewayError, GatewayRequest, ResponseType, is_binary, media_type};
+use crate::compile::{CompiledApi, CompiledIntegration};
+use crate::invoke::{Invocation, InvokeError, InvokeOutput, Invoker};
+use crate::model::IntegrationType;
+use base64::Engine as _;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use serde_json::Value as Json;
+use std::time::Duration;
+
+/// What the backend answered.
+#[derive(Debug, Clone, Default)]
+pub struct EndpointResponse {
+    /// The backend's status (200 for a Lambda invocation, error or not).
+    pub status: u16,
+    /// The backend's headers.
+    pub headers: Vec<(String, String)>,
+    /// The backend's body.
+    pub body: Bytes,
+    /// A Lambda function error's `errorMessage` (non-proxy), for selection.
+    pub function_error: Option<String>,
+}
+
+/// The HTTP client used for HTTP integrations.
+pub type HttpClient = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    Full<Bytes>,
+>;
+
+/// A new HTTP client.
+pub fn http_client() -> HttpClient {
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http()
+}
+
+/// Calls the integration within its timeout.
+pub(crate) async fn call(
+    api: &CompiledApi,
+    integration: &CompiledIntegration,
+    invoker: &dyn Invoker,
+    http: &HttpClient,
+    request: &GatewayRequest,
+    ireq: &IntegrationRequest,
+    request_id: &str,
+) -> Result<EndpointResponse, GatewayError> {
+    let work = async {
+        match integration.kind {
+            IntegrationType::Mock => mock(ireq),
+            IntegrationType::Aws => lambda(api, integration, invoker, ireq, request_id).await,
+            IntegrationType::AwsProxy => {
+                lambda_proxy(api, integration, invoker, request, ireq, request_id).await
+            }
+            IntegrationType::Http | IntegrationType::HttpProxy => {
+                http_call(integration, http, request, ireq).await
+            }
+        }
+    };
+    match tokio::time::timeout(Duration::from_millis(integration.timeout_ms), work).await {
+        Ok(result) => result,
+        Err(_) => Err(GatewayError::new(
+            ResponseType::IntegrationTimeout,
+            "Endpoint request timed out",
+        )
+        .with_detail(format!(
+            "the integration did not answer within {} ms",
+            integration.timeout_ms
+        ))),
+    }
+}
+
+fn mock(ireq: &IntegrationRequest) -> Result<EndpointResponse, GatewayError> {
+    let text = String::from_utf8_lossy(&ireq.body);
+    match mock_status(&text) {
+        Some(status) => Ok(EndpointResponse {
+            status,
+            ..EndpointResponse::default()
+        }),
+        None => Err(GatewayError::new(ResponseType::Default5xx, "Internal server error").with_detail(
+            "Execution failed due to configuration error: Unable to parse statusCode. It should be an integer that is defined in the request template.",
+        )),
+    }
+}
+
+/// The `statusCode` of a MOCK request template's output: strict JSON
+/// first, then the lenient `{key: value, …}` form AWS also accepts.
+pub fn mock_status(text: &str) -> Option<u16> {
+    let from_json = |v: &Json| {
+        v.get("statusCode")?
+            .as_u64()
+            .and_then(|n| u16::try_from(n).ok())
+    };
+    if let Ok(v) = serde_json::from_str::<Json>(text) {
+        return from_json(&v);
+    }
+    let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?;
+    for pair in inner.split(',') {
+        let (key, value) = pair.split_once(':')?;
+        let key = key.trim().trim_matches(|c| c == '"' || c == '\'');
+        if key == "statusCode" {
+            return value.trim().parse().ok();
+        }
+    }
+    None
+}
+
+async fn invoke(
+    api: &CompiledApi,
+    integration: &CompiledIntegration,
+    invoker: &dyn Invoker,
+    payload: Bytes,
+    request_id: &str,
+) -> Result<InvokeOutput, GatewayError> {
+    let function = integration
+        .function
+        .clone()
+        .ok_or_else(|| GatewayError::configuration("the integration names no function"))?;
+    let timeout = api
+        .functions
+        .get(&function)
+        .and_then(|f| f.timeout)
+        .unwrap_or(3);
+    invoker
+        .invoke(Invocation {
+            function,
+            payload,
+            request_id: request_id.to_string(),
+            timeout: Duration::from_secs(timeout),
+        })
+        .await
+        .map_err(|e| match e {
+            InvokeError::UnknownFunction(_) => GatewayError::configuration(e.to_string()),
+            InvokeError::Unavailable(_) => {
+                GatewayError::new(ResponseType::IntegrationFailure, "Internal server error")
+                    .with_status(500)
+                    .with_detail(e.to_string())
+            }
+        })
+}
+
+async fn lambda(
+    api: &CompiledApi,
+    integration: &CompiledIntegration,
+    invoker: &dyn Invoker,
+    ireq: &IntegrationRequest,
+    request_id: &str,
+) -> Result<EndpointResponse, GatewayError> {
+    // Lambda refuses an event that is not JSON; API Gateway reports 500.
+    if !ireq.body.iter().all(u8::is_ascii_whitespace)
+        && serde_json::from_slice::<Json>(&ireq.body).is_err()
+    {
+        return Err(GatewayError::configuration(
+            "Lambda rejected the event: Could not parse request body into json (the integration request template must produce JSON)",
+        ));
+    }
+    let json_header = vec![("Content-Type".to_string(), "application/json".to_string())];
+    match invoke(api, integration, invoker, ireq.body.clone(), request_id).await? {
+        InvokeOutput::Success(body) => Ok(EndpointResponse {
+            status: 200,
+            headers: json_header,
+            body,
+            function_error: None,
+        }),
+        InvokeOutput::FunctionError(body) => {
+            let message = serde_json::from_slice::<Json>(&body)
+                .ok()
+                .and_then(|v| {
+                    v.get("errorMessage")
+                        .and_then(Json::as_str)
+                        .map(str::to_string)
+                })
+                .unwrap_or_default();
+            Ok(EndpointResponse {
+                status: 200,
+                headers: json_header,
+                body,
+                function_error: Some(message),
+            })
+        }
+    }
+}
+
+async fn lambda_proxy(
+    api: &CompiledApi,
+    integration: &CompiledIntegration,
+    invoker: &dyn Invoker,
+    request: &GatewayRequest,
+    ireq: &IntegrationRequest,
+    request_id: &str,
+) -> Result<EndpointResponse, GatewayError> {
+    let payload = match invoke(api, integration, invoker, ireq.body.clone(), request_id).await? {
+        InvokeOutput::Success(p) => p,
+        InvokeOutput::FunctionError(body) => {
+            return Err(GatewayError::bad_gateway(format!(
+                "Lambda execution failed due to a function error: {}",
+                String::from_utf8_lossy(&body)
+            )));
+        }
+    };
+    let binary_accepted = request
+        .header("accept")
+        .is_some_and(|a| is_binary(&media_type(a), &api.binary_media_types));
+    parse_proxy_response(&payload, binary_accepted).map_err(|why| {
+        GatewayError::bad_gateway(format!(
+            "Execution failed due to configuration error: Malformed Lambda proxy response ({why}): {}",
+            String::from_utf8_lossy(&payload)
+        ))
+    })
+}
+
+/// Reads a Lambda proxy response; `Err` says why it is malformed.
+pub fn parse_proxy_response(
+    payload: &[u8],
+    binary_accepted: bool,
+) -> Result<EndpointResponse, String> {
+    let value: Json = serde_json::from_slice(payload).map_err(|e| format!("not JSON: {e}"))?;
+    let Json::Object(map) = value else {
+        return Err("not a JSON object".into());
+    };
+    const KEYS: [&str; 5] = [
+        "statusCode",
+        "headers",
+        "multiValueHeaders",
+        "body",
+        "isBase64Encoded",
+    ];
+    if let Some(extra) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return Err(format!("unexpected field `{extra}`"));
+    }
+    let status = match map.get("statusCode") {
+        None | Some(Json::Null) => 200,
+        Some(Json::Number(n)) => n
+            .as_u64()
+            .and_then(|n| u16::try_from(n).ok())
+            .ok_or("statusCode is not a status code")?,
+        Some(Json::String(s)) => s.trim().parse().map_err(|_| "statusCode is not a number")?,
+        Some(_) => return Err("statusCode is not a number".into()),
+    };
+    if !(100..=599).contains(&status) {
+        return Err(format!("statusCode {status} is out of range"));
+    }
+    let scalar = |v: &Json| match v {
+        Json::String(s) => Some(s.clone()),
+        Json::Bool(b) => Some(b.to_string()),
+        Json::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+    let mut set = |name: &str, value: String, replace: bool| {
+        if replace {
+            headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        }
+        headers.push((name.to_string(), value));
+    };
+    let mut single: Vec<(String, String)> = Vec::new();
+    match map.get("headers") {
+        None | Some(Json::Null) => {}
+        Some(Json::Object(h)) => {
+            for (k, v) in h {
+                single.push((
+                    k.clone(),
+                    scalar(v).ok_or(format!("header `{k}` is not a string"))?,
+                ));
+            }
+        }
+        Some(_) => return Err("headers is not an object".into()),
+    }
+    let mut multi: Vec<(String, Vec<String>)> = Vec::new();
+    match map.get("multiValueHeaders") {
+        None | Some(Json::Null) => {}
+        Some(Json::Object(h)) => {
+            for (k, v) in h {
+                let Json::Array(items) = v else {
+                    return Err(format!("multiValueHeaders `{k}` is not a list"));
+                };
+                let values = items
+                    .iter()
+                    .map(|i| {
+                        scalar(i).ok_or(format!(
+                            "a value of multiValueHeaders `{k}` is not a string"
+                        ))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                multi.push((k.clone(), values));
+            }
+        }
+        Some(_) => return Err("multiValueHeaders is not an object".into()),
+    }
+    for (k, v) in &single {
+        if !multi.iter().any(|(m, _)| m.eq_ignore_ascii_case(k)) {
+            set(k, v.clone(), true);
+        }
+    }
+    for (k, values) in &multi {
+        let mut first = true;
+        for v in values {
+            set(k, v.clone(), first);
+            first = false;
+        }
+        if let Some((_, v)) = single.iter().find(|(s, _)| s.eq_ignore_ascii_case(k)) {
+            set(k, v.clone(), false);
+        }
+    }
+    let is_base64 = match map.get("isBase64Encoded") {
+        None | Some(Json::Null) => false,
+        Some(Json::Bool(b)) => *b,
+        Some(_) => return Err("isBase64Encoded is not a boolean".into()),
+    };
+    let body = match map.get("body") {
+        None | Some(Json::Null) => Bytes::new(),
+        Some(Json::String(s)) if is_base64 && binary_accepted => {
+            base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .map(Bytes::from)
+                .map_err(|e| format!("body is not base64: {e}"))?
+        }
+        Some(Json::String(s)) => Bytes::from(s.clone()),
+        Some(_) => return Err("body is not a string".into()),
+    };
+    Ok(EndpointResponse {
+        status,
+        headers,
+        body,
+        function_error: None,
+    })
+}
+
+async fn http_call(
+    integration: &CompiledIntegration,
+    http: &HttpClient,
+    request: &GatewayRequest,
+    ireq: &IntegrationRequest,
+) -> Result<EndpointResponse, GatewayError> {
+    let mut url = integration.uri.clone().unwrap_or_default();
+    for (name, value) in &ireq.path {
+        let encoded =
+            percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
+        url = url
+            .replace(&format!("{{{name}+}}"), value)
+            .replace(&format!("{{{name}}}"), &encoded);
+    }
+    if !ireq.query.is_empty() {
+        let query: Vec<String> = ireq
+            .query
+            .iter()
+            .map(|(k, v)| {
+                let enc = |s: &str| {
+                    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
+                        .to_string()
+                };
+                format!("{}={}", enc(k), enc(v))
+            })
+            .collect();
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&query.join("&"));
+    }
+    let method = match integration.http_method.as_deref() {
+        None | Some("ANY") => request.method.clone(),
+        Some(m) => m.to_string(),
+    };
+    let failure = |detail: String| {
+        GatewayError::new(ResponseType::IntegrationFailure, "Internal server error")
+            .with_status(500)
+            .with_detail(detail)
+    };
+    let mut builder = http::Request::builder().method(method.as_str()).uri(&url);
+    for (k, v) in &ireq.headers {
+        if k.eq_ignore_ascii_case("content-length") || k.eq_ignore_ascii_case("connection") {
+            continue;
+        }
+        builder = builder.header(k.as_str(), v.as_str());
+    }
+    let outgoing = builder
+        .body(Full::new(ireq.body.clone()))
+        .map_err(|e| failure(format!("invalid integration request to {url}: {e}")))?;
+    let response = http
+        .request(outgoing)
+        .await
+        .map_err(|e| failure(format!("the HTTP integration {url} failed: {e}")))?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                super::title_case(k.as_str()),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| failure(format!("reading the response of {url}: {e}")))?
+        .to_bytes();
+    Ok(EndpointResponse {
+        status,
+        headers,
+        body,
+        function_error: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mock_status_is_read_leniently() {
+        assert_eq!(mock_status(r#"{"statusCode": 200}"#), Some(200));
+        assert_eq!(mock_status("{statusCode: 404, message: 'x'}"), Some(404));
+        assert_eq!(mock_status("{'statusCode': 201}"), Some(201));
+        assert_eq!(mock_status(r#"{"statusCode": "200"}"#), None);
+        assert_eq!(mock_status(""), None);
+        assert_eq!(mock_status("nonsense"), None);
+    }
+
+    #[test]
+    fn proxy_responses_are_validated() {
+        let ok = parse_proxy_response(
+            br#"{"statusCode": 201, "headers": {"Location": "/x", "X-B": true}, "body": "hi"}"#,
+            false,
+        )
+        .unwrap();
+        assert_eq!(ok.status, 201);
+        assert!(ok.headers.contains(&("Location".into(), "/x".into())));
+        assert!(ok.headers.contains(&("X-B".into(), "true".into())));
+        assert_eq!(ok.body, "hi");
+        for bad in [
+            &br#"{"statusCode": 200, "body": {"a": 1}}"#[..],
+            br#"{"statusCode": 200, "extra": 1}"#,
+            br#"{"statusCode": "abc"}"#,
+            br#"[1]"#,
+            b"not json",
+            br#"{"headers": {"a": {"b": 1}}}"#,
+        ] {
+            assert!(
+                parse_proxy_response(bad, false).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let defaulted = parse_proxy_response(b"{}", false).unwrap();
+        assert_eq!(defaulted.status, 200);
+    }
+}

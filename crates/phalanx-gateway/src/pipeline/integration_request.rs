@@ -1,0 +1,309 @@
+//! Stage 4, integration request: what the backend receives.
+//!
+//! - Proxy integrations: `AWS_PROXY` gets the payload format 1.0 event
+//!   ([`proxy_event`]); `HTTP_PROXY` gets the request as is.
+//! - Other integrations: the request template is chosen by the request's
+//!   media type (parameters stripped; no `Content-Type` means
+//!   `application/json`; then `$default`), and when none matches the
+//!   passthrough behaviour decides: `WHEN_NO_MATCH` passes the body
+//!   through, `WHEN_NO_TEMPLATES` only if the integration has no templates
+//!   at all, `NEVER` never — else 415 `Unsupported Media Type`
+//!   (developer guide, "Method request behavior for payloads without
+//!   mapping templates"). The template renders with `$input`, `$util`,
+//!   `$context`, `$stageVariables`; `RequestParameters` are mapped; the
+//!   template's `requestOverride`s win over mapped parameters.
+
+use super::{GatewayError, GatewayRequest, Parsed, ResponseType, is_binary, media_type};
+use crate::compile::{CompiledApi, CompiledIntegration};
+use crate::mapping::{Location, Sources};
+use crate::model::{ContentHandling, IntegrationType, PassthroughBehavior};
+use crate::vtl::{Overrides, RequestContext, TemplateInput};
+use base64::Engine as _;
+use bytes::Bytes;
+use serde_json::{Map, Value as Json, json};
+
+/// What the integration is called with.
+#[derive(Debug, Clone, Default)]
+pub struct IntegrationRequest {
+    /// The payload: the rendered template, the passed-through body, or the
+    /// proxy event.
+    pub body: Bytes,
+    /// Headers for HTTP backends.
+    pub headers: Vec<(String, String)>,
+    /// Query string for HTTP backends.
+    pub query: Vec<(String, String)>,
+    /// Path parameters substituted into an HTTP backend's URI.
+    pub path: Vec<(String, String)>,
+    /// Overrides the request template set.
+    pub overrides: Overrides,
+    /// Which template rendered the body, if any.
+    pub template: Option<String>,
+}
+
+/// Builds the integration request.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn build(
+    api: &CompiledApi,
+    integration: &CompiledIntegration,
+    request: &GatewayRequest,
+    parsed: &Parsed,
+    context: &RequestContext,
+    resource_path: &str,
+) -> Result<IntegrationRequest, GatewayError> {
+    match integration.kind {
+        IntegrationType::AwsProxy => {
+            let event = proxy_event(api, request, parsed, context, resource_path);
+            return Ok(IntegrationRequest {
+                body: Bytes::from(event.to_string()),
+                ..IntegrationRequest::default()
+            });
+        }
+        IntegrationType::HttpProxy => {
+            let mut out = IntegrationRequest {
+                body: request.body.clone(),
+                headers: parsed
+                    .headers
+                    .iter()
+                    .filter(|(k, _)| !k.eq_ignore_ascii_case("host"))
+                    .cloned()
+                    .collect(),
+                query: parsed.query.clone(),
+                path: parsed.params.path.clone(),
+                ..IntegrationRequest::default()
+            };
+            apply_parameters(integration, request, parsed, context, api, &mut out);
+            return Ok(out);
+        }
+        _ => {}
+    }
+
+    let content_type = request
+        .header("content-type")
+        .map(media_type)
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| "application/json".to_string());
+    let template = integration
+        .request_templates
+        .iter()
+        .find(|(ct, _)| ct.eq_ignore_ascii_case(&content_type))
+        .or_else(|| {
+            integration
+                .request_templates
+                .iter()
+                .find(|(ct, _)| ct == "$default")
+        });
+    if template.is_none() {
+        let refuse = match integration.passthrough {
+            PassthroughBehavior::WhenNoMatch => false,
+            PassthroughBehavior::WhenNoTemplates => integration.has_templates,
+            PassthroughBehavior::Never => true,
+        };
+        if refuse {
+            return Err(GatewayError::new(
+                ResponseType::UnsupportedMediaType,
+                "Unsupported Media Type",
+            )
+            .with_detail(format!(
+                "no request template for {content_type} and PassthroughBehavior is {:?}",
+                integration.passthrough
+            )));
+        }
+    }
+
+    let body = convert_body(api, integration, request)?;
+    let mut out = IntegrationRequest::default();
+    match template {
+        Some((ct, template)) => {
+            let text = String::from_utf8_lossy(&body);
+            let (rendered, overrides) = crate::vtl::render(
+                template,
+                TemplateInput {
+                    body: &text,
+                    params: parsed.params.clone(),
+                    context,
+                    stage_variables: &api.stage.variables,
+                    overrides: &Overrides::default(),
+                },
+            )
+            .map_err(|e| template_failure(&e))?;
+            out.body = Bytes::from(rendered);
+            out.overrides = overrides;
+            out.template = Some(ct.clone());
+        }
+        None => out.body = body,
+    }
+    out.path = parsed.params.path.clone();
+    apply_parameters(integration, request, parsed, context, api, &mut out);
+    // The template's overrides win over mapped parameters.
+    for (k, v) in &out.overrides.request_headers {
+        set(&mut out.headers, k, v);
+    }
+    for (k, v) in &out.overrides.request_querystring {
+        set(&mut out.query, k, v);
+    }
+    for (k, v) in &out.overrides.request_path {
+        set(&mut out.path, k, v);
+    }
+    Ok(out)
+}
+
+/// A template that fails to render is a 500, as AWS answers a template
+/// error (the message goes to the log, never to the client).
+pub(crate) fn template_failure(e: &phalanx_vtl::Error) -> GatewayError {
+    GatewayError::new(ResponseType::Default5xx, "Internal server error").with_detail(format!(
+        "Execution failed due to an error in the mapping template: {e}"
+    ))
+}
+
+fn set(list: &mut Vec<(String, String)>, name: &str, value: &str) {
+    list.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+    list.push((name.to_string(), value.to_string()));
+}
+
+fn apply_parameters(
+    integration: &CompiledIntegration,
+    request: &GatewayRequest,
+    parsed: &Parsed,
+    context: &RequestContext,
+    api: &CompiledApi,
+    out: &mut IntegrationRequest,
+) {
+    let sources = Sources {
+        path: &parsed.params.path,
+        querystring: &parsed.query,
+        headers: &parsed.headers,
+        request_body: &request.body,
+        integration_response: None,
+        stage_variables: &api.stage.variables,
+        context,
+    };
+    for (location, name, source) in &integration.request_parameters {
+        let Some(value) = source.evaluate(&sources) else {
+            continue;
+        };
+        let list = match location {
+            Location::Header => &mut out.headers,
+            Location::QueryString => &mut out.query,
+            Location::Path => &mut out.path,
+        };
+        set(list, name, &value);
+    }
+}
+
+/// Content handling of the request body (developer guide, "Content type
+/// conversions in API Gateway").
+fn convert_body(
+    api: &CompiledApi,
+    integration: &CompiledIntegration,
+    request: &GatewayRequest,
+) -> Result<Bytes, GatewayError> {
+    let binary = request
+        .header("content-type")
+        .is_some_and(|ct| is_binary(&media_type(ct), &api.binary_media_types));
+    match (binary, integration.content_handling) {
+        (true, Some(ContentHandling::ConvertToText)) => Ok(Bytes::from(
+            base64::engine::general_purpose::STANDARD.encode(&request.body),
+        )),
+        (false, Some(ContentHandling::ConvertToBinary)) => {
+            base64::engine::general_purpose::STANDARD
+                .decode(request.body.as_ref())
+                .map(Bytes::from)
+                .map_err(|e| {
+                    GatewayError::new(ResponseType::Default5xx, "Internal server error")
+                        .with_detail(format!("CONVERT_TO_BINARY: the body is not base64: {e}"))
+                })
+        }
+        _ => Ok(request.body.clone()),
+    }
+}
+
+/// The Lambda proxy integration event, payload format 1.0 (developer
+/// guide, "Input format of a Lambda function for proxy integration"):
+/// single- and multi-value headers and query strings (null when empty),
+/// decoded path parameters, the raw path without the stage, the request
+/// context, and the body as text — base64 with `isBase64Encoded` when the
+/// content type is one of the API's binary media types.
+pub(crate) fn proxy_event(
+    api: &CompiledApi,
+    request: &GatewayRequest,
+    parsed: &Parsed,
+    context: &RequestContext,
+    resource_path: &str,
+) -> Json {
+    fn single(list: &[(String, String)]) -> Json {
+        if list.is_empty() {
+            return Json::Null;
+        }
+        let mut m = Map::new();
+        for (k, v) in list {
+            m.insert(k.clone(), json!(v));
+        }
+        Json::Object(m)
+    }
+    fn multi(list: &[(String, String)]) -> Json {
+        if list.is_empty() {
+            return Json::Null;
+        }
+        let mut m: Map<String, Json> = Map::new();
+        for (k, v) in list {
+            match m.get_mut(k) {
+                Some(Json::Array(values)) => values.push(json!(v)),
+                _ => {
+                    m.insert(k.clone(), json!([v]));
+                }
+            }
+        }
+        Json::Object(m)
+    }
+    let mut headers = parsed.headers.clone();
+    let has = |h: &[(String, String)], n: &str| h.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
+    if !has(&headers, "X-Forwarded-For") {
+        headers.push(("X-Forwarded-For".into(), request.source_ip.clone()));
+    }
+    if !has(&headers, "X-Forwarded-Proto") {
+        headers.push(("X-Forwarded-Proto".into(), "http".into()));
+    }
+    let binary = request
+        .header("content-type")
+        .is_some_and(|ct| is_binary(&media_type(ct), &api.binary_media_types));
+    let (body, is_base64) = if request.body.is_empty() {
+        (Json::Null, false)
+    } else if binary {
+        (
+            json!(base64::engine::general_purpose::STANDARD.encode(&request.body)),
+            true,
+        )
+    } else {
+        match std::str::from_utf8(&request.body) {
+            Ok(text) => (json!(text), false),
+            Err(_) => (
+                json!(base64::engine::general_purpose::STANDARD.encode(&request.body)),
+                true,
+            ),
+        }
+    };
+    let stage_prefix = format!("/{}", api.stage.stage_name);
+    let path = request
+        .path
+        .strip_prefix(&stage_prefix)
+        .filter(|p| !p.is_empty())
+        .unwrap_or("/");
+    let mut request_context = context.to_json();
+    if let Some(m) = request_context.as_object_mut() {
+        m.remove("error");
+    }
+    json!({
+        "resource": resource_path,
+        "path": path,
+        "httpMethod": request.method,
+        "headers": single(&headers),
+        "multiValueHeaders": multi(&headers),
+        "queryStringParameters": single(&parsed.query),
+        "multiValueQueryStringParameters": multi(&parsed.query),
+        "pathParameters": single(&parsed.params.path),
+        "stageVariables": if api.stage.variables.is_empty() { Json::Null } else { json!(api.stage.variables) },
+        "requestContext": request_context,
+        "body": body,
+        "isBase64Encoded": is_base64,
+    })
+}

@@ -1,0 +1,204 @@
+//! Stage 6, integration response: from the backend's answer to the
+//! method response's status, headers and body (non-proxy integrations;
+//! proxy integrations pass the answer through).
+//!
+//! - Selection: for Lambda, each `SelectionPattern` is a Java regex matched
+//!   against the **whole** `errorMessage` (`""` for a success, so `.+`
+//!   selects errors only — developer guide, `selectionPattern` in the
+//!   `IntegrationResponse` reference); for HTTP and MOCK, against the status
+//!   code. No match → the response without a pattern; none → 500
+//!   (`Execution failed due to configuration error: No match for output
+//!   mapping and no default output mapping configured`).
+//! - `ResponseParameters` map `integration.response.body.JSONPath`,
+//!   `integration.response.header.X`, literals, context and stage variables
+//!   to declared method response headers.
+//! - The template is chosen by the request's `Accept` media types, then
+//!   `application/json`, then the first; without templates the body passes
+//!   through. Response overrides (from the request or response template)
+//!   apply last.
+
+use super::integrate::EndpointResponse;
+use super::integration_request::template_failure;
+use super::{GatewayError, GatewayReply, GatewayRequest, Parsed, media_type};
+use crate::compile::{CompiledApi, CompiledIntegration, CompiledIntegrationResponse};
+use crate::mapping::Sources;
+use crate::model::IntegrationType;
+use crate::vtl::{Overrides, RequestContext, TemplateInput};
+use bytes::Bytes;
+
+/// Which integration response was selected, for traces.
+pub(crate) struct Selected {
+    pub(crate) reply: GatewayReply,
+    pub(crate) status: u16,
+    pub(crate) selection_value: String,
+}
+
+/// Picks the integration response for a selection value.
+pub(crate) fn select<'a>(
+    integration: &'a CompiledIntegration,
+    value: &str,
+) -> Option<&'a CompiledIntegrationResponse> {
+    integration
+        .responses
+        .iter()
+        .find(|r| {
+            r.pattern
+                .as_ref()
+                .is_some_and(|p| p.is_match(value).unwrap_or(false))
+        })
+        .or_else(|| integration.responses.iter().find(|r| r.pattern.is_none()))
+}
+
+/// Applies the integration response.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn apply(
+    api: &CompiledApi,
+    integration: &CompiledIntegration,
+    request: &GatewayRequest,
+    parsed: &Parsed,
+    context: &RequestContext,
+    endpoint: EndpointResponse,
+    overrides: &Overrides,
+) -> Result<Selected, GatewayError> {
+    if matches!(
+        integration.kind,
+        IntegrationType::AwsProxy | IntegrationType::HttpProxy
+    ) {
+        let status = endpoint.status;
+        return Ok(Selected {
+            reply: GatewayReply {
+                status,
+                headers: endpoint.headers,
+                body: endpoint.body,
+            },
+            status,
+            selection_value: String::new(),
+        });
+    }
+    let selection_value = match integration.kind {
+        IntegrationType::Aws => endpoint.function_error.clone().unwrap_or_default(),
+        _ => endpoint.status.to_string(),
+    };
+    let Some(response) = select(integration, &selection_value) else {
+        return Err(GatewayError::configuration(format!(
+            "Execution failed due to configuration error: No match for output mapping and no default output mapping configured. Endpoint Response Status Code: {}",
+            endpoint.status
+        )));
+    };
+
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let sources = Sources {
+        path: &parsed.params.path,
+        querystring: &parsed.query,
+        headers: &parsed.headers,
+        request_body: &request.body,
+        integration_response: Some((&endpoint.headers, &endpoint.body)),
+        stage_variables: &api.stage.variables,
+        context,
+    };
+    for (header, source) in &response.response_parameters {
+        if let Some(value) = source.evaluate(&sources) {
+            headers.retain(|(k, _)| !k.eq_ignore_ascii_case(header));
+            headers.push((header.clone(), value));
+        }
+    }
+
+    let template = choose_template(&response.templates, request.header("accept"));
+    let (body, content_type, overrides) = match template {
+        Some((content_type, template)) => {
+            let text = String::from_utf8_lossy(&endpoint.body);
+            let (rendered, overrides) = crate::vtl::render(
+                template,
+                TemplateInput {
+                    body: &text,
+                    params: parsed.params.clone(),
+                    context,
+                    stage_variables: &api.stage.variables,
+                    overrides,
+                },
+            )
+            .map_err(|e| template_failure(&e))?;
+            (Bytes::from(rendered), content_type.clone(), overrides)
+        }
+        None => (
+            endpoint.body.clone(),
+            "application/json".to_string(),
+            overrides.clone(),
+        ),
+    };
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        headers.insert(0, ("Content-Type".to_string(), content_type));
+    }
+    let mut status = response.status;
+    if let Some(s) = overrides.response_status {
+        status = s;
+    }
+    for (k, v) in &overrides.response_headers {
+        headers.retain(|(h, _)| !h.eq_ignore_ascii_case(k));
+        headers.push((k.clone(), v.clone()));
+    }
+    Ok(Selected {
+        reply: GatewayReply {
+            status,
+            headers,
+            body,
+        },
+        status: response.status,
+        selection_value,
+    })
+}
+
+/// The template for the `Accept` header: its media types in order, then
+/// `application/json`, then the first template.
+pub(crate) fn choose_template<'a, T>(
+    templates: &'a [(String, T)],
+    accept: Option<&str>,
+) -> Option<&'a (String, T)> {
+    if templates.is_empty() {
+        return None;
+    }
+    if let Some(accept) = accept {
+        for wanted in accept.split(',').map(media_type) {
+            if let Some(t) = templates
+                .iter()
+                .find(|(ct, _)| ct.eq_ignore_ascii_case(&wanted))
+            {
+                return Some(t);
+            }
+        }
+    }
+    templates
+        .iter()
+        .find(|(ct, _)| ct == "application/json")
+        .or_else(|| templates.first())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::choose_template;
+
+    #[test]
+    fn template_choice_follows_accept_then_json_then_first() {
+        let t = vec![
+            ("application/xml".to_string(), 1),
+            ("application/json".to_string(), 2),
+        ];
+        assert_eq!(choose_template(&t, Some("application/xml")).unwrap().1, 1);
+        assert_eq!(
+            choose_template(&t, Some("text/html, application/xml;q=0.9"))
+                .unwrap()
+                .1,
+            1
+        );
+        assert_eq!(choose_template(&t, Some("text/html")).unwrap().1, 2);
+        assert_eq!(choose_template(&t, None).unwrap().1, 2);
+        let only = vec![("text/plain".to_string(), 3)];
+        assert_eq!(
+            choose_template(&only, Some("application/json")).unwrap().1,
+            3
+        );
+    }
+}

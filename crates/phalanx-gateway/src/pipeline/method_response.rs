@@ -1,0 +1,30 @@
+//! Stage 7, method response: what the client receives. Header mappings
+//! only reach headers the method response declares (checked when the API
+//! is built, as AWS checks at deployment); here the headers AWS adds to
+//! every response are set: `x-amzn-RequestId`, `x-amz-apigw-id`, and
+//! `X-Amzn-Trace-Id` for Lambda integrations.
+
+use super::GatewayReply;
+use crate::model::IntegrationType;
+
+/// Adds AWS's own headers.
+pub(crate) fn finish(
+    mut reply: GatewayReply,
+    request_id: &str,
+    extended_request_id: &str,
+    kind: Option<IntegrationType>,
+) -> GatewayReply {
+    reply
+        .headers
+        .push(("x-amzn-RequestId".into(), request_id.into()));
+    reply
+        .headers
+        .push(("x-amz-apigw-id".into(), extended_request_id.into()));
+    if matches!(kind, Some(IntegrationType::Aws | IntegrationType::AwsProxy)) {
+        reply.headers.push((
+            "X-Amzn-Trace-Id".into(),
+            format!("Root=1-{}", &request_id.replace('-', "")[..24]),
+        ));
+    }
+    reply
+}

@@ -1,0 +1,190 @@
+//! The request pipeline: a request in, a response out, through API
+//! Gateway's stages in order, each its own module:
+//!
+//! 1. [`route`] — stage prefix, resource tree, method;
+//! 2. [`authorize`] — API keys;
+//! 3. [`method_request`] — required parameters, body models;
+//! 4. [`integration_request`] — template selection, passthrough,
+//!    parameter mapping, the request template;
+//! 5. [`integrate`] — Lambda (non-proxy and proxy), MOCK, HTTP, with the
+//!    integration timeout;
+//! 6. [`integration_response`] — selection pattern, response parameters,
+//!    response template, overrides;
+//! 7. [`method_response`] — declared headers only, and the headers AWS adds.
+//!
+//! Any stage may stop with a [`GatewayError`], which one edge
+//! ([`gateway_response`]) turns into the API's gateway response.
+
+pub mod authorize;
+pub mod gateway_response;
+pub mod integrate;
+pub mod integration_request;
+pub mod integration_response;
+pub mod method_request;
+pub mod method_response;
+pub mod route;
+
+pub use gateway_response::{GatewayError, ResponseType};
+
+use crate::vtl::Params;
+use bytes::Bytes;
+use std::sync::Arc;
+
+/// A request as the gateway receives it.
+#[derive(Debug, Clone, Default)]
+pub struct GatewayRequest {
+    /// `GET`, `POST`, ….
+    pub method: String,
+    /// The raw (still percent-encoded) path, e.g. `/dev/pets/a%20b`.
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: Option<String>,
+    /// Headers in arrival order.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Bytes,
+    /// The client's address.
+    pub source_ip: String,
+    /// e.g. `HTTP/1.1`.
+    pub protocol: String,
+}
+
+impl GatewayRequest {
+    /// The last value of a header (names compared without case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A response from the gateway.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GatewayReply {
+    /// The status code.
+    pub status: u16,
+    /// Headers in order; a name may repeat.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl GatewayReply {
+    /// The last value of a header (names compared without case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One step of a request's trace, as API Gateway's console test shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceStep {
+    /// The stage, e.g. `integration request`.
+    pub stage: &'static str,
+    /// What happened.
+    pub detail: String,
+}
+
+/// The parsed parts of a request every stage reads.
+pub(crate) struct Parsed {
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) params: Arc<Params>,
+}
+
+/// Header names as a browser or curl sends them (`Content-Type`): hyper
+/// gives lower-case names, AWS passes on the client's spelling, and
+/// clients almost always send this one.
+pub(crate) fn title_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = true;
+    for c in name.chars() {
+        if upper {
+            out.extend(c.to_uppercase());
+        } else {
+            out.push(c);
+        }
+        upper = c == '-';
+    }
+    out
+}
+
+/// `a=1&b=x+y&a=2` → decoded pairs in order (`+` is a space, as AWS's
+/// `queryStringParameters` show it).
+pub(crate) fn parse_query(query: Option<&str>) -> Vec<(String, String)> {
+    let Some(q) = query else { return Vec::new() };
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (form_decode(k), form_decode(v))
+        })
+        .collect()
+}
+
+fn form_decode(s: &str) -> String {
+    let spaced = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// The media type of a `Content-Type` or `Accept` value, parameters
+/// stripped and lower-cased.
+pub(crate) fn media_type(value: &str) -> String {
+    value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Whether `media` matches one of the API's binary media types
+/// (`image/png`, `image/*`, `*/*`).
+pub(crate) fn is_binary(media: &str, binary_media_types: &[String]) -> bool {
+    if media.is_empty() {
+        return false;
+    }
+    let (t, _) = media.split_once('/').unwrap_or((media, ""));
+    binary_media_types.iter().any(|b| {
+        let b = b.to_ascii_lowercase();
+        b == media || b == "*/*" || b.strip_suffix("/*").is_some_and(|bt| bt == t)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_and_header_helpers() {
+        assert_eq!(
+            parse_query(Some("a=1&b=x+y%2Bz&a=2&flag")),
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x y+z".into()),
+                ("a".into(), "2".into()),
+                ("flag".into(), "".into())
+            ]
+        );
+        assert_eq!(title_case("x-amz-date"), "X-Amz-Date");
+        assert_eq!(
+            media_type("Application/JSON; charset=utf-8"),
+            "application/json"
+        );
+        let types = vec![
+            "image/*".to_string(),
+            "application/octet-stream".to_string(),
+        ];
+        assert!(is_binary("image/png", &types));
+        assert!(!is_binary("application/json", &types));
+        assert!(is_binary("text/plain", &["*/*".to_string()]));
+    }
+}

@@ -1,0 +1,197 @@
+//! The local HTTP server: hyper on a TCP listener, one task per
+//! connection, keep-alive, an access log line per request, graceful
+//! shutdown.
+//!
+//! Bodies larger than API Gateway's 10 MB payload limit are refused with
+//! 413 (`REQUEST_TOO_LARGE`) while reading, so an oversized request never
+//! costs more than the limit in memory. A connection that sends its
+//! headers too slowly is dropped (hyper's header read timeout), so slow or
+//! half-sent requests cannot hold the server.
+
+use crate::Gateway;
+use crate::pipeline::{GatewayError, GatewayReply, GatewayRequest, ResponseType};
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+
+/// API Gateway's maximum payload (10 MB).
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+/// How long a client may take to send a request's headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves `gateway` on `listener` until `shutdown` completes, then waits
+/// for requests in flight (up to 10 s).
+///
+/// ```no_run
+/// # async fn run(gateway: phalanx_gateway::Gateway) -> std::io::Result<()> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+/// phalanx_gateway::server::serve(listener, gateway, async {
+///     let _ = tokio::signal::ctrl_c().await;
+/// })
+/// .await
+/// # }
+/// ```
+pub async fn serve(
+    listener: TcpListener,
+    gateway: Gateway,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of file descriptors and the like: keep serving.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let gateway = gateway.clone();
+                let service = service_fn(move |req| {
+                    let gateway = gateway.clone();
+                    async move { Ok::<_, Infallible>(answer(&gateway, req, peer).await) }
+                });
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(HEADER_READ_TIMEOUT)
+                    .serve_connection(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(Duration::from_secs(10)) => {}
+    }
+    Ok(())
+}
+
+async fn answer(
+    gateway: &Gateway,
+    req: hyper::Request<Incoming>,
+    peer: SocketAddr,
+) -> hyper::Response<Full<Bytes>> {
+    let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let request_line = format!("{} {}", parts.method, parts.uri);
+    let declared_length = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let body = match declared_length {
+        Some(n) if n > MAX_BODY_BYTES => Err(too_large()),
+        _ => read_body(body).await,
+    };
+    let reply = match body {
+        Ok(body) => {
+            let request = GatewayRequest {
+                method: parts.method.as_str().to_string(),
+                path: parts.uri.path().to_string(),
+                query: parts.uri.query().map(str::to_string),
+                headers: parts
+                    .headers
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.as_str().to_string(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
+                    .collect(),
+                body,
+                source_ip: peer.ip().to_string(),
+                protocol: format!("{:?}", parts.version),
+            };
+            gateway.handle(request).await
+        }
+        Err(reply) => reply,
+    };
+    tracing::info!(
+        target: "phalanx::access",
+        "{} \"{request_line}\" {} {}B {:.1}ms",
+        peer.ip(),
+        reply.status,
+        reply.body.len(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    to_hyper(reply)
+}
+
+/// Reads the body, refusing more than [`MAX_BODY_BYTES`] as soon as the
+/// limit is passed.
+async fn read_body(mut body: Incoming) -> Result<Bytes, GatewayReply> {
+    let mut buf = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| plain_error(400, &format!("bad request body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > MAX_BODY_BYTES {
+                return Err(too_large());
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(buf.freeze())
+}
+
+/// 413: the body is over API Gateway's 10 MB limit. The connection is
+/// closed, since the rest of the body is not read.
+fn too_large() -> GatewayReply {
+    let error = GatewayError::new(ResponseType::RequestTooLarge, "Request Too Long");
+    GatewayReply {
+        status: error.status(),
+        headers: vec![
+            ("Content-Type".into(), "application/json".into()),
+            ("x-amzn-ErrorType".into(), error.kind.error_type().into()),
+            ("Connection".into(), "close".into()),
+        ],
+        body: Bytes::from(format!("{{\"message\":\"{}\"}}", error.message)),
+    }
+}
+
+fn plain_error(status: u16, message: &str) -> GatewayReply {
+    GatewayReply {
+        status,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: Bytes::from(serde_json::json!({ "message": message }).to_string()),
+    }
+}
+
+fn to_hyper(reply: GatewayReply) -> hyper::Response<Full<Bytes>> {
+    let mut builder = hyper::Response::builder().status(reply.status);
+    for (k, v) in &reply.headers {
+        // A header a template produced that HTTP cannot carry is dropped
+        // rather than failing the whole response.
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(k.as_bytes()),
+            http::HeaderValue::from_str(v),
+        ) {
+            builder = builder.header(name, value);
+        }
+    }
+    builder.body(Full::new(reply.body)).unwrap_or_else(|_| {
+        let mut r = hyper::Response::new(Full::new(Bytes::from_static(
+            b"{\"message\":\"Internal server error\"}",
+        )));
+        *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+        r
+    })
+}

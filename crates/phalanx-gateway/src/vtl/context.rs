@@ -1,0 +1,251 @@
+//! `$context`: the request's context variables, and the request/response
+//! overrides a template may set through it.
+//!
+//! The variables are the ones the AWS developer guide lists for REST APIs
+//! ("$context variables for data models, authorizers, mapping templates,
+//! and access logging"). A request builds one [`RequestContext`]; each
+//! template render turns it into a VTL map, and reads the overrides back
+//! out after the render.
+
+use indexmap::IndexMap;
+use phalanx_vtl::Value;
+use serde_json::{Value as Json, json};
+
+/// The caller, as `$context.identity` shows it. Local requests are
+/// unauthenticated, so most fields are empty, as they are in AWS for an
+/// API without IAM or Cognito authorization.
+#[derive(Debug, Clone, Default)]
+pub struct Identity {
+    /// The client's IP address.
+    pub source_ip: String,
+    /// The `User-Agent` header.
+    pub user_agent: String,
+    /// The API key, for methods that require one.
+    pub api_key: String,
+    /// The API key's id.
+    pub api_key_id: String,
+}
+
+/// A gateway error, as `$context.error` shows it to gateway response
+/// templates.
+#[derive(Debug, Clone, Default)]
+pub struct ErrorInfo {
+    /// The message, e.g. `Missing Authentication Token`.
+    pub message: String,
+    /// The response type, e.g. `MISSING_AUTHENTICATION_TOKEN`.
+    pub response_type: String,
+    /// Request validation detail, when validation failed.
+    pub validation_error_string: String,
+}
+
+/// Every `$context` variable of one request.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    /// `accountId`.
+    pub account_id: String,
+    /// `apiId`.
+    pub api_id: String,
+    /// `domainName` — the `Host` header.
+    pub domain_name: String,
+    /// `domainPrefix` — the first label of the domain name.
+    pub domain_prefix: String,
+    /// `extendedRequestId`.
+    pub extended_request_id: String,
+    /// `httpMethod`.
+    pub http_method: String,
+    /// `identity.*`.
+    pub identity: Identity,
+    /// `path` — the request path including the stage, e.g. `/dev/pets/1`.
+    pub path: String,
+    /// `protocol`, e.g. `HTTP/1.1`.
+    pub protocol: String,
+    /// `requestId`.
+    pub request_id: String,
+    /// `requestTime` (CLF format).
+    pub request_time: String,
+    /// `requestTimeEpoch` (ms).
+    pub request_time_epoch: i64,
+    /// `resourceId`.
+    pub resource_id: String,
+    /// `resourcePath`, e.g. `/pets/{petId}`.
+    pub resource_path: String,
+    /// `stage`.
+    pub stage: String,
+    /// `deploymentId`.
+    pub deployment_id: String,
+    /// `error.*` — set for gateway responses.
+    pub error: Option<ErrorInfo>,
+}
+
+impl RequestContext {
+    /// The context as JSON, with AWS's key names (`requestContext` of a
+    /// proxy event is this, without `error`).
+    pub fn to_json(&self) -> Json {
+        let id = &self.identity;
+        let mut ctx = json!({
+            "resourceId": self.resource_id,
+            "resourcePath": self.resource_path,
+            "httpMethod": self.http_method,
+            "extendedRequestId": self.extended_request_id,
+            "requestTime": self.request_time,
+            "path": self.path,
+            "accountId": self.account_id,
+            "protocol": self.protocol,
+            "stage": self.stage,
+            "domainPrefix": self.domain_prefix,
+            "requestTimeEpoch": self.request_time_epoch,
+            "requestId": self.request_id,
+            "identity": {
+                "cognitoIdentityPoolId": null,
+                "accountId": null,
+                "cognitoIdentityId": null,
+                "caller": null,
+                "sourceIp": id.source_ip,
+                "principalOrgId": null,
+                "accessKey": null,
+                "cognitoAuthenticationType": null,
+                "cognitoAuthenticationProvider": null,
+                "userArn": null,
+                "userAgent": id.user_agent,
+                "user": null,
+                "apiKey": if id.api_key.is_empty() { Json::Null } else { json!(id.api_key) },
+                "apiKeyId": if id.api_key_id.is_empty() { Json::Null } else { json!(id.api_key_id) },
+            },
+            "domainName": self.domain_name,
+            "deploymentId": self.deployment_id,
+            "apiId": self.api_id,
+        });
+        if let (Some(error), Some(map)) = (&self.error, ctx.as_object_mut()) {
+            map.insert(
+                "error".into(),
+                json!({
+                    "message": error.message,
+                    "messageString": Json::String(error.message.clone()).to_string(),
+                    "responseType": error.response_type,
+                    "validationErrorString": error.validation_error_string,
+                }),
+            );
+        }
+        ctx
+    }
+
+    /// A context variable by its dotted name (`requestId`,
+    /// `identity.sourceIp`, …), as a mapping expression `context.NAME`
+    /// reads it. Absent and null variables are `None`.
+    pub fn lookup(&self, dotted: &str) -> Option<String> {
+        let json = self.to_json();
+        let mut node = &json;
+        for part in dotted.split('.') {
+            node = node.get(part)?;
+        }
+        match node {
+            Json::Null => None,
+            Json::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
+    }
+
+    /// The `$context` map for one render, with the current overrides.
+    pub fn to_value(&self, overrides: &Overrides) -> Value {
+        let value = Value::from_json(&self.to_json());
+        if let Value::Map(map) = &value {
+            let mut map = map.borrow_mut();
+            map.insert(Value::from("requestOverride"), overrides.request_value());
+            map.insert(Value::from("responseOverride"), overrides.response_value());
+        }
+        value
+    }
+}
+
+/// What templates set through `$context.requestOverride` and
+/// `$context.responseOverride`. Overrides set by the request template stay
+/// visible to (and in force after) the response template, as in AWS.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// `requestOverride.header.*`.
+    pub request_headers: IndexMap<String, String>,
+    /// `requestOverride.querystring.*`.
+    pub request_querystring: IndexMap<String, String>,
+    /// `requestOverride.path.*`.
+    pub request_path: IndexMap<String, String>,
+    /// `responseOverride.status`.
+    pub response_status: Option<u16>,
+    /// `responseOverride.header.*`.
+    pub response_headers: IndexMap<String, String>,
+}
+
+fn string_map(entries: &IndexMap<String, String>) -> Value {
+    Value::map(
+        entries
+            .iter()
+            .map(|(k, v)| (Value::from(k.as_str()), Value::from(v.as_str()))),
+    )
+}
+
+fn read_string_map(parent: &Value, key: &str) -> IndexMap<String, String> {
+    let mut out = IndexMap::new();
+    if let Value::Map(parent) = parent
+        && let Some(Value::Map(m)) = parent.borrow().get(&Value::from(key))
+    {
+        for (k, v) in m.borrow().iter() {
+            if !v.is_null() {
+                out.insert(k.to_string(), v.to_string());
+            }
+        }
+    }
+    out
+}
+
+impl Overrides {
+    fn request_value(&self) -> Value {
+        Value::map([
+            (Value::from("header"), string_map(&self.request_headers)),
+            (
+                Value::from("querystring"),
+                string_map(&self.request_querystring),
+            ),
+            (Value::from("path"), string_map(&self.request_path)),
+        ])
+    }
+
+    fn response_value(&self) -> Value {
+        let mut entries = vec![(Value::from("header"), string_map(&self.response_headers))];
+        if let Some(status) = self.response_status {
+            entries.push((Value::from("status"), Value::Int(i64::from(status))));
+        }
+        Value::map(entries)
+    }
+
+    /// Reads the overrides back from a rendered `$context` map.
+    ///
+    /// A `responseOverride.status` that is not an integer from 100 to 599
+    /// is ignored, as LocalStack's AWS-validated handler does.
+    pub fn read_from(context: &Value) -> Overrides {
+        let Value::Map(ctx) = context else {
+            return Overrides::default();
+        };
+        let ctx = ctx.borrow();
+        let request = ctx
+            .get(&Value::from("requestOverride"))
+            .cloned()
+            .unwrap_or_default();
+        let response = ctx
+            .get(&Value::from("responseOverride"))
+            .cloned()
+            .unwrap_or_default();
+        let response_status = match &response {
+            Value::Map(m) => match m.borrow().get(&Value::from("status")) {
+                Some(Value::Int(n)) => u16::try_from(*n).ok().filter(|n| (100..600).contains(n)),
+                _ => None,
+            },
+            _ => None,
+        };
+        Overrides {
+            request_headers: read_string_map(&request, "header"),
+            request_querystring: read_string_map(&request, "querystring"),
+            request_path: read_string_map(&request, "path"),
+            response_status,
+            response_headers: read_string_map(&response, "header"),
+        }
+    }
+}

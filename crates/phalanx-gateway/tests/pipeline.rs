@@ -1,0 +1,630 @@
+//! The request pipeline, end to end in process: each test pins one AWS
+//! behaviour, with its source in a comment. APIs are written as the model's
+//! JSON (CloudFormation property names); functions are in-process Rust.
+
+use bytes::Bytes;
+use phalanx_gateway::invoke::InProcess;
+use phalanx_gateway::model::RestApi;
+use phalanx_gateway::{Gateway, GatewayReply, GatewayRequest};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+fn api(methods: Value) -> RestApi {
+    api_with(json!({ "Name": "test", "Methods": methods }))
+}
+
+fn api_with(doc: Value) -> RestApi {
+    serde_json::from_value(doc).expect("test API must deserialize")
+}
+
+fn functions() -> InProcess {
+    let mut f = InProcess::new();
+    f.register("Echo", |event| async move { Ok(event) });
+    f.register("Fail", |event: Bytes| async move {
+        let v: Value = serde_json::from_slice(&event).unwrap_or_default();
+        let message = v["message"].as_str().unwrap_or("boom").to_string();
+        Err(Bytes::from(
+            json!({"errorMessage": message, "errorType": "Error", "stackTrace": []}).to_string(),
+        ))
+    });
+    f.register("Proxy", |event: Bytes| async move {
+        let v: Value = serde_json::from_slice(&event).unwrap_or_default();
+        Ok(Bytes::from(
+            json!({
+                "statusCode": 201,
+                "headers": {"X-Seen-Path": v["path"], "Content-Type": "text/plain"},
+                "multiValueHeaders": {"X-Multi": ["a", "b"]},
+                "body": v.to_string(),
+            })
+            .to_string(),
+        ))
+    });
+    f.register("Malformed", |_| async move {
+        Ok(Bytes::from(
+            r#"{"statusCode": 200, "body": {"not": "a string"}}"#,
+        ))
+    });
+    f.register("Panics", |_| async move {
+        if true {
+            panic!("handler bug");
+        }
+        Ok(Bytes::new())
+    });
+    f.register("Slow", |event| async move {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        Ok(event)
+    });
+    f
+}
+
+fn functions_json() -> Value {
+    json!({
+        "Echo": {"FunctionName": "Echo"},
+        "Fail": {"FunctionName": "Fail"},
+        "Proxy": {"FunctionName": "Proxy"},
+        "Malformed": {"FunctionName": "Malformed"},
+        "Panics": {"FunctionName": "Panics"},
+        "Slow": {"FunctionName": "Slow", "Timeout": 10},
+    })
+}
+
+fn gateway(api: &RestApi) -> Gateway {
+    let mut api = api.clone();
+    if api.functions.is_empty() {
+        api.functions = serde_json::from_value(functions_json()).unwrap();
+    }
+    Gateway::build(&api, "dev", functions()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn request(method: &str, target: &str) -> GatewayRequest {
+    let (path, query) = match target.split_once('?') {
+        Some((p, q)) => (p.to_string(), Some(q.to_string())),
+        None => (target.to_string(), None),
+    };
+    GatewayRequest {
+        method: method.into(),
+        path,
+        query,
+        headers: vec![("host".into(), "localhost".into())],
+        source_ip: "127.0.0.1".into(),
+        ..GatewayRequest::default()
+    }
+}
+
+fn with_body(mut r: GatewayRequest, content_type: &str, body: &str) -> GatewayRequest {
+    r.headers.push(("content-type".into(), content_type.into()));
+    r.body = Bytes::from(body.to_string());
+    r
+}
+
+async fn send(gw: &Gateway, r: GatewayRequest) -> GatewayReply {
+    gw.handle(r).await
+}
+
+fn body(reply: &GatewayReply) -> String {
+    String::from_utf8_lossy(&reply.body).into_owned()
+}
+
+fn mock_method(path: &str, verb: &str, request_template: &str, response_template: &str) -> Value {
+    json!({
+        "ResourcePath": path,
+        "HttpMethod": verb,
+        "MethodResponses": [{"StatusCode": "200"}],
+        "Integration": {
+            "Type": "MOCK",
+            "RequestTemplates": {"application/json": request_template},
+            "IntegrationResponses": [{
+                "StatusCode": "200",
+                "ResponseTemplates": {"application/json": response_template}
+            }]
+        }
+    })
+}
+
+// Developer guide, "Amazon API Gateway important notes for REST APIs" and the
+// gateway response table: an unknown resource or method is 403 "Missing
+// Authentication Token" with x-amzn-ErrorType MissingAuthenticationTokenException.
+#[tokio::test]
+async fn unknown_routes_are_403_missing_authentication_token() {
+    let gw = gateway(&api(json!([mock_method(
+        "/pets",
+        "GET",
+        r#"{"statusCode": 200}"#,
+        "ok"
+    )])));
+    for (m, p) in [
+        ("GET", "/dev/nope"),
+        ("POST", "/dev/pets"),
+        ("GET", "/prod/pets"),
+        ("GET", "/"),
+    ] {
+        let reply = send(&gw, request(m, p)).await;
+        assert_eq!(reply.status, 403, "{m} {p}");
+        assert_eq!(
+            body(&reply),
+            r#"{"message":"Missing Authentication Token"}"#
+        );
+        assert_eq!(
+            reply.header("x-amzn-ErrorType"),
+            Some("MissingAuthenticationTokenException")
+        );
+    }
+    assert_eq!(send(&gw, request("GET", "/dev/pets")).await.status, 200);
+}
+
+// The rig AWS's own VTL recordings use (localstack/airspeed
+// test_templating.snapshot.json, recorded against AWS): a MOCK request
+// template stores the body in requestOverride.path, the response template
+// reads it back. Also: `$input.params(x)` searches path, query string,
+// header; absent → "".
+#[tokio::test]
+async fn mock_rig_carries_request_overrides_into_the_response_template() {
+    let gw = gateway(&api(json!([mock_method(
+        "/items/{id}",
+        "POST",
+        "#set($context.requestOverride.path.body = $input.body)\n{\"statusCode\": 200}",
+        "#set($b = $util.parseJson($context.requestOverride.path.body))$b.name|$input.params('id')|$input.params('q')|$input.params('X-Custom')|[$input.params('none')]|$context.resourcePath|$context.httpMethod|$context.stage"
+    )])));
+    let mut r = with_body(
+        request("POST", "/dev/items/42?q=search+term"),
+        "application/json",
+        r#"{"name":"widget"}"#,
+    );
+    r.headers.push(("x-custom".into(), "hdr".into()));
+    let reply = send(&gw, r).await;
+    assert_eq!(reply.status, 200, "{}", body(&reply));
+    assert_eq!(
+        body(&reply),
+        "widget|42|search term|hdr|[]|/items/{id}|POST|dev"
+    );
+}
+
+// Developer guide, "Override your API's request and response parameters and
+// status codes": responseOverride.status and .header apply to the response,
+// also when set in a MOCK's request template.
+#[tokio::test]
+async fn response_overrides_set_status_and_headers() {
+    let gw = gateway(&api(json!([mock_method(
+        "/o",
+        "GET",
+        "#set($context.responseOverride.status = 418)#set($context.responseOverride.header.X-Teapot = 'yes'){\"statusCode\": 200}",
+        "short and stout"
+    )])));
+    let reply = send(&gw, request("GET", "/dev/o")).await;
+    assert_eq!(reply.status, 418);
+    assert_eq!(reply.header("X-Teapot"), Some("yes"));
+    assert_eq!(body(&reply), "short and stout");
+}
+
+// LocalStack's AWS-validated MOCK integration: the status comes from the
+// rendered template's statusCode, also in CDK's lenient `{statusCode: 200}`;
+// none → 500.
+#[tokio::test]
+async fn mock_status_comes_from_the_request_template() {
+    let gw = gateway(&api(json!([
+        mock_method("/lenient", "GET", "{statusCode: 200}", "lenient"),
+        mock_method("/none", "GET", "{\"nothing\": 1}", "x"),
+    ])));
+    assert_eq!(
+        body(&send(&gw, request("GET", "/dev/lenient")).await),
+        "lenient"
+    );
+    let reply = send(&gw, request("GET", "/dev/none")).await;
+    assert_eq!(reply.status, 500);
+    assert_eq!(body(&reply), r#"{"message":"Internal server error"}"#);
+}
+
+fn lambda_method(path: &str, function: &str, extra: Value) -> Value {
+    let mut m = json!({
+        "ResourcePath": path,
+        "HttpMethod": "POST",
+        "MethodResponses": [
+            {"StatusCode": "200"},
+            {"StatusCode": "201", "ResponseParameters": {"method.response.header.Location": true}},
+            {"StatusCode": "400"},
+            {"StatusCode": "404"}
+        ],
+        "Integration": {
+            "Type": "AWS",
+            "IntegrationHttpMethod": "POST",
+            "Uri": format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:{function}/invocations"),
+            "Function": function,
+            "IntegrationResponses": [
+                {"StatusCode": "200"},
+                {"StatusCode": "404", "SelectionPattern": ".*Not Found.*",
+                 "ResponseTemplates": {"application/json": "{\"error\": \"$input.path('$.errorMessage')\"}"}},
+                {"StatusCode": "400", "SelectionPattern": "Bad"}
+            ]
+        }
+    });
+    if let (Some(target), Some(extra)) = (m.as_object_mut(), extra.as_object()) {
+        for (k, v) in extra {
+            target.insert(k.clone(), v.clone());
+        }
+    }
+    m
+}
+
+// Developer guide, "Handle Lambda errors in API Gateway": the selection
+// pattern is matched against errorMessage — the whole message (Java
+// `matches`); no match → the default response, which passes the error object
+// through.
+#[tokio::test]
+async fn lambda_errors_select_integration_responses_by_whole_message() {
+    let gw = gateway(&api(json!([lambda_method("/fail", "Fail", json!({}))])));
+    let call = |msg: &str| {
+        with_body(
+            request("POST", "/dev/fail"),
+            "application/json",
+            &json!({"message": msg}).to_string(),
+        )
+    };
+    let reply = send(&gw, call("Item Not Found here")).await;
+    assert_eq!(reply.status, 404);
+    assert_eq!(body(&reply), r#"{"error": "Item Not Found here"}"#);
+    // "Bad" must match the whole message: "Bad request" does not select 400.
+    let reply = send(&gw, call("Bad request")).await;
+    assert_eq!(reply.status, 200);
+    let v: Value = serde_json::from_str(&body(&reply)).unwrap();
+    assert_eq!(v["errorMessage"], "Bad request");
+    assert_eq!(v["errorType"], "Error");
+    assert_eq!(send(&gw, call("Bad")).await.status, 400);
+}
+
+// The seed's custom-header example and the developer guide's "Map response
+// headers": method.response.header.Location ← integration.response.body.location.
+#[tokio::test]
+async fn location_header_is_promoted_from_the_lambda_payload() {
+    let mut m = lambda_method("/items", "Echo", json!({}));
+    m["Integration"]["IntegrationResponses"] = json!([{
+        "StatusCode": "201",
+        "ResponseParameters": {"method.response.header.Location": "integration.response.body.location"},
+        "ResponseTemplates": {"application/json": "{\"id\": $input.json('$.id')}"}
+    }]);
+    m["Integration"]["RequestTemplates"] = json!({
+        "application/json": "{\"id\": \"$input.path('$.name')-1\", \"location\": \"/items/$input.path('$.name')-1\"}"
+    });
+    let gw = gateway(&api(json!([m])));
+    let reply = send(
+        &gw,
+        with_body(
+            request("POST", "/dev/items"),
+            "application/json",
+            r#"{"name":"pen"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 201, "{}", body(&reply));
+    assert_eq!(reply.header("Location"), Some("/items/pen-1"));
+    assert_eq!(body(&reply), r#"{"id": "pen-1"}"#);
+}
+
+// Putting an integration response that maps a header the method response does
+// not declare fails with AWS's message (PutIntegrationResponse).
+#[test]
+fn undeclared_response_header_is_a_definition_error_with_aws_text() {
+    let mut m = lambda_method("/items", "Echo", json!({}));
+    m["Integration"]["IntegrationResponses"] = json!([{
+        "StatusCode": "200",
+        "ResponseParameters": {"method.response.header.X": "'v'"}
+    }]);
+    let mut a = api(json!([m]));
+    a.functions = serde_json::from_value(functions_json()).unwrap();
+    let err = Gateway::build(&a, "dev", functions())
+        .err()
+        .expect("must fail");
+    let text = err.to_string();
+    assert!(
+        text.contains("POST /items integration response 200: Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression parameter specified: method.response.header.X]"),
+        "{text}"
+    );
+}
+
+// Developer guide, "Lambda proxy integration": the function's statusCode,
+// headers, multiValueHeaders and body become the response; the event carries
+// the raw path without the stage, resource, query parameters (`+` is a
+// space), and path parameters.
+#[tokio::test]
+async fn proxy_integration_passes_the_event_and_the_response() {
+    let gw = gateway(&api(json!([{
+        "ResourcePath": "/{proxy+}",
+        "HttpMethod": "ANY",
+        "Integration": {"Type": "AWS_PROXY", "IntegrationHttpMethod": "POST", "Function": "Proxy"}
+    }])));
+    let reply = send(&gw, request("GET", "/dev/a/b%20c?x=1&x=2&y=p+q")).await;
+    assert_eq!(reply.status, 201);
+    assert_eq!(reply.header("Content-Type"), Some("text/plain"));
+    assert_eq!(reply.header("X-Seen-Path"), Some("/a/b%20c"));
+    let multi: Vec<&str> = reply
+        .headers
+        .iter()
+        .filter(|(k, _)| k == "X-Multi")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(multi, ["a", "b"]);
+    let event: Value = serde_json::from_str(&body(&reply)).unwrap();
+    assert_eq!(event["resource"], "/{proxy+}");
+    assert_eq!(event["httpMethod"], "GET");
+    assert_eq!(event["pathParameters"], json!({"proxy": "a/b c"}));
+    assert_eq!(
+        event["queryStringParameters"],
+        json!({"x": "2", "y": "p q"})
+    );
+    assert_eq!(
+        event["multiValueQueryStringParameters"],
+        json!({"x": ["1", "2"], "y": ["p q"]})
+    );
+    assert_eq!(event["requestContext"]["stage"], "dev");
+    assert_eq!(event["requestContext"]["path"], "/dev/a/b%20c");
+    assert_eq!(event["requestContext"]["resourcePath"], "/{proxy+}");
+    assert_eq!(event["body"], Value::Null);
+    assert_eq!(event["isBase64Encoded"], false);
+    assert_eq!(event["stageVariables"], Value::Null);
+}
+
+// LocalStack's AWS-validated proxy handling: a malformed proxy response, a
+// function error and a crashed handler are all 502 Internal server error,
+// and the gateway keeps serving.
+#[tokio::test]
+async fn malformed_proxy_responses_and_panics_are_502() {
+    let proxy = |path: &str, f: &str| {
+        json!({"ResourcePath": path, "HttpMethod": "GET",
+               "Integration": {"Type": "AWS_PROXY", "IntegrationHttpMethod": "POST", "Function": f}})
+    };
+    let gw = gateway(&api(json!([
+        proxy("/malformed", "Malformed"),
+        proxy("/panics", "Panics"),
+        proxy("/fails", "Fail"),
+        proxy("/ok", "Proxy")
+    ])));
+    for p in ["/dev/malformed", "/dev/panics", "/dev/fails"] {
+        let reply = send(&gw, request("GET", p)).await;
+        assert_eq!(reply.status, 502, "{p}");
+        assert_eq!(body(&reply), r#"{"message":"Internal server error"}"#);
+    }
+    assert_eq!(send(&gw, request("GET", "/dev/ok")).await.status, 201);
+}
+
+// A panicking handler behind a non-proxy integration is a function error:
+// the default integration response passes Lambda's error object on.
+#[tokio::test]
+async fn panics_behind_non_proxy_integrations_are_function_errors() {
+    let gw = gateway(&api(json!([lambda_method("/p", "Panics", json!({}))])));
+    let reply = send(
+        &gw,
+        with_body(request("POST", "/dev/p"), "application/json", "{}"),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    let v: Value = serde_json::from_str(&body(&reply)).unwrap();
+    assert!(
+        v["errorMessage"].as_str().unwrap().contains("handler bug"),
+        "{v}"
+    );
+}
+
+// LocalStack's AWS-validated method_request.py: required parameters are
+// checked by a validator, reported sorted by full name; the body is checked
+// against the model (draft 4) → "Invalid request body".
+#[tokio::test]
+async fn request_validators_check_parameters_and_body() {
+    let doc = json!({
+        "Name": "v",
+        "RequestValidators": [{"Name": "all", "ValidateRequestBody": true, "ValidateRequestParameters": true}],
+        "Models": [
+            {"Name": "Pet", "ContentType": "application/json", "Schema": {
+                "$schema": "http://json-schema.org/draft-04/schema#",
+                "type": "object", "required": ["name"],
+                "properties": {"name": {"type": "string"}, "tag": {"$ref": "https://apigateway.amazonaws.com/restapis/abc123/models/Tag"}}
+            }},
+            {"Name": "Tag", "ContentType": "application/json", "Schema": {"type": "string", "maxLength": 3}}
+        ],
+        "Id": "abc123",
+        "Methods": [{
+            "ResourcePath": "/pets",
+            "HttpMethod": "POST",
+            "RequestValidator": "all",
+            "RequestModels": {"application/json": "Pet"},
+            "RequestParameters": {
+                "method.request.querystring.zeta": true,
+                "method.request.header.X-Alpha": true,
+                "method.request.querystring.beta": true,
+                "method.request.querystring.optional": false
+            },
+            "MethodResponses": [{"StatusCode": "200"}],
+            "Integration": {"Type": "MOCK", "RequestTemplates": {"application/json": "{\"statusCode\": 200}"},
+                            "IntegrationResponses": [{"StatusCode": "200", "ResponseTemplates": {"application/json": "valid"}}]}
+        }]
+    });
+    let gw = gateway(&api_with(doc));
+    let reply = send(
+        &gw,
+        with_body(
+            request("POST", "/dev/pets?beta=%20"),
+            "application/json",
+            r#"{"name":"rex"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        body(&reply),
+        r#"{"message":"Missing required request parameters: [X-Alpha, beta, zeta]"}"#
+    );
+    assert_eq!(
+        reply.header("x-amzn-ErrorType"),
+        Some("BadRequestException")
+    );
+
+    let ok = |b: &str| {
+        let mut r = with_body(
+            request("POST", "/dev/pets?beta=1&zeta=2"),
+            "application/json",
+            b,
+        );
+        r.headers.push(("x-alpha".into(), "a".into()));
+        r
+    };
+    let reply = send(&gw, ok(r#"{"tag": "dog"}"#)).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(body(&reply), r#"{"message":"Invalid request body"}"#);
+    let reply = send(&gw, ok(r#"{"name": "rex", "tag": "toolong"}"#)).await;
+    assert_eq!(reply.status, 400, "the $ref to the Tag model is followed");
+    assert_eq!(
+        body(&send(&gw, ok(r#"{"name": "rex", "tag": "dog"}"#)).await),
+        "valid"
+    );
+}
+
+// Developer guide, "Method request behavior for payloads without mapping
+// templates": NEVER refuses an unmapped content type with 415;
+// WHEN_NO_TEMPLATES passes through only when there are no templates.
+#[tokio::test]
+async fn passthrough_behaviour_decides_unmapped_content_types() {
+    let mut never = mock_method("/never", "POST", r#"{"statusCode": 200}"#, "mapped");
+    never["Integration"]["PassthroughBehavior"] = json!("NEVER");
+    let mut when_no_templates = mock_method("/wnt", "POST", r#"{"statusCode": 200}"#, "mapped");
+    when_no_templates["Integration"]["PassthroughBehavior"] = json!("WHEN_NO_TEMPLATES");
+    let gw = gateway(&api(json!([never, when_no_templates])));
+    for p in ["/dev/never", "/dev/wnt"] {
+        let reply = send(&gw, with_body(request("POST", p), "text/plain", "x")).await;
+        assert_eq!(reply.status, 415, "{p}");
+        assert_eq!(body(&reply), r#"{"message":"Unsupported Media Type"}"#);
+        // Parameters of the media type are ignored when choosing the template.
+        let reply = send(
+            &gw,
+            with_body(request("POST", p), "application/json; charset=utf-8", "{}"),
+        )
+        .await;
+        assert_eq!(body(&reply), "mapped", "{p}");
+    }
+}
+
+// Developer guide, "Amazon API Gateway quotas": integration timeout
+// (TimeoutInMillis) → 504 "Endpoint request timed out".
+#[tokio::test]
+async fn integration_timeout_is_504() {
+    let mut m = lambda_method("/slow", "Slow", json!({}));
+    m["Integration"]["TimeoutInMillis"] = json!(50);
+    let gw = gateway(&api(json!([m])));
+    let reply = send(
+        &gw,
+        with_body(request("POST", "/dev/slow"), "application/json", "{}"),
+    )
+    .await;
+    assert_eq!(reply.status, 504);
+    assert_eq!(body(&reply), r#"{"message":"Endpoint request timed out"}"#);
+}
+
+// Developer guide, "API keys": a method requiring a key answers 403
+// {"message":"Forbidden"} without a valid x-api-key for the stage.
+#[tokio::test]
+async fn api_keys_are_checked_per_stage() {
+    let mut m = mock_method(
+        "/k",
+        "GET",
+        r#"{"statusCode": 200}"#,
+        "$context.identity.apiKey",
+    );
+    m["ApiKeyRequired"] = json!(true);
+    let gw = gateway(&api_with(json!({
+        "Name": "k",
+        "Methods": [m],
+        "ApiKeys": [
+            {"Name": "good", "Value": "secret-1234567890", "Stages": ["dev"]},
+            {"Name": "other-stage", "Value": "prod-key-1234567890", "Stages": ["prod"]},
+            {"Name": "disabled", "Value": "off-1234567890", "Enabled": false, "Stages": ["dev"]}
+        ]
+    })));
+    for key in [
+        None,
+        Some("wrong"),
+        Some("prod-key-1234567890"),
+        Some("off-1234567890"),
+    ] {
+        let mut r = request("GET", "/dev/k");
+        if let Some(k) = key {
+            r.headers.push(("x-api-key".into(), k.into()));
+        }
+        let reply = send(&gw, r).await;
+        assert_eq!(reply.status, 403, "{key:?}");
+        assert_eq!(body(&reply), r#"{"message":"Forbidden"}"#);
+    }
+    let mut r = request("GET", "/dev/k");
+    r.headers
+        .push(("x-api-key".into(), "secret-1234567890".into()));
+    assert_eq!(body(&send(&gw, r).await), "secret-1234567890");
+}
+
+// API Gateway's #foreach limit is 1000 iterations (developer guide,
+// "Amazon API Gateway quotas": "Iterations in a #foreach ... 1,000"); going
+// past it fails the template: a 5xx gateway response, nothing hangs.
+#[tokio::test]
+async fn foreach_over_1001_items_is_a_5xx() {
+    let gw = gateway(&api(json!([mock_method(
+        "/loop",
+        "GET",
+        r#"{"statusCode": 200}"#,
+        "#foreach($i in [1..1001])$i#end"
+    )])));
+    let reply = send(&gw, request("GET", "/dev/loop")).await;
+    assert_eq!(reply.status, 500);
+    assert_eq!(body(&reply), r#"{"message":"Internal server error"}"#);
+}
+
+// Developer guide, "Set up gateway responses to customize error responses":
+// DEFAULT_4XX customises every 4xx type without its own customisation;
+// templates see $context.error.*.
+#[tokio::test]
+async fn gateway_responses_can_be_customised() {
+    let gw = gateway(&api_with(json!({
+        "Name": "g",
+        "Methods": [mock_method("/x", "GET", r#"{"statusCode": 200}"#, "x")],
+        "GatewayResponses": [{
+            "ResponseType": "DEFAULT_4XX",
+            "StatusCode": "404",
+            "ResponseParameters": {"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"},
+            "ResponseTemplates": {"application/json": "{\"error\": $context.error.messageString, \"type\": \"$context.error.responseType\"}"}
+        }]
+    })));
+    let reply = send(&gw, request("GET", "/dev/missing")).await;
+    assert_eq!(reply.status, 404);
+    assert_eq!(reply.header("Access-Control-Allow-Origin"), Some("*"));
+    assert_eq!(
+        body(&reply),
+        r#"{"error": "Missing Authentication Token", "type": "MISSING_AUTHENTICATION_TOKEN"}"#
+    );
+}
+
+// AWS's recorded $input.path / $input.json semantics (airspeed snapshot,
+// LocalStack VelocityInput): path gives objects (maps print Java-style,
+// arrays as JSON), json gives JSON text, an empty body is "{}".
+#[tokio::test]
+async fn input_path_and_json_follow_aws() {
+    let gw = gateway(&api(json!([
+        mock_method(
+            "/in",
+            "POST",
+            "#set($context.requestOverride.path.body = $input.body){\"statusCode\": 200}",
+            "#set($i = $util.parseJson($context.requestOverride.path.body))$i.size()"
+        ),
+        mock_method("/direct", "POST", "{\"statusCode\": 200}", "$input.body")
+    ])));
+    // The response template's $input is the (empty) MOCK response body.
+    let reply = send(
+        &gw,
+        with_body(request("POST", "/dev/direct"), "application/json", "{}"),
+    )
+    .await;
+    assert_eq!(body(&reply), "{}");
+    let reply = send(
+        &gw,
+        with_body(
+            request("POST", "/dev/in"),
+            "application/json",
+            r#"{"a":1,"b":[1,2]}"#,
+        ),
+    )
+    .await;
+    assert_eq!(body(&reply), "2");
+}
