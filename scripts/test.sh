@@ -18,5 +18,19 @@ cargo fmt --all -- --check
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# --- Lambda Runtime API host tests: Python under AWS's runtime client ---------
+# crates/phalanx-gateway/tests/runtime_api.rs runs Python handlers under
+# awslambdaric (AWS's runtime interface client) and finds the interpreter
+# through PHALANX_PYTHON. A venv in target/ keeps it out of the system Python.
+AWSLAMBDARIC_VERSION=4.2.2
+step "Python venv with awslambdaric $AWSLAMBDARIC_VERSION (target/venv)"
+if ! target/venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('awslambdaric') != '$AWSLAMBDARIC_VERSION')" 2>/dev/null; then
+  python3 -m venv target/venv
+  target/venv/bin/pip install --quiet "awslambdaric==$AWSLAMBDARIC_VERSION"
+fi
+PHALANX_PYTHON="$PWD/target/venv/bin/python"
+export PHALANX_PYTHON
+# --- end of the Runtime API host block ----------------------------------------
+
 step "cargo test"
 cargo test --workspace --locked

@@ -1,10 +1,14 @@
 //! Running Lambda functions: the [`Invoker`] trait the pipeline calls, and
 //! its implementations — [`InProcess`] (Rust closures, what the framework
-//! uses) and the Lambda Runtime API host (local processes, any language).
+//! uses) and [`RuntimeApiHost`] (local processes in any language, driven
+//! through the Lambda Runtime API; one listener per process, configured by
+//! [`FunctionProcess`]).
 
 mod in_process;
+mod runtime_api;
 
 pub use in_process::{Handler, InProcess};
+pub use runtime_api::{ACCOUNT_ID, FunctionProcess, MAX_RESPONSE_BYTES, RuntimeApiHost};
 
 use bytes::Bytes;
 use std::future::Future;
