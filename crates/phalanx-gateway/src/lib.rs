@@ -11,6 +11,7 @@
 //! [`template`].
 
 pub mod clock;
+pub mod cloudformation;
 pub mod compile;
 mod gateway;
 pub mod invoke;
