@@ -1,5 +1,6 @@
 //! `phalanx`: the standalone command-line tool.
 //!
+//! - `phalanx serve --template FILE [--stage NAME] [--function ID=COMMAND]…`
 //! - `phalanx vtl render TEMPLATE [--context CTX.json] [--dialect …] [--library MACROS.vm]`
 //!
 //! Each command lives in its own module under `commands/`.
@@ -19,6 +20,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve a CloudFormation template's REST API locally, with AWS's behaviour.
+    Serve(commands::serve::ServeArgs),
     /// Velocity (VTL) templates: render one as API Gateway or Velocity 1.7 would.
     Vtl {
         #[command(subcommand)]
@@ -28,7 +31,16 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Access log and warnings on stderr; RUST_LOG overrides the level.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
     let result = match cli.command {
+        Command::Serve(args) => commands::serve::run(args),
         Command::Vtl { command } => commands::vtl::run(command),
     };
     match result {

@@ -1,0 +1,191 @@
+//! `phalanx serve --template FILE`: a CloudFormation template's REST API,
+//! served locally with AWS's behaviour; its Lambda functions run as local
+//! processes through the Lambda Runtime API.
+
+use clap::Args;
+use phalanx_gateway::cloudformation::{ImportOptions, import};
+use phalanx_gateway::invoke::{FunctionProcess, RuntimeApiHost};
+use phalanx_gateway::model::IntegrationType;
+use phalanx_gateway::{Gateway, server};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Options of `phalanx serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// The CloudFormation template (JSON or YAML).
+    #[arg(long, value_name = "FILE")]
+    pub template: PathBuf,
+    /// The stage to serve (default: the template's first stage, else `dev`).
+    #[arg(long, value_name = "NAME")]
+    pub stage: Option<String>,
+    /// The RestApi's logical id, when the template has several.
+    #[arg(long, value_name = "LOGICAL_ID")]
+    pub api: Option<String>,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// The port (0 picks a free one; the URL is printed).
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+    /// How to run a function: `LOGICAL_ID=COMMAND`, run with `sh -c` in the
+    /// current directory, e.g. `Echo='python3 -m awslambdaric echo.handler'`.
+    #[arg(long = "function", value_name = "LOGICAL_ID=COMMAND")]
+    pub functions: Vec<String>,
+    /// A template parameter value: `NAME=VALUE`.
+    #[arg(long = "parameter", value_name = "NAME=VALUE")]
+    pub parameters: Vec<String>,
+    /// Processes per function at most (concurrent invocations).
+    #[arg(long, default_value_t = 10)]
+    pub max_processes: usize,
+}
+
+fn split_pair<'a>(flag: &str, value: &'a str) -> Result<(&'a str, &'a str), String> {
+    value
+        .split_once('=')
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("--{flag} {value:?}: expected NAME=VALUE"))
+}
+
+/// Runs `phalanx serve`.
+pub fn run(args: ServeArgs) -> Result<(), String> {
+    let source = std::fs::read_to_string(&args.template)
+        .map_err(|e| format!("{}: {e}", args.template.display()))?;
+    let mut options = ImportOptions {
+        api: args.api.clone(),
+        ..ImportOptions::default()
+    };
+    for p in &args.parameters {
+        let (k, v) = split_pair("parameter", p)?;
+        options.parameters.insert(k.to_string(), v.to_string());
+    }
+    let file_name = args.template.display().to_string();
+    let imported = import(&source, &file_name, &options).map_err(|e| e.to_string())?;
+    for warning in &imported.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let api = imported.api;
+
+    let mut commands = BTreeMap::new();
+    for f in &args.functions {
+        let (id, command) = split_pair("function", f)?;
+        if !api.functions.contains_key(id) {
+            let known: Vec<&str> = api.functions.keys().map(String::as_str).collect();
+            return Err(format!(
+                "--function {id}: the template has no AWS::Lambda::Function `{id}` (it has: {})",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ));
+        }
+        commands.insert(id.to_string(), command.to_string());
+    }
+    // Every function a Lambda integration invokes needs a command: refuse
+    // to start a half-working server.
+    let mut missing = Vec::new();
+    for m in &api.methods {
+        if let Some(integration) = &m.integration
+            && matches!(
+                integration.kind,
+                IntegrationType::Aws | IntegrationType::AwsProxy
+            )
+            && let Some(f) = &integration.function
+            && !commands.contains_key(f)
+            && !missing.contains(f)
+        {
+            missing.push(f.clone());
+        }
+    }
+    if !missing.is_empty() {
+        let examples: Vec<String> = missing
+            .iter()
+            .map(|f| format!("--function {f}='COMMAND'"))
+            .collect();
+        return Err(format!(
+            "{file_name}: no command for function{} {} (pass {})",
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", "),
+            examples.join(" ")
+        ));
+    }
+
+    let stage = args
+        .stage
+        .clone()
+        .or_else(|| api.stages.first().map(|s| s.stage_name.clone()))
+        .unwrap_or_else(|| "dev".to_string());
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async move {
+        let processes = commands
+            .iter()
+            .map(|(id, command)| {
+                let mut p = FunctionProcess::from_model(id, command, &api.functions[id]);
+                p.max_concurrency = args.max_processes.max(1);
+                p
+            })
+            .collect();
+        let host = RuntimeApiHost::new(processes).map_err(|e| e.to_string())?;
+        let gateway = Gateway::build_shared(&api, &stage, Arc::new(host.clone()))
+            .map_err(|e| format!("{file_name}: {e}"))?;
+        let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
+            .await
+            .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| format!("cannot read the listening address: {e}"))?;
+        let base = format!("http://{addr}");
+        // Write errors are ignored: a closed stdout must not stop the server.
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "Serving API {} (stage {stage}) at {base}/{stage}",
+            api.name
+        );
+        for route in gateway.routes() {
+            let (method, path) = route.split_once(' ').unwrap_or(("", &route));
+            let _ = writeln!(out, "  {method:<7} {base}{path}");
+        }
+        for key in &imported.generated_api_keys {
+            let _ = writeln!(out, "  API key {} = {}", key.logical_id, key.value);
+        }
+        let _ = out.flush();
+        drop(out);
+        server::serve(listener, gateway, shutdown_signal())
+            .await
+            .map_err(|e| e.to_string())?;
+        host.shutdown();
+        eprintln!("stopped");
+        Ok(())
+    })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,293 @@
+//! `phalanx serve --template` end to end: the example petstore template,
+//! its Python functions run by AWS's runtime interface client
+//! (`awslambdaric`, from the virtualenv `scripts/test.sh` creates), and
+//! requests over loopback TCP.
+//!
+//! Every expectation is AWS's behaviour, as pinned (with sources) in
+//! `phalanx-gateway/tests/pipeline.rs`; here we check that the parts are
+//! wired together: template import, Runtime API host, pipeline, server.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn python() -> String {
+    std::env::var("PHALANX_PYTHON").unwrap_or_else(|_| {
+        panic!(
+            "PHALANX_PYTHON is not set: it must name a Python with awslambdaric installed; run ./scripts/test.sh, which creates one"
+        )
+    })
+}
+
+fn start(extra: &[&str]) -> Server {
+    let py = python();
+    let example = repo().join("examples/petstore");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_phalanx"));
+    cmd.current_dir(example.join("functions"))
+        .arg("serve")
+        .arg("--template")
+        .arg(example.join("template.yaml"))
+        .args(["--port", "0"])
+        .arg("--function")
+        .arg(format!(
+            "ItemsFunction={py} -m awslambdaric app.create_item"
+        ))
+        .arg("--function")
+        .arg(format!("HelloFunction={py} -m awslambdaric app.hello"))
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().expect("phalanx starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut reader = BufReader::new(stdout);
+    let mut first = String::new();
+    reader.read_line(&mut first).expect("startup line");
+    // Keep draining stdout so the server never writes into a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    // "Serving API petstore (stage dev) at http://127.0.0.1:PORT/dev"
+    let base = first
+        .trim()
+        .rsplit(' ')
+        .next()
+        .expect("URL on the startup line")
+        .to_string();
+    assert!(
+        base.starts_with("http://127.0.0.1:"),
+        "startup line: {first}"
+    );
+    Server { child, base }
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One HTTP/1.1 request with `Connection: close`, read to the end.
+fn http(server: &Server, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+    let hostport = server
+        .base
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap();
+    let stage_path = format!("/{}{path}", server.base.rsplit('/').next().unwrap());
+    let mut stream = TcpStream::connect(hostport).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut req = format!(
+        "{method} {stage_path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    stream.write_all(req.as_bytes()).expect("send");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read");
+    parse_reply(&raw)
+}
+
+fn parse_reply(raw: &[u8]) -> Reply {
+    let text = String::from_utf8_lossy(raw);
+    let (head, body) = text.split_once("\r\n\r\n").expect("a full HTTP response");
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}
+
+#[test]
+fn serves_the_example_api_with_python_functions() {
+    let server = start(&[]);
+    let json = [("Content-Type", "application/json")];
+
+    // Non-proxy Lambda: request template → function → Location promoted
+    // from integration.response.body.location, response template.
+    let r = http(&server, "POST", "/items", &json, r#"{"name":"pen"}"#);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let location = r.header("Location").expect("Location header").to_string();
+    assert!(location.starts_with("/dev/items/"), "{location}");
+    let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(body["name"], "pen");
+    assert_eq!(
+        location,
+        format!("/dev/items/{}", body["id"].as_str().unwrap())
+    );
+
+    // A Python exception selects the 400 response by its errorMessage.
+    let r = http(&server, "POST", "/items", &json, r#"{"name":""}"#);
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body.trim(),
+        r#"{"error": "Invalid item: a non-empty name is required"}"#
+    );
+
+    // PassthroughBehavior NEVER → 415.
+    let r = http(
+        &server,
+        "POST",
+        "/items",
+        &[("Content-Type", "text/plain")],
+        "x",
+    );
+    assert_eq!(r.status, 415);
+
+    // Proxy integration.
+    let r = http(&server, "GET", "/hello/bob?x=1", &[], "");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("X-Function"), Some("HelloFunction"));
+    let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(body["message"], "Hello, bob!");
+    assert_eq!(body["query"], serde_json::json!({"x": "1"}));
+
+    // A malformed proxy response and a crashing process are 502; the next
+    // request is served by a fresh process.
+    for name in ["malformed", "crash"] {
+        let r = http(&server, "GET", &format!("/hello/{name}"), &[], "");
+        assert_eq!(r.status, 502, "{name}");
+        assert_eq!(r.body, r#"{"message":"Internal server error"}"#);
+    }
+    assert_eq!(http(&server, "GET", "/hello/again", &[], "").status, 200);
+
+    // MOCK with overrides.
+    let r = http(&server, "GET", "/pets?limit=1", &[], "");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("X-Limit"), Some("1"));
+
+    // Unknown route.
+    let r = http(&server, "GET", "/nope", &[], "");
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        r.header("x-amzn-ErrorType"),
+        Some("MissingAuthenticationTokenException")
+    );
+}
+
+/// API Gateway's payload limit is 10 MB (developer guide, "Amazon API
+/// Gateway quotas"): 10 MB + 1 byte is refused with 413 — from the declared
+/// length, before reading the body.
+#[test]
+fn bodies_over_10_mb_are_413() {
+    let server = start(&[]);
+    let hostport = server
+        .base
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut stream = TcpStream::connect(&hostport).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "POST /dev/items HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        10 * 1024 * 1024 + 1
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    // Send only the first chunk: the answer must come without the rest.
+    stream.write_all(&vec![b' '; 64 * 1024]).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let r = parse_reply(&raw);
+    assert_eq!(r.status, 413);
+    // And the server still serves.
+    assert_eq!(http(&server, "GET", "/pets", &[], "").status, 200);
+}
+
+/// Slow or half-sent requests on many connections do not stop others from
+/// being served (one task per connection).
+#[test]
+fn half_sent_requests_do_not_block_other_clients() {
+    let server = start(&[]);
+    let hostport = server
+        .base
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut idle = Vec::new();
+    for i in 0..1000 {
+        let mut s = TcpStream::connect(&hostport).expect("connect");
+        // Half a request line, or headers without the body they announce.
+        let partial = if i % 2 == 0 {
+            "GET /dev/pe".to_string()
+        } else {
+            format!("POST /dev/items HTTP/1.1\r\nHost: {hostport}\r\nContent-Length: 100\r\n\r\n{{")
+        };
+        s.write_all(partial.as_bytes()).unwrap();
+        idle.push(s);
+    }
+    for _ in 0..5 {
+        assert_eq!(http(&server, "GET", "/pets", &[], "").status, 200);
+    }
+    drop(idle);
+}
+
+#[test]
+fn a_function_without_a_command_stops_startup() {
+    let example = repo().join("examples/petstore");
+    let out = Command::new(env!("CARGO_BIN_EXE_phalanx"))
+        .arg("serve")
+        .arg("--template")
+        .arg(example.join("template.yaml"))
+        .args(["--port", "0", "--function", "ItemsFunction=true"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "no command for function HelloFunction (pass --function HelloFunction='COMMAND')"
+        ),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "nothing served");
+}
