@@ -45,8 +45,25 @@ fn civil(t: SystemTime) -> Civil {
     }
 }
 
+thread_local! {
+    /// Requests in the same second share the formatted time.
+    static LAST_REQUEST_TIME: std::cell::RefCell<(u64, String)> =
+        const { std::cell::RefCell::new((u64::MAX, String::new())) };
+}
+
 /// `$context.requestTime`: CLF format, `dd/MMM/yyyy:HH:mm:ss +0000`.
 pub fn request_time(t: SystemTime) -> String {
+    let second = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    LAST_REQUEST_TIME.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        if cached.0 != second {
+            *cached = (second, format_request_time(t));
+        }
+        cached.1.clone()
+    })
+}
+
+fn format_request_time(t: SystemTime) -> String {
     let c = civil(t);
     format!(
         "{:02}/{}/{}:{:02}:{:02}:{:02} +0000",

@@ -53,6 +53,7 @@ impl std::error::Error for DefinitionErrors {}
 /// A compiled API, for one stage.
 pub struct CompiledApi {
     pub(crate) api_id: String,
+    pub(crate) deployment_id: String,
     pub(crate) stage: Stage,
     pub(crate) binary_media_types: Vec<String>,
     pub(crate) routes: RouteTree,
@@ -611,6 +612,7 @@ pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, De
         return Err(DefinitionErrors(c.errors));
     }
     Ok(CompiledApi {
+        deployment_id: local_id(&format!("{api_id}/{stage_name}"))[..6].to_string(),
         api_id,
         stage,
         binary_media_types: api.binary_media_types.clone(),

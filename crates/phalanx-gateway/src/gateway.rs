@@ -125,6 +125,8 @@ impl Gateway {
         request: GatewayRequest,
         mut trace: Option<&mut Vec<TraceStep>>,
     ) -> GatewayReply {
+        // Trace details are only formatted when a trace is asked for.
+        let tracing = trace.is_some();
         let mut note = |stage: &'static str, detail: String| {
             if let Some(t) = trace.as_deref_mut() {
                 t.push(TraceStep { stage, detail });
@@ -132,8 +134,10 @@ impl Gateway {
         };
         let api = &self.api;
         let now = SystemTime::now();
-        let request_id = uuid::Uuid::new_v4().to_string();
-        let extended_request_id = crate::compile::local_id(&request_id)[..8].to_string() + "=";
+        let request_id = crate::ids::request_id();
+        // AWS's extended ids look like `Ab1Cd2Ef3Gh=`; ours reuse the
+        // request id's random digits.
+        let extended_request_id = format!("{}=", &request_id[..8]);
         let host = request.header("host").unwrap_or("localhost").to_string();
         let mut context = RequestContext {
             account_id: LOCAL_ACCOUNT_ID.to_string(),
@@ -157,7 +161,7 @@ impl Gateway {
             request_time: crate::clock::request_time(now),
             request_time_epoch: crate::clock::epoch_millis(now) as i64,
             stage: api.stage.stage_name.clone(),
-            deployment_id: crate::compile::local_id(&api.api_id)[..6].to_string(),
+            deployment_id: api.deployment_id.clone(),
             ..RequestContext::default()
         };
         let query = parse_query(request.query.as_deref());
@@ -176,13 +180,15 @@ impl Gateway {
             _ => None,
         };
         let Some(route) = route else {
-            note(
-                "route",
-                format!(
-                    "no resource or method matches {} {}",
-                    request.method, request.path
-                ),
-            );
+            if tracing {
+                note(
+                    "route",
+                    format!(
+                        "no resource or method matches {} {}",
+                        request.method, request.path
+                    ),
+                );
+            }
             let params = Arc::new(Params {
                 path: Vec::new(),
                 querystring: last_values(&query),
@@ -194,34 +200,39 @@ impl Gateway {
         let method = &api.methods[route.method];
         context.resource_path = method.resource_path.clone();
         context.resource_id = method.resource_id.clone();
-        note(
-            "route",
-            format!(
-                "{} {} → {} {}",
-                request.method, request.path, method.http_method, method.resource_path
-            ),
-        );
+        if tracing {
+            note(
+                "route",
+                format!(
+                    "{} {} → {} {}",
+                    request.method, request.path, method.http_method, method.resource_path
+                ),
+            );
+        }
         let params = Arc::new(Params {
             path: route.path_parameters.clone(),
             querystring: last_values(&query),
             header: last_values(&headers),
         });
         let parsed = Parsed {
-            query: query.clone(),
-            headers: headers.clone(),
+            query,
+            headers,
             params: params.clone(),
         };
         let kind = Some(method.integration.kind);
 
+        // 2. Authorize (it records the API key in $context.identity).
+        let (query, headers) = (&parsed.query, &parsed.headers);
+        let authorized = authorize::check_api_key(api, method, headers, &mut context.identity);
+        let context = Arc::new(context);
         let result = async {
-            // 2. Authorize.
-            authorize::check_api_key(api, method, &headers, &mut context.identity)?;
+            authorized?;
             // 3. Method request.
             method_request::validate(
                 method,
                 &route.path_parameters,
-                &query,
-                &headers,
+                query,
+                headers,
                 &request.body,
             )?;
             // 4. Integration request.
@@ -233,16 +244,18 @@ impl Gateway {
                 &context,
                 &method.resource_path,
             )?;
-            note(
-                "integration request",
-                match &ireq.template {
-                    Some(ct) => format!(
-                        "template [{ct}] rendered:\n{}",
-                        String::from_utf8_lossy(&ireq.body)
-                    ),
-                    None => format!("body:\n{}", String::from_utf8_lossy(&ireq.body)),
-                },
-            );
+            if tracing {
+                note(
+                    "integration request",
+                    match &ireq.template {
+                        Some(ct) => format!(
+                            "template [{ct}] rendered:\n{}",
+                            String::from_utf8_lossy(&ireq.body)
+                        ),
+                        None => format!("body:\n{}", String::from_utf8_lossy(&ireq.body)),
+                    },
+                );
+            }
             // 5. Integrate.
             let endpoint = integrate::call(
                 api,
@@ -254,19 +267,21 @@ impl Gateway {
                 &request_id,
             )
             .await?;
-            note(
-                "endpoint response",
-                format!(
-                    "status {}{}\n{}",
-                    endpoint.status,
-                    endpoint
-                        .function_error
-                        .as_ref()
-                        .map(|m| format!(" (function error: {m})"))
-                        .unwrap_or_default(),
-                    String::from_utf8_lossy(&endpoint.body)
-                ),
-            );
+            if tracing {
+                note(
+                    "endpoint response",
+                    format!(
+                        "status {}{}\n{}",
+                        endpoint.status,
+                        endpoint
+                            .function_error
+                            .as_ref()
+                            .map(|m| format!(" (function error: {m})"))
+                            .unwrap_or_default(),
+                        String::from_utf8_lossy(&endpoint.body)
+                    ),
+                );
+            }
             // 6. Integration response.
             let selected = integration_response::apply(
                 api,
@@ -277,13 +292,15 @@ impl Gateway {
                 endpoint,
                 &ireq.overrides,
             )?;
-            note(
-                "integration response",
-                format!(
-                    "selected {} (selection value {:?})",
-                    selected.status, selected.selection_value
-                ),
-            );
+            if tracing {
+                note(
+                    "integration response",
+                    format!(
+                        "selected {} (selection value {:?})",
+                        selected.status, selected.selection_value
+                    ),
+                );
+            }
             Ok::<_, GatewayError>(selected.reply)
         }
         .await;
@@ -292,11 +309,13 @@ impl Gateway {
             // 7. Method response.
             Ok(reply) => method_response::finish(reply, &request_id, &extended_request_id, kind),
             Err(error) => {
-                note(
-                    "gateway response",
-                    format!("{}: {}", error.kind.name(), error.detail),
-                );
-                self.error_reply(&error, &context, params, &request, &query, &headers, kind)
+                if tracing {
+                    note(
+                        "gateway response",
+                        format!("{}: {}", error.kind.name(), error.detail),
+                    );
+                }
+                self.error_reply(&error, &context, params, &request, query, headers, kind)
             }
         }
     }

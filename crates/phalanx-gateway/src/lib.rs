@@ -14,6 +14,7 @@ pub mod clock;
 pub mod cloudformation;
 pub mod compile;
 mod gateway;
+mod ids;
 pub mod invoke;
 pub mod jsonpath;
 pub mod mapping;

@@ -91,7 +91,9 @@ async fn answer(
 ) -> hyper::Response<Full<Bytes>> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
-    let request_line = format!("{} {}", parts.method, parts.uri);
+    // The access log line is only built when someone listens.
+    let request_line = tracing::enabled!(target: "phalanx::access", tracing::Level::INFO)
+        .then(|| format!("{} {}", parts.method, parts.uri));
     let declared_length = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
@@ -125,14 +127,16 @@ async fn answer(
         }
         Err(reply) => reply,
     };
-    tracing::info!(
-        target: "phalanx::access",
-        "{} \"{request_line}\" {} {}B {:.1}ms",
-        peer.ip(),
-        reply.status,
-        reply.body.len(),
-        started.elapsed().as_secs_f64() * 1000.0
-    );
+    if let Some(request_line) = request_line {
+        tracing::info!(
+            target: "phalanx::access",
+            "{} \"{request_line}\" {} {}B {:.1}ms",
+            peer.ip(),
+            reply.status,
+            reply.body.len(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
     to_hyper(reply)
 }
 

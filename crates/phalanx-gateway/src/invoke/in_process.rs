@@ -1,7 +1,8 @@
 //! Functions that are Rust closures in this process.
 
-use super::{BoxFuture, InvokeError, InvokeOutput, Invocation, Invoker, timeout_message};
+use super::{BoxFuture, Invocation, InvokeError, InvokeOutput, Invoker, timeout_message};
 use bytes::Bytes;
+use futures_util::FutureExt as _;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -9,8 +10,8 @@ use std::sync::Arc;
 /// payload, or `Err` with Lambda's error object (JSON text).
 pub type Handler = Arc<dyn Fn(Bytes) -> BoxFuture<'static, Result<Bytes, Bytes>> + Send + Sync>;
 
-/// Runs registered Rust handlers. Each invocation runs in its own task, so a
-/// panicking handler becomes a function error (as an uncaught exception
+/// Runs registered Rust handlers. A panicking handler is caught and
+/// becomes a function error (as an uncaught exception
 /// does in AWS) and the gateway keeps serving.
 ///
 /// ```
@@ -68,32 +69,23 @@ impl Invoker for InProcess {
                 .get(&invocation.function)
                 .ok_or_else(|| InvokeError::UnknownFunction(invocation.function.clone()))?
                 .clone();
-            let task = tokio::spawn(handler(invocation.payload));
-            let abort = task.abort_handle();
-            match tokio::time::timeout(invocation.timeout, task).await {
+            // A panic is caught where it happens (no task per call); a
+            // timeout drops the handler's future, which cancels it.
+            let run = std::panic::AssertUnwindSafe(handler(invocation.payload)).catch_unwind();
+            match tokio::time::timeout(invocation.timeout, run).await {
                 Ok(Ok(Ok(payload))) => Ok(InvokeOutput::Success(payload)),
                 Ok(Ok(Err(error))) => Ok(InvokeOutput::FunctionError(error)),
-                Ok(Err(join)) => {
-                    let message = panic_message(join);
-                    Ok(InvokeOutput::error(&message, "Panic"))
-                }
-                Err(_) => {
-                    abort.abort();
-                    Ok(InvokeOutput::error(
-                        &timeout_message(&invocation.request_id, invocation.timeout),
-                        "Sandbox.Timedout",
-                    ))
-                }
+                Ok(Err(panic)) => Ok(InvokeOutput::error(&panic_message(panic), "Panic")),
+                Err(_) => Ok(InvokeOutput::error(
+                    &timeout_message(&invocation.request_id, invocation.timeout),
+                    "Sandbox.Timedout",
+                )),
             }
         })
     }
 }
 
-fn panic_message(join: tokio::task::JoinError) -> String {
-    if !join.is_panic() {
-        return "the handler was cancelled".to_string();
-    }
-    let payload = join.into_panic();
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         format!("handler panicked: {s}")
     } else if let Some(s) = payload.downcast_ref::<String>() {

@@ -242,6 +242,7 @@ pub(crate) fn render(
         response_type: error.kind.name().to_string(),
         validation_error_string: error.validation.clone().unwrap_or_default(),
     });
+    let context = std::sync::Arc::new(context);
     let custom = api
         .gateway_responses
         .get(&error.kind)

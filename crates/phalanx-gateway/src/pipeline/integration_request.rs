@@ -21,6 +21,7 @@ use crate::vtl::{Overrides, RequestContext, TemplateInput};
 use base64::Engine as _;
 use bytes::Bytes;
 use serde_json::{Map, Value as Json, json};
+use std::sync::Arc;
 
 /// What the integration is called with.
 #[derive(Debug, Clone, Default)]
@@ -47,7 +48,7 @@ pub(crate) fn build(
     integration: &CompiledIntegration,
     request: &GatewayRequest,
     parsed: &Parsed,
-    context: &RequestContext,
+    context: &Arc<RequestContext>,
     resource_path: &str,
 ) -> Result<IntegrationRequest, GatewayError> {
     match integration.kind {

@@ -25,6 +25,7 @@ use crate::mapping::Sources;
 use crate::model::IntegrationType;
 use crate::vtl::{Overrides, RequestContext, TemplateInput};
 use bytes::Bytes;
+use std::sync::Arc;
 
 /// Which integration response was selected, for traces.
 pub(crate) struct Selected {
@@ -56,7 +57,7 @@ pub(crate) fn apply(
     integration: &CompiledIntegration,
     request: &GatewayRequest,
     parsed: &Parsed,
-    context: &RequestContext,
+    context: &Arc<RequestContext>,
     endpoint: EndpointResponse,
     overrides: &Overrides,
 ) -> Result<Selected, GatewayError> {

@@ -21,10 +21,13 @@ pub(crate) fn finish(
         .headers
         .push(("x-amz-apigw-id".into(), extended_request_id.into()));
     if matches!(kind, Some(IntegrationType::Aws | IntegrationType::AwsProxy)) {
-        reply.headers.push((
-            "X-Amzn-Trace-Id".into(),
-            format!("Root=1-{}", &request_id.replace('-', "")[..24]),
-        ));
+        // `Root=1-XXXXXXXX-XXXXXXXXXXXXXXXXXXXXXXXX`, X-Ray's shape, from the
+        // request id's hex digits.
+        let hex: String = request_id.chars().filter(|c| *c != '-').take(32).collect();
+        let (time, rest) = hex.split_at(hex.len().min(8));
+        reply
+            .headers
+            .push(("X-Amzn-Trace-Id".into(), format!("Root=1-{time}-{rest}")));
     }
     reply
 }

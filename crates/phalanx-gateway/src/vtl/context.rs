@@ -8,8 +8,10 @@
 //! out after the render.
 
 use indexmap::IndexMap;
-use phalanx_vtl::Value;
+use phalanx_vtl::{MethodError, Object, Value};
 use serde_json::{Value as Json, json};
+use std::cell::OnceCell;
+use std::sync::Arc;
 
 /// The caller, as `$context.identity` shows it. Local requests are
 /// unauthenticated, so most fields are empty, as they are in AWS for an
@@ -145,15 +147,96 @@ impl RequestContext {
         }
     }
 
-    /// The `$context` map for one render, with the current overrides.
-    pub fn to_value(&self, overrides: &Overrides) -> Value {
-        let value = Value::from_json(&self.to_json());
-        if let Value::Map(map) = &value {
-            let mut map = map.borrow_mut();
-            map.insert(Value::from("requestOverride"), overrides.request_value());
-            map.insert(Value::from("responseOverride"), overrides.response_value());
+    /// The `$context` object for one render, with the current overrides.
+    pub fn to_value(self: &Arc<Self>, overrides: &Overrides) -> Value {
+        Value::object(ContextObject {
+            context: self.clone(),
+            base: overrides.clone(),
+            request_override: OnceCell::new(),
+            response_override: OnceCell::new(),
+            identity: OnceCell::new(),
+            error: OnceCell::new(),
+        })
+    }
+}
+
+/// `$context` as templates see it: variables are produced when a template
+/// reads them (most templates read two or three), while the two override
+/// maps live in the object so `#set($context.responseOverride.status = …)`
+/// changes them and [`Overrides::read_from`] finds the change.
+struct ContextObject {
+    context: Arc<RequestContext>,
+    /// The overrides before this render; the maps below are made from
+    /// them when a template first touches them.
+    base: Overrides,
+    request_override: OnceCell<Value>,
+    response_override: OnceCell<Value>,
+    identity: OnceCell<Value>,
+    error: OnceCell<Value>,
+}
+
+impl Object for ContextObject {
+    fn type_name(&self) -> &str {
+        "java.util.HashMap"
+    }
+
+    fn property(&self, name: &str) -> Option<Value> {
+        let c = &self.context;
+        let s = |v: &str| Some(Value::from(v));
+        match name {
+            "requestOverride" => Some(
+                self.request_override
+                    .get_or_init(|| self.base.request_value())
+                    .clone(),
+            ),
+            "responseOverride" => Some(
+                self.response_override
+                    .get_or_init(|| self.base.response_value())
+                    .clone(),
+            ),
+            "identity" => Some(
+                self.identity
+                    .get_or_init(|| Value::from_json(&self.context.to_json()["identity"]))
+                    .clone(),
+            ),
+            "error" => Some(
+                self.error
+                    .get_or_init(|| {
+                        let json = self.context.to_json();
+                        json.get("error").map(Value::from_json).unwrap_or_default()
+                    })
+                    .clone(),
+            ),
+            "accountId" => s(&c.account_id),
+            "apiId" => s(&c.api_id),
+            "domainName" => s(&c.domain_name),
+            "domainPrefix" => s(&c.domain_prefix),
+            "extendedRequestId" => s(&c.extended_request_id),
+            "httpMethod" => s(&c.http_method),
+            "path" => s(&c.path),
+            "protocol" => s(&c.protocol),
+            "requestId" | "awsEndpointRequestId" => s(&c.request_id),
+            "requestTime" => s(&c.request_time),
+            "requestTimeEpoch" => Some(Value::Int(c.request_time_epoch)),
+            "resourceId" => s(&c.resource_id),
+            "resourcePath" => s(&c.resource_path),
+            "stage" => s(&c.stage),
+            "deploymentId" => s(&c.deployment_id),
+            "isCanaryRequest" => Some(Value::Bool(false)),
+            _ => None,
         }
-        value
+    }
+
+    fn call(&self, method: &str, args: &[Value]) -> Result<Value, MethodError> {
+        match (method, args) {
+            ("get", [name]) => Ok(self.property(&name.to_string()).unwrap_or_default()),
+            ("containsKey", [name]) => Ok(Value::Bool(self.property(&name.to_string()).is_some())),
+            _ => Err(MethodError::NotFound),
+        }
+    }
+
+    fn render(&self) -> String {
+        Value::from_json(&self.context.to_json()).to_string()
     }
 }
 
@@ -221,19 +304,37 @@ impl Overrides {
     /// A `responseOverride.status` that is not an integer from 100 to 599
     /// is ignored, as LocalStack's AWS-validated handler does.
     pub fn read_from(context: &Value) -> Overrides {
-        let Value::Map(ctx) = context else {
+        let Value::Object(object) = context else {
             return Overrides::default();
         };
-        let ctx = ctx.borrow();
-        let request = ctx
-            .get(&Value::from("requestOverride"))
-            .cloned()
-            .unwrap_or_default();
-        let response = ctx
-            .get(&Value::from("responseOverride"))
-            .cloned()
-            .unwrap_or_default();
-        let response_status = match &response {
+        let any: &dyn std::any::Any = &**object;
+        let Some(ctx) = any.downcast_ref::<ContextObject>() else {
+            return Overrides::default();
+        };
+        let (Some(request), Some(response)) =
+            (ctx.request_override.get(), ctx.response_override.get())
+        else {
+            // A template that never touched an override map: the overrides
+            // are the ones it started with, apart from any map it did touch.
+            let mut out = ctx.base.clone();
+            if let Some(request) = ctx.request_override.get() {
+                let read = Overrides::read_maps(request, &Value::Null);
+                out.request_headers = read.request_headers;
+                out.request_querystring = read.request_querystring;
+                out.request_path = read.request_path;
+            }
+            if let Some(response) = ctx.response_override.get() {
+                let read = Overrides::read_maps(&Value::Null, response);
+                out.response_status = read.response_status;
+                out.response_headers = read.response_headers;
+            }
+            return out;
+        };
+        Overrides::read_maps(request, response)
+    }
+
+    fn read_maps(request: &Value, response: &Value) -> Overrides {
+        let response_status = match response {
             Value::Map(m) => match m.borrow().get(&Value::from("status")) {
                 Some(Value::Int(n)) => u16::try_from(*n).ok().filter(|n| (100..600).contains(n)),
                 _ => None,
@@ -241,11 +342,11 @@ impl Overrides {
             _ => None,
         };
         Overrides {
-            request_headers: read_string_map(&request, "header"),
-            request_querystring: read_string_map(&request, "querystring"),
-            request_path: read_string_map(&request, "path"),
+            request_headers: read_string_map(request, "header"),
+            request_querystring: read_string_map(request, "querystring"),
+            request_path: read_string_map(request, "path"),
             response_status,
-            response_headers: read_string_map(&response, "header"),
+            response_headers: read_string_map(response, "header"),
         }
     }
 }

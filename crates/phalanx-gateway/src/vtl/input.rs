@@ -92,8 +92,7 @@ impl Input {
     }
 
     fn select(&self, path: &Value) -> Result<Option<serde_json::Value>, MethodError> {
-        let path = path.to_string();
-        let path = Path::parse(&path).map_err(MethodError::Failed)?;
+        let path = cached_path(&path.to_string()).map_err(MethodError::Failed)?;
         Ok(self.document().and_then(|doc| path.select(doc)))
     }
 }
@@ -136,6 +135,30 @@ impl Object for Input {
     fn render(&self) -> String {
         "$input".into()
     }
+}
+
+const PATH_CACHE_LIMIT: usize = 256;
+
+thread_local! {
+    /// Templates pass the same literal paths on every request: parse each
+    /// once per thread.
+    static PATHS: std::cell::RefCell<std::collections::HashMap<String, Rc<Path>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+fn cached_path(source: &str) -> Result<Rc<Path>, String> {
+    if let Some(p) = PATHS.with(|c| c.borrow().get(source).cloned()) {
+        return Ok(p);
+    }
+    let path = Rc::new(Path::parse(source)?);
+    PATHS.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= PATH_CACHE_LIMIT {
+            c.clear();
+        }
+        c.insert(source.to_string(), path.clone());
+    });
+    Ok(path)
 }
 
 /// A JSON value as `$input.path` gives it: objects become maps, arrays a

@@ -22,7 +22,7 @@ pub struct TemplateInput<'a> {
     /// The method request's parameters.
     pub params: Arc<Params>,
     /// `$context`.
-    pub context: &'a RequestContext,
+    pub context: &'a Arc<RequestContext>,
     /// `$stageVariables`.
     pub stage_variables: &'a IndexMap<String, String>,
     /// Overrides set so far (by the request template, when rendering the
@@ -36,7 +36,7 @@ pub fn render(
     template: &Template,
     input: TemplateInput<'_>,
 ) -> Result<(String, Overrides), phalanx_vtl::Error> {
-    let mut ctx = Context::new();
+    let mut ctx = Context::with_capacity(4);
     ctx.insert("input", Value::object(Input::new(input.body, input.params)));
     ctx.insert("util", Value::object(Util));
     ctx.insert("context", input.context.to_value(input.overrides));

@@ -29,6 +29,14 @@ impl Context {
         Context::default()
     }
 
+    /// An empty context with room for `n` variables (hosts that insert the
+    /// same few objects on every render save the table's regrowth).
+    pub fn with_capacity(n: usize) -> Context {
+        Context {
+            vars: HashTable::with_capacity(n),
+        }
+    }
+
     /// A context holding the members of a JSON object.
     pub fn from_json(json: &serde_json::Value) -> Result<Context, Error> {
         let serde_json::Value::Object(map) = json else {

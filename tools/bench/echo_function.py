@@ -1,0 +1,5 @@
+"""Echo function for the Runtime API benchmark (run by awslambdaric)."""
+
+
+def handler(event, context):
+    return event
