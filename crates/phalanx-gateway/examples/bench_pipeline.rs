@@ -1,15 +1,15 @@
 //! In-process cost of one request through the non-proxy path (no sockets):
 //! `cargo run --release -p phalanx-gateway --example bench_pipeline [N]`.
-//! Used with `valgrind --tool=callgrind` to see where the time goes.
+//! Uses the system allocator, so `valgrind --tool=dhat` can count
+//! allocations and `callgrind` instructions per request.
 
 use bytes::Bytes;
 use phalanx_gateway::invoke::InProcess;
 use phalanx_gateway::{Gateway, GatewayRequest};
 use std::time::Instant;
 
-#[path = "bench_server.rs"]
-#[allow(dead_code)]
-mod server;
+#[path = "bench_api/mod.rs"]
+mod bench_api;
 
 fn main() {
     let n: usize = std::env::args()
@@ -18,7 +18,7 @@ fn main() {
         .unwrap_or(100_000);
     let mut functions = InProcess::new();
     functions.register("Echo", |event| async move { Ok(event) });
-    let gateway = Gateway::build(&server::api(), "dev", functions).expect("valid API");
+    let gateway = Gateway::build(&bench_api::api(), "dev", functions).expect("valid API");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

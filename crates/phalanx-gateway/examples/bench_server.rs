@@ -14,47 +14,17 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use phalanx_gateway::Gateway;
 use phalanx_gateway::invoke::{FunctionProcess, InProcess, RuntimeApiHost};
-use phalanx_gateway::model::RestApi;
 use std::convert::Infallible;
 use std::sync::Arc;
+
+#[path = "bench_api/mod.rs"]
+mod bench_api;
+use bench_api::api;
 
 // The same allocator as the `phalanx` binary, so the numbers are the ones
 // users get (glibc's malloc costs ~10% under concurrent load).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-const REQUEST_TEMPLATE: &str = r#"{
-  "name": $input.json('$.name'),
-  "agent": "$util.escapeJavaScript($input.params('User-Agent'))",
-  "requestId": "$context.requestId",
-  "stage": "$context.stage"
-}"#;
-
-const RESPONSE_TEMPLATE: &str = r#"#set($body = $input.path('$'))
-{"hello": "$body.name", "request": "$body.requestId"}"#;
-
-pub fn api() -> RestApi {
-    serde_json::from_value(serde_json::json!({
-        "Name": "bench",
-        "Functions": {"Echo": {"FunctionName": "Echo", "Timeout": 10}},
-        "Methods": [{
-            "ResourcePath": "/hello",
-            "HttpMethod": "POST",
-            "MethodResponses": [{"StatusCode": "200"}],
-            "Integration": {
-                "Type": "AWS",
-                "IntegrationHttpMethod": "POST",
-                "Function": "Echo",
-                "RequestTemplates": {"application/json": REQUEST_TEMPLATE},
-                "IntegrationResponses": [{
-                    "StatusCode": "200",
-                    "ResponseTemplates": {"application/json": RESPONSE_TEMPLATE}
-                }]
-            }
-        }]
-    }))
-    .expect("the bench API is valid")
-}
 
 async fn baseline(port: u16) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;

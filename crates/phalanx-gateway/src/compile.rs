@@ -16,6 +16,7 @@ use indexmap::IndexMap;
 use phalanx_vtl::{Engine, Template};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::Arc;
 
 /// The default integration timeout, and its maximum (AWS: 50 ms–29 s).
 pub const DEFAULT_TIMEOUT_MS: u64 = 29_000;
@@ -52,9 +53,11 @@ impl std::error::Error for DefinitionErrors {}
 
 /// A compiled API, for one stage.
 pub struct CompiledApi {
-    pub(crate) api_id: String,
-    pub(crate) deployment_id: String,
+    pub(crate) api_id: Arc<str>,
+    pub(crate) account_id: Arc<str>,
+    pub(crate) deployment_id: Arc<str>,
     pub(crate) stage: Stage,
+    pub(crate) stage_name: Arc<str>,
     pub(crate) binary_media_types: Vec<String>,
     pub(crate) routes: RouteTree,
     pub(crate) methods: Vec<CompiledMethod>,
@@ -65,8 +68,8 @@ pub struct CompiledApi {
 }
 
 pub(crate) struct CompiledMethod {
-    pub(crate) resource_path: String,
-    pub(crate) resource_id: String,
+    pub(crate) resource_path: Arc<str>,
+    pub(crate) resource_id: Arc<str>,
     pub(crate) http_method: String,
     pub(crate) api_key_required: bool,
     /// Required parameters, sorted by full name as AWS reports them.
@@ -537,8 +540,8 @@ pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, De
         }
 
         methods.push(CompiledMethod {
-            resource_path: method.resource_path.clone(),
-            resource_id: local_id(&method.resource_path)[..6].to_string(),
+            resource_path: Arc::from(method.resource_path.as_str()),
+            resource_id: Arc::from(&local_id(&method.resource_path)[..6]),
             http_method: verb,
             api_key_required: method.api_key_required,
             required_parameters,
@@ -612,8 +615,10 @@ pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, De
         return Err(DefinitionErrors(c.errors));
     }
     Ok(CompiledApi {
-        deployment_id: local_id(&format!("{api_id}/{stage_name}"))[..6].to_string(),
-        api_id,
+        deployment_id: Arc::from(&local_id(&format!("{api_id}/{stage_name}"))[..6]),
+        api_id: Arc::from(api_id.as_str()),
+        account_id: Arc::from(crate::gateway::LOCAL_ACCOUNT_ID),
+        stage_name: Arc::from(stage_name),
         stage,
         binary_media_types: api.binary_media_types.clone(),
         routes,

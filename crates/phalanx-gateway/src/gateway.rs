@@ -8,7 +8,7 @@ use crate::pipeline::integrate::{self, HttpClient};
 use crate::pipeline::{
     GatewayError, GatewayReply, GatewayRequest, Parsed, TraceStep, authorize, gateway_response,
     integration_request, integration_response, method_request, method_response, parse_query,
-    title_case,
+    title_case_in_place,
 };
 use crate::vtl::{Identity, Params, RequestContext};
 
@@ -104,7 +104,7 @@ impl Gateway {
             .methods
             .iter()
             .map(|m| {
-                let path = if m.resource_path == "/" {
+                let path = if &*m.resource_path == "/" {
                     ""
                 } else {
                     &m.resource_path
@@ -122,7 +122,7 @@ impl Gateway {
     /// Answers one request, recording what each stage did in `trace`.
     pub async fn handle_traced(
         &self,
-        request: GatewayRequest,
+        mut request: GatewayRequest,
         mut trace: Option<&mut Vec<TraceStep>>,
     ) -> GatewayReply {
         // Trace details are only formatted when a trace is asked for.
@@ -138,9 +138,22 @@ impl Gateway {
         // AWS's extended ids look like `Ab1Cd2Ef3Gh=`; ours reuse the
         // request id's random digits.
         let extended_request_id = format!("{}=", &request_id[..8]);
-        let host = request.header("host").unwrap_or("localhost").to_string();
+        // Header names as clients spell them (hyper lower-cases them); the
+        // headers move into the parameters every stage reads.
+        let mut headers = std::mem::take(&mut request.headers);
+        for (name, _) in headers.iter_mut() {
+            title_case_in_place(name);
+        }
+        let header = |name: &str| {
+            headers
+                .iter()
+                .rev()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        let host = header("host").unwrap_or("localhost").to_string();
         let mut context = RequestContext {
-            account_id: LOCAL_ACCOUNT_ID.to_string(),
+            account_id: api.account_id.clone(),
             api_id: api.api_id.clone(),
             domain_prefix: host.split('.').next().unwrap_or("").to_string(),
             domain_name: host,
@@ -148,7 +161,7 @@ impl Gateway {
             http_method: request.method.clone(),
             identity: Identity {
                 source_ip: request.source_ip.clone(),
-                user_agent: request.header("user-agent").unwrap_or("").to_string(),
+                user_agent: header("user-agent").unwrap_or("").to_string(),
                 ..Identity::default()
             },
             path: request.path.clone(),
@@ -160,16 +173,11 @@ impl Gateway {
             request_id: request_id.clone(),
             request_time: crate::clock::request_time(now),
             request_time_epoch: crate::clock::epoch_millis(now) as i64,
-            stage: api.stage.stage_name.clone(),
+            stage: api.stage_name.clone(),
             deployment_id: api.deployment_id.clone(),
             ..RequestContext::default()
         };
         let query = parse_query(request.query.as_deref());
-        let headers: Vec<(String, String)> = request
-            .headers
-            .iter()
-            .map(|(k, v)| (title_case(k), v.clone()))
-            .collect();
 
         // 1. Route.
         let segments: Vec<&str> = request.path.split('/').filter(|s| !s.is_empty()).collect();
@@ -191,11 +199,11 @@ impl Gateway {
             }
             let params = Arc::new(Params {
                 path: Vec::new(),
-                querystring: last_values(&query),
-                header: last_values(&headers),
+                querystring: query,
+                header: headers,
             });
             let error = GatewayError::missing_authentication_token();
-            return self.error_reply(&error, &context, params, &request, &query, &headers, None);
+            return self.error_reply(&error, &context, params, &request, None);
         };
         let method = &api.methods[route.method];
         context.resource_path = method.resource_path.clone();
@@ -211,18 +219,16 @@ impl Gateway {
         }
         let params = Arc::new(Params {
             path: route.path_parameters.clone(),
-            querystring: last_values(&query),
-            header: last_values(&headers),
+            querystring: query,
+            header: headers,
         });
         let parsed = Parsed {
-            query,
-            headers,
             params: params.clone(),
         };
         let kind = Some(method.integration.kind);
 
         // 2. Authorize (it records the API key in $context.identity).
-        let (query, headers) = (&parsed.query, &parsed.headers);
+        let (query, headers) = (parsed.query(), parsed.headers());
         let authorized = authorize::check_api_key(api, method, headers, &mut context.identity);
         let context = Arc::new(context);
         let result = async {
@@ -260,9 +266,12 @@ impl Gateway {
             let endpoint = integrate::call(
                 api,
                 &method.integration,
-                self.invoker.as_ref(),
-                &self.http,
+                integrate::Backends {
+                    invoker: self.invoker.as_ref(),
+                    http: &self.http,
+                },
                 &request,
+                parsed.header("accept"),
                 &ireq,
                 &request_id,
             )
@@ -315,7 +324,7 @@ impl Gateway {
                         format!("{}: {}", error.kind.name(), error.detail),
                     );
                 }
-                self.error_reply(&error, &context, params, &request, query, headers, kind)
+                self.error_reply(&error, &context, params, &request, kind)
             }
         }
     }
@@ -327,8 +336,6 @@ impl Gateway {
         context: &RequestContext,
         params: Arc<Params>,
         request: &GatewayRequest,
-        query: &[(String, String)],
-        headers: &[(String, String)],
         kind: Option<crate::model::IntegrationType>,
     ) -> GatewayReply {
         if !error.detail.is_empty() {
@@ -341,8 +348,7 @@ impl Gateway {
                 error.detail
             );
         }
-        let reply =
-            gateway_response::render(&self.api, error, context, params, request, query, headers);
+        let reply = gateway_response::render(&self.api, error, context, params, request);
         method_response::finish(
             reply,
             &context.request_id,
@@ -350,16 +356,4 @@ impl Gateway {
             kind,
         )
     }
-}
-
-fn last_values(list: &[(String, String)]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::with_capacity(list.len());
-    for (k, v) in list {
-        if let Some(slot) = out.iter_mut().find(|(ok, _)| ok == k) {
-            slot.1 = v.clone();
-        } else {
-            out.push((k.clone(), v.clone()));
-        }
-    }
-    out
 }

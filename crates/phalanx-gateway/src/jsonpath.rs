@@ -49,12 +49,26 @@ impl Path {
     /// Evaluates the path: `None` when a definite path finds nothing; a JSON
     /// array of the matches for an indefinite path.
     pub fn select(&self, document: &Value) -> Option<Value> {
+        self.select_ref(document).map(std::borrow::Cow::into_owned)
+    }
+
+    /// [`Path::select`] without copying what a definite path finds.
+    pub fn select_ref<'d>(&self, document: &'d Value) -> Option<std::borrow::Cow<'d, Value>> {
+        if self.definite && self.is_root() {
+            return Some(std::borrow::Cow::Borrowed(document));
+        }
         let nodes = self.path.query(document);
         if self.definite {
-            nodes.all().first().map(|v| (*v).clone())
+            nodes.all().first().map(|v| std::borrow::Cow::Borrowed(*v))
         } else {
-            Some(Value::Array(nodes.all().into_iter().cloned().collect()))
+            Some(std::borrow::Cow::Owned(Value::Array(
+                nodes.all().into_iter().cloned().collect(),
+            )))
         }
+    }
+
+    fn is_root(&self) -> bool {
+        self.source.trim() == "$"
     }
 }
 

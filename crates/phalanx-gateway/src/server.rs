@@ -123,7 +123,9 @@ async fn answer(
                 source_ip: peer.ip().to_string(),
                 protocol: format!("{:?}", parts.version),
             };
-            gateway.handle(request).await
+            // Boxed: the pipeline's state is large, and hyper moves the
+            // service future around.
+            Box::pin(gateway.handle(request)).await
         }
         Err(reply) => reply,
     };
@@ -180,22 +182,20 @@ fn plain_error(status: u16, message: &str) -> GatewayReply {
 }
 
 fn to_hyper(reply: GatewayReply) -> hyper::Response<Full<Bytes>> {
-    let mut builder = hyper::Response::builder().status(reply.status);
-    for (k, v) in &reply.headers {
+    let mut response = hyper::Response::new(Full::new(reply.body));
+    *response.status_mut() =
+        http::StatusCode::from_u16(reply.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    headers.reserve(reply.headers.len());
+    for (k, v) in reply.headers {
         // A header a template produced that HTTP cannot carry is dropped
         // rather than failing the whole response.
         if let (Ok(name), Ok(value)) = (
             http::HeaderName::from_bytes(k.as_bytes()),
-            http::HeaderValue::from_str(v),
+            http::HeaderValue::from_maybe_shared(Bytes::from(v)),
         ) {
-            builder = builder.header(name, value);
+            headers.append(name, value);
         }
     }
-    builder.body(Full::new(reply.body)).unwrap_or_else(|_| {
-        let mut r = hyper::Response::new(Full::new(Bytes::from_static(
-            b"{\"message\":\"Internal server error\"}",
-        )));
-        *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-        r
-    })
+    response
 }

@@ -628,3 +628,207 @@ async fn input_path_and_json_follow_aws() {
     .await;
     assert_eq!(body(&reply), "2");
 }
+
+/// A real HTTP backend on loopback: answers with a JSON echo of what it
+/// received; `X-Status` picks the status, `X-Delay-Ms` delays the answer.
+async fn http_backend() -> String {
+    use http_body_util::{BodyExt, Full};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(
+                    |req: hyper::Request<hyper::body::Incoming>| async move {
+                        let (parts, body) = req.into_parts();
+                        let body = body
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
+                        let header = |n: &str| {
+                            parts
+                                .headers
+                                .get(n)
+                                .and_then(|v| v.to_str().ok())
+                                .map(str::to_string)
+                        };
+                        if let Some(ms) = header("x-delay-ms").and_then(|v| v.parse().ok()) {
+                            tokio::time::sleep(Duration::from_millis(ms)).await;
+                        }
+                        let echo = json!({
+                            "method": parts.method.as_str(),
+                            "path": parts.uri.path(),
+                            "query": parts.uri.query(),
+                            "x_mapped": header("x-mapped"),
+                            "body": String::from_utf8_lossy(&body),
+                        });
+                        let status = header("x-status")
+                            .and_then(|s| s.parse().ok())
+                            .unwrap_or(200u16);
+                        let response = hyper::Response::builder()
+                            .status(status)
+                            .header("Content-Type", "application/json")
+                            .header("X-Backend", "yes")
+                            .body(Full::new(Bytes::from(echo.to_string())))
+                            .unwrap();
+                        Ok::<_, std::convert::Infallible>(response)
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+// Developer guide, "Set up HTTP proxy integrations" (the petstore example:
+// Uri .../{proxy} with integration.request.path.proxy ←
+// method.request.path.proxy, /pets/1 reaches the backend as /pets/1):
+// HTTP_PROXY passes the request through and the backend's status, headers
+// and body back.
+#[tokio::test]
+async fn http_proxy_passes_requests_and_answers_through() {
+    let backend = http_backend().await;
+    let gw = gateway(&api(json!([{
+        "ResourcePath": "/{proxy+}",
+        "HttpMethod": "ANY",
+        "RequestParameters": {"method.request.path.proxy": true},
+        "Integration": {
+            "Type": "HTTP_PROXY",
+            "IntegrationHttpMethod": "ANY",
+            "Uri": format!("{backend}/base/{{proxy}}"),
+            "RequestParameters": {
+                "integration.request.path.proxy": "method.request.path.proxy",
+                "integration.request.header.X-Mapped": "'constant'"
+            }
+        }
+    }])));
+    let mut r = with_body(request("PUT", "/dev/a/b?x=1"), "text/plain", "hello");
+    r.headers.push(("x-status".into(), "202".into()));
+    let reply = send(&gw, r).await;
+    assert_eq!(reply.status, 202, "{}", body(&reply));
+    assert_eq!(reply.header("X-Backend"), Some("yes"));
+    let echo: Value = serde_json::from_str(&body(&reply)).unwrap();
+    assert_eq!(echo["method"], "PUT");
+    assert_eq!(echo["path"], "/base/a/b");
+    assert_eq!(echo["query"], "x=1");
+    assert_eq!(echo["x_mapped"], "constant");
+    assert_eq!(echo["body"], "hello");
+}
+
+// Developer guide, "Set up an integration response": for HTTP backends the
+// selection pattern matches the status code; response parameters read the
+// backend's headers and body.
+#[tokio::test]
+async fn http_integration_selects_by_status_and_maps_headers() {
+    let backend = http_backend().await;
+    let gw = gateway(&api(json!([{
+        "ResourcePath": "/h",
+        "HttpMethod": "POST",
+        "MethodResponses": [
+            {"StatusCode": "200", "ResponseParameters": {"method.response.header.X-From": true}},
+            {"StatusCode": "400"}
+        ],
+        "Integration": {
+            "Type": "HTTP",
+            "IntegrationHttpMethod": "POST",
+            "Uri": format!("{backend}/items"),
+            "RequestTemplates": {"application/json": "{\"wrapped\": $input.json('$')}"},
+            "IntegrationResponses": [
+                {"StatusCode": "200",
+                 "ResponseParameters": {"method.response.header.X-From": "integration.response.header.X-Backend"},
+                 "ResponseTemplates": {"application/json": "$input.path('$.body')"}},
+                {"StatusCode": "400", "SelectionPattern": "4\\d{2}",
+                 "ResponseTemplates": {"application/json": "{\"backend\": \"refused\"}"}}
+            ]
+        }
+    }])));
+    let reply = send(
+        &gw,
+        with_body(request("POST", "/dev/h"), "application/json", r#"{"a":1}"#),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("X-From"), Some("yes"));
+    assert_eq!(body(&reply), r#"{"wrapped": {"a":1}}"#);
+    let mut r = with_body(request("POST", "/dev/h"), "application/json", "{}");
+    r.headers.push(("x-status".into(), "404".into()));
+    // The method request's headers are not passed to HTTP (non-proxy)
+    // backends unless mapped: the backend answers 200 here.
+    assert_eq!(send(&gw, r).await.status, 200);
+}
+
+// Integration timeouts apply to HTTP backends too: 504.
+#[tokio::test]
+async fn slow_http_backends_time_out_with_504() {
+    let backend = http_backend().await;
+    let gw = gateway(&api(json!([{
+        "ResourcePath": "/slow",
+        "HttpMethod": "GET",
+        "Integration": {
+            "Type": "HTTP_PROXY",
+            "IntegrationHttpMethod": "GET",
+            "Uri": format!("{backend}/slow"),
+            "TimeoutInMillis": 100
+        }
+    }])));
+    let mut r = request("GET", "/dev/slow");
+    r.headers.push(("x-delay-ms".into(), "2000".into()));
+    let reply = send(&gw, r).await;
+    assert_eq!(reply.status, 504);
+    assert_eq!(body(&reply), r#"{"message":"Endpoint request timed out"}"#);
+}
+
+// Developer guide, "Binary media types for REST APIs" and "Lambda proxy
+// integration": a request whose Content-Type is a binary media type reaches
+// the function base64-encoded with isBase64Encoded true; a text type does
+// not; a base64 response is decoded when the Accept type is binary.
+#[tokio::test]
+async fn binary_media_types_decide_base64_both_ways() {
+    let mut functions = InProcess::new();
+    functions.register("Bin", |event: Bytes| async move {
+        let v: Value = serde_json::from_slice(&event).unwrap_or_default();
+        Ok(Bytes::from(
+            json!({
+                "statusCode": 200,
+                "headers": {"Content-Type": "image/png", "X-Event-Base64": v["isBase64Encoded"].to_string(), "X-Event-Body": v["body"]},
+                "body": "AAEC/w==",
+                "isBase64Encoded": true
+            })
+            .to_string(),
+        ))
+    });
+    let a = api_with(json!({
+        "Name": "bin",
+        "BinaryMediaTypes": ["image/png"],
+        "Functions": {"Bin": {"FunctionName": "Bin"}},
+        "Methods": [{
+            "ResourcePath": "/img",
+            "HttpMethod": "POST",
+            "Integration": {"Type": "AWS_PROXY", "IntegrationHttpMethod": "POST", "Function": "Bin"}
+        }]
+    }));
+    let gw = Gateway::build(&a, "dev", functions).unwrap();
+    let mut r = request("POST", "/dev/img");
+    r.headers.push(("content-type".into(), "image/png".into()));
+    r.headers.push(("accept".into(), "image/png".into()));
+    r.body = Bytes::from_static(&[0x89, b'P', b'N', b'G']);
+    let reply = send(&gw, r).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("X-Event-Base64"), Some("true"));
+    assert_eq!(reply.header("X-Event-Body"), Some("iVBORw=="));
+    assert_eq!(reply.body.as_ref(), &[0x00, 0x01, 0x02, 0xff]);
+
+    let r = with_body(request("POST", "/dev/img"), "text/plain", "hi");
+    let reply = send(&gw, r).await;
+    assert_eq!(reply.header("X-Event-Base64"), Some("false"));
+    assert_eq!(reply.header("X-Event-Body"), Some("hi"));
+    // Accept is not binary: the base64 text is returned as is.
+    assert_eq!(body(&reply), "AAEC/w==");
+}

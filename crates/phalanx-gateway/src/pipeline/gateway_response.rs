@@ -232,8 +232,6 @@ pub(crate) fn render(
     context: &crate::vtl::RequestContext,
     params: std::sync::Arc<crate::vtl::Params>,
     request: &super::GatewayRequest,
-    query: &[(String, String)],
-    headers: &[(String, String)],
 ) -> super::GatewayReply {
     let status = error.status();
     let mut context = context.clone();
@@ -260,8 +258,8 @@ pub(crate) fn render(
         }
         let sources = crate::mapping::Sources {
             path: &params.path,
-            querystring: query,
-            headers,
+            querystring: &params.querystring,
+            headers: &params.header,
             request_body: &request.body,
             integration_response: None,
             stage_variables: &api.stage.variables,
@@ -273,15 +271,14 @@ pub(crate) fn render(
                 reply_headers.push((header.clone(), v));
             }
         }
-        if let Some((content_type, template)) = super::integration_response::choose_template(
-            &custom.templates,
-            request.header("accept"),
-        ) {
+        if let Some((content_type, template)) =
+            super::integration_response::choose_template(&custom.templates, params.header("accept"))
+        {
             let rendered = crate::vtl::render(
                 template,
                 crate::vtl::TemplateInput {
                     body: &String::from_utf8_lossy(&request.body),
-                    params,
+                    params: params.clone(),
                     context: &context,
                     stage_variables: &api.stage.variables,
                     overrides: &crate::vtl::Overrides::default(),

@@ -26,6 +26,19 @@ use http_body_util::{BodyExt, Full};
 use serde_json::Value as Json;
 use std::time::Duration;
 
+/// Characters escaped in a path parameter substituted into a backend URI.
+const PATH_VALUE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
 /// What the backend answered.
 #[derive(Debug, Clone, Default)]
 pub struct EndpointResponse {
@@ -50,22 +63,29 @@ pub fn http_client() -> HttpClient {
     hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http()
 }
 
+/// What integrations reach: functions and HTTP backends.
+pub(crate) struct Backends<'a> {
+    pub(crate) invoker: &'a dyn Invoker,
+    pub(crate) http: &'a HttpClient,
+}
+
 /// Calls the integration within its timeout.
 pub(crate) async fn call(
     api: &CompiledApi,
     integration: &CompiledIntegration,
-    invoker: &dyn Invoker,
-    http: &HttpClient,
+    backends: Backends<'_>,
     request: &GatewayRequest,
+    accept: Option<&str>,
     ireq: &IntegrationRequest,
     request_id: &str,
 ) -> Result<EndpointResponse, GatewayError> {
+    let Backends { invoker, http } = backends;
     let work = async {
         match integration.kind {
             IntegrationType::Mock => mock(ireq),
             IntegrationType::Aws => lambda(api, integration, invoker, ireq, request_id).await,
             IntegrationType::AwsProxy => {
-                lambda_proxy(api, integration, invoker, request, ireq, request_id).await
+                lambda_proxy(api, integration, invoker, accept, ireq, request_id).await
             }
             IntegrationType::Http | IntegrationType::HttpProxy => {
                 http_call(integration, http, request, ireq).await
@@ -200,7 +220,7 @@ async fn lambda_proxy(
     api: &CompiledApi,
     integration: &CompiledIntegration,
     invoker: &dyn Invoker,
-    request: &GatewayRequest,
+    accept: Option<&str>,
     ireq: &IntegrationRequest,
     request_id: &str,
 ) -> Result<EndpointResponse, GatewayError> {
@@ -213,9 +233,8 @@ async fn lambda_proxy(
             )));
         }
     };
-    let binary_accepted = request
-        .header("accept")
-        .is_some_and(|a| is_binary(&media_type(a), &api.binary_media_types));
+    let binary_accepted =
+        accept.is_some_and(|a| is_binary(&media_type(a), &api.binary_media_types));
     parse_proxy_response(&payload, binary_accepted).map_err(|why| {
         GatewayError::bad_gateway(format!(
             "Execution failed due to configuration error: Malformed Lambda proxy response ({why}): {}",
@@ -348,12 +367,13 @@ async fn http_call(
     ireq: &IntegrationRequest,
 ) -> Result<EndpointResponse, GatewayError> {
     let mut url = integration.uri.clone().unwrap_or_default();
+    // Path parameters keep their slashes: the developer guide's HTTP proxy
+    // example maps `{proxy}` ← method.request.path.proxy and /pets/1 reaches
+    // the backend as /pets/1.
     for (name, value) in &ireq.path {
-        let encoded =
-            percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
-                .to_string();
+        let encoded = percent_encoding::utf8_percent_encode(value, PATH_VALUE).to_string();
         url = url
-            .replace(&format!("{{{name}+}}"), value)
+            .replace(&format!("{{{name}+}}"), &encoded)
             .replace(&format!("{{{name}}}"), &encoded);
     }
     if !ireq.query.is_empty() {

@@ -63,12 +63,12 @@ pub(crate) fn build(
             let mut out = IntegrationRequest {
                 body: request.body.clone(),
                 headers: parsed
-                    .headers
+                    .headers()
                     .iter()
                     .filter(|(k, _)| !k.eq_ignore_ascii_case("host"))
                     .cloned()
                     .collect(),
-                query: parsed.query.clone(),
+                query: parsed.query().to_vec(),
                 path: parsed.params.path.clone(),
                 ..IntegrationRequest::default()
             };
@@ -78,7 +78,7 @@ pub(crate) fn build(
         _ => {}
     }
 
-    let content_type = request
+    let content_type = parsed
         .header("content-type")
         .map(media_type)
         .filter(|m| !m.is_empty())
@@ -111,7 +111,7 @@ pub(crate) fn build(
         }
     }
 
-    let body = convert_body(api, integration, request)?;
+    let body = convert_body(api, integration, request, parsed)?;
     let mut out = IntegrationRequest::default();
     match template {
         Some((ct, template)) => {
@@ -171,8 +171,8 @@ fn apply_parameters(
 ) {
     let sources = Sources {
         path: &parsed.params.path,
-        querystring: &parsed.query,
-        headers: &parsed.headers,
+        querystring: parsed.query(),
+        headers: parsed.headers(),
         request_body: &request.body,
         integration_response: None,
         stage_variables: &api.stage.variables,
@@ -197,8 +197,9 @@ fn convert_body(
     api: &CompiledApi,
     integration: &CompiledIntegration,
     request: &GatewayRequest,
+    parsed: &Parsed,
 ) -> Result<Bytes, GatewayError> {
-    let binary = request
+    let binary = parsed
         .header("content-type")
         .is_some_and(|ct| is_binary(&media_type(ct), &api.binary_media_types));
     match (binary, integration.content_handling) {
@@ -256,7 +257,7 @@ pub(crate) fn proxy_event(
         }
         Json::Object(m)
     }
-    let mut headers = parsed.headers.clone();
+    let mut headers = parsed.headers().to_vec();
     let has = |h: &[(String, String)], n: &str| h.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
     if !has(&headers, "X-Forwarded-For") {
         headers.push(("X-Forwarded-For".into(), request.source_ip.clone()));
@@ -264,7 +265,7 @@ pub(crate) fn proxy_event(
     if !has(&headers, "X-Forwarded-Proto") {
         headers.push(("X-Forwarded-Proto".into(), "http".into()));
     }
-    let binary = request
+    let binary = parsed
         .header("content-type")
         .is_some_and(|ct| is_binary(&media_type(ct), &api.binary_media_types));
     let (body, is_base64) = if request.body.is_empty() {
@@ -299,8 +300,8 @@ pub(crate) fn proxy_event(
         "httpMethod": request.method,
         "headers": single(&headers),
         "multiValueHeaders": multi(&headers),
-        "queryStringParameters": single(&parsed.query),
-        "multiValueQueryStringParameters": multi(&parsed.query),
+        "queryStringParameters": single(parsed.query()),
+        "multiValueQueryStringParameters": multi(parsed.query()),
         "pathParameters": single(&parsed.params.path),
         "stageVariables": if api.stage.variables.is_empty() { Json::Null } else { json!(api.stage.variables) },
         "requestContext": request_context,

@@ -90,8 +90,8 @@ pub(crate) fn apply(
     let mut headers: Vec<(String, String)> = Vec::new();
     let sources = Sources {
         path: &parsed.params.path,
-        querystring: &parsed.query,
-        headers: &parsed.headers,
+        querystring: parsed.query(),
+        headers: parsed.headers(),
         request_body: &request.body,
         integration_response: Some((&endpoint.headers, &endpoint.body)),
         stage_variables: &api.stage.variables,
@@ -104,7 +104,7 @@ pub(crate) fn apply(
         }
     }
 
-    let template = choose_template(&response.templates, request.header("accept"));
+    let template = choose_template(&response.templates, parsed.header("accept"));
     let (body, content_type, overrides) = match template {
         Some((content_type, template)) => {
             let text = String::from_utf8_lossy(&endpoint.body);

@@ -91,28 +91,48 @@ pub struct TraceStep {
     pub detail: String,
 }
 
-/// The parsed parts of a request every stage reads.
+/// The parsed parts of a request every stage reads: path parameters,
+/// decoded query string, headers (moved out of the request, names
+/// title-cased).
 pub(crate) struct Parsed {
-    pub(crate) query: Vec<(String, String)>,
-    pub(crate) headers: Vec<(String, String)>,
     pub(crate) params: Arc<Params>,
+}
+
+impl Parsed {
+    pub(crate) fn query(&self) -> &[(String, String)] {
+        &self.params.querystring
+    }
+
+    pub(crate) fn headers(&self) -> &[(String, String)] {
+        &self.params.header
+    }
+
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.params.header(name)
+    }
 }
 
 /// Header names as a browser or curl sends them (`Content-Type`): hyper
 /// gives lower-case names, AWS passes on the client's spelling, and
 /// clients almost always send this one.
 pub(crate) fn title_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = true;
-    for c in name.chars() {
-        if upper {
-            out.extend(c.to_uppercase());
-        } else {
-            out.push(c);
-        }
-        upper = c == '-';
-    }
+    let mut out = name.to_string();
+    title_case_in_place(&mut out);
     out
+}
+
+/// [`title_case`] without allocating (header names are ASCII).
+pub(crate) fn title_case_in_place(name: &mut String) {
+    let mut upper = true;
+    // Only ASCII letters change, so the bytes stay UTF-8.
+    let mut bytes = std::mem::take(name).into_bytes();
+    for b in bytes.iter_mut() {
+        if upper {
+            b.make_ascii_uppercase();
+        }
+        upper = *b == b'-';
+    }
+    *name = String::from_utf8(bytes).unwrap_or_default();
 }
 
 /// `a=1&b=x+y&a=2` → decoded pairs in order (`+` is a space, as AWS's

@@ -40,13 +40,14 @@ pub struct ErrorInfo {
     pub validation_error_string: String,
 }
 
-/// Every `$context` variable of one request.
+/// Every `$context` variable of one request. Values that are the same
+/// for every request of an API or method are shared (`Arc<str>`).
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
     /// `accountId`.
-    pub account_id: String,
+    pub account_id: Arc<str>,
     /// `apiId`.
-    pub api_id: String,
+    pub api_id: Arc<str>,
     /// `domainName` — the `Host` header.
     pub domain_name: String,
     /// `domainPrefix` — the first label of the domain name.
@@ -68,13 +69,13 @@ pub struct RequestContext {
     /// `requestTimeEpoch` (ms).
     pub request_time_epoch: i64,
     /// `resourceId`.
-    pub resource_id: String,
+    pub resource_id: Arc<str>,
     /// `resourcePath`, e.g. `/pets/{petId}`.
-    pub resource_path: String,
+    pub resource_path: Arc<str>,
     /// `stage`.
-    pub stage: String,
+    pub stage: Arc<str>,
     /// `deploymentId`.
-    pub deployment_id: String,
+    pub deployment_id: Arc<str>,
     /// `error.*` — set for gateway responses.
     pub error: Option<ErrorInfo>,
 }
@@ -85,15 +86,15 @@ impl RequestContext {
     pub fn to_json(&self) -> Json {
         let id = &self.identity;
         let mut ctx = json!({
-            "resourceId": self.resource_id,
-            "resourcePath": self.resource_path,
+            "resourceId": &*self.resource_id,
+            "resourcePath": &*self.resource_path,
             "httpMethod": self.http_method,
             "extendedRequestId": self.extended_request_id,
             "requestTime": self.request_time,
             "path": self.path,
-            "accountId": self.account_id,
+            "accountId": &*self.account_id,
             "protocol": self.protocol,
-            "stage": self.stage,
+            "stage": &*self.stage,
             "domainPrefix": self.domain_prefix,
             "requestTimeEpoch": self.request_time_epoch,
             "requestId": self.request_id,
@@ -114,8 +115,8 @@ impl RequestContext {
                 "apiKeyId": if id.api_key_id.is_empty() { Json::Null } else { json!(id.api_key_id) },
             },
             "domainName": self.domain_name,
-            "deploymentId": self.deployment_id,
-            "apiId": self.api_id,
+            "deploymentId": &*self.deployment_id,
+            "apiId": &*self.api_id,
         });
         if let (Some(error), Some(map)) = (&self.error, ctx.as_object_mut()) {
             map.insert(

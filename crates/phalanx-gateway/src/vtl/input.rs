@@ -23,9 +23,11 @@ use std::sync::Arc;
 pub struct Params {
     /// Path parameters, decoded.
     pub path: Vec<(String, String)>,
-    /// Query string parameters (the last value of a repeated name).
+    /// Query string parameters, decoded, every value in order (a repeated
+    /// name reads as its last value).
     pub querystring: Vec<(String, String)>,
-    /// Headers (the last value of a repeated name), names as sent.
+    /// Headers, every value in order (a repeated name reads as its last
+    /// value).
     pub header: Vec<(String, String)>,
 }
 
@@ -50,7 +52,17 @@ impl Params {
             })
     }
 
-    /// `$input.params()`: `{path={…}, querystring={…}, header={…}}`.
+    /// The last value of a header, names compared without case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.header
+            .iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `$input.params()`: `{path={…}, querystring={…}, header={…}}`, a
+    /// repeated name with its last value.
     pub fn to_value(&self) -> Value {
         let section = |list: &[(String, String)]| {
             Value::map(
@@ -91,9 +103,19 @@ impl Input {
             .as_ref()
     }
 
-    fn select(&self, path: &Value) -> Result<Option<serde_json::Value>, MethodError> {
-        let path = cached_path(&path.to_string()).map_err(MethodError::Failed)?;
-        Ok(self.document().and_then(|doc| path.select(doc)))
+    /// Runs `f` on what `path` selects (nothing when the body is not JSON).
+    fn with_selected<T>(
+        &self,
+        path: &Value,
+        f: impl FnOnce(Option<&serde_json::Value>) -> T,
+    ) -> Result<T, MethodError> {
+        let path = match path {
+            Value::String(s) => cached_path(s),
+            other => cached_path(&other.to_string()),
+        }
+        .map_err(MethodError::Failed)?;
+        let selected = self.document().and_then(|doc| path.select_ref(doc));
+        Ok(f(selected.as_deref()))
     }
 }
 
@@ -120,14 +142,15 @@ impl Object for Input {
             ("params", [name]) => Ok(Value::from(
                 self.params.find(&name.to_string()).unwrap_or(""),
             )),
-            ("json", [path]) => Ok(Value::from(match self.select(path)? {
-                Some(v) => v.to_string(),
-                None => "\"\"".to_string(),
-            })),
-            ("path", [path]) => Ok(self
-                .select(path)?
-                .map(|v| json_to_value(&v))
-                .unwrap_or_default()),
+            ("json", [path]) => self.with_selected(path, |v| {
+                Value::from(match v {
+                    Some(v) => v.to_string(),
+                    None => "\"\"".to_string(),
+                })
+            }),
+            ("path", [path]) => {
+                self.with_selected(path, |v| v.map(json_to_value).unwrap_or_default())
+            }
             _ => Err(MethodError::NotFound),
         }
     }

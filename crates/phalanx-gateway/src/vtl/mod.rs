@@ -37,10 +37,10 @@ pub fn render(
     input: TemplateInput<'_>,
 ) -> Result<(String, Overrides), phalanx_vtl::Error> {
     let mut ctx = Context::with_capacity(4);
-    ctx.insert("input", Value::object(Input::new(input.body, input.params)));
-    ctx.insert("util", Value::object(Util));
-    ctx.insert("context", input.context.to_value(input.overrides));
-    ctx.insert(
+    ctx.insert_static("input", Value::object(Input::new(input.body, input.params)));
+    ctx.insert_static("util", Value::object(Util));
+    ctx.insert_static("context", input.context.to_value(input.overrides));
+    ctx.insert_static(
         "stageVariables",
         Value::map(
             input

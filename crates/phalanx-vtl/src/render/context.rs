@@ -4,6 +4,7 @@ use crate::compiler::ast::name_hash;
 use crate::error::{Error, ErrorKind};
 use crate::value::Value;
 use hashbrown::HashTable;
+use std::borrow::Cow;
 
 /// The variables of one render: what `$name` looks up and `#set` writes.
 ///
@@ -20,7 +21,9 @@ use hashbrown::HashTable;
 pub struct Context {
     // A raw table keyed by `name_hash`: a compiled template knows the hash
     // of every name it looks up, so a render never hashes a name.
-    vars: HashTable<(Box<str>, Value)>,
+    // Names a host inserts on every render are usually literals: `Cow`
+    // keeps them unallocated.
+    vars: HashTable<(Cow<'static, str>, Value)>,
 }
 
 impl Context {
@@ -55,13 +58,30 @@ impl Context {
     /// Sets a variable, returning its previous value.
     pub fn insert(&mut self, name: impl AsRef<str>, value: Value) -> Option<Value> {
         let name = name.as_ref();
-        let hash = name_hash(name);
+        self.insert_cow(Cow::Owned(name.to_string()), value)
+    }
+
+    /// [`Context::insert`] for a name known at compile time; the name is
+    /// not copied.
+    ///
+    /// ```
+    /// use phalanx_vtl::{Context, Value};
+    /// let mut ctx = Context::new();
+    /// ctx.insert_static("answer", Value::Int(42));
+    /// assert_eq!(ctx.get("answer"), Some(&Value::Int(42)));
+    /// ```
+    pub fn insert_static(&mut self, name: &'static str, value: Value) -> Option<Value> {
+        self.insert_cow(Cow::Borrowed(name), value)
+    }
+
+    fn insert_cow(&mut self, name: Cow<'static, str>, value: Value) -> Option<Value> {
+        let hash = name_hash(&name);
         // Replacing in place keeps a key from being allocated again.
         match self.vars.find_mut(hash, |(k, _)| **k == *name) {
             Some((_, slot)) => Some(std::mem::replace(slot, value)),
             None => {
                 self.vars
-                    .insert_unique(hash, (name.into(), value), |(k, _)| name_hash(k));
+                    .insert_unique(hash, (name, value), |(k, _)| name_hash(k));
                 None
             }
         }
