@@ -32,5 +32,16 @@ PHALANX_PYTHON="$PWD/target/venv/bin/python"
 export PHALANX_PYTHON
 # --- end of the Runtime API host block ----------------------------------------
 
+# CloudFormation templates we ship or import in tests must be ones AWS
+# accepts: cfn-lint (AWS's linter) checks them.
+CFN_LINT_VERSION=1.58.0
+step "cfn-lint $CFN_LINT_VERSION on the example and test templates"
+if ! target/venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('cfn-lint') != '$CFN_LINT_VERSION')" 2>/dev/null; then
+  target/venv/bin/pip install --quiet "cfn-lint==$CFN_LINT_VERSION"
+fi
+target/venv/bin/cfn-lint examples/petstore/template.yaml \
+  crates/phalanx-gateway/tests/templates/pets_api.yaml \
+  crates/phalanx-gateway/tests/templates/pets_api.json
+
 step "cargo test"
 cargo test --workspace --locked

@@ -121,7 +121,12 @@ async fn answer(
                     .collect(),
                 body,
                 source_ip: peer.ip().to_string(),
-                protocol: format!("{:?}", parts.version),
+                protocol: match parts.version {
+                    http::Version::HTTP_10 => "HTTP/1.0",
+                    http::Version::HTTP_2 => "HTTP/2.0",
+                    _ => "HTTP/1.1",
+                }
+                .to_string(),
             };
             // Boxed: the pipeline's state is large, and hyper moves the
             // service future around.
@@ -145,17 +150,28 @@ async fn answer(
 /// Reads the body, refusing more than [`MAX_BODY_BYTES`] as soon as the
 /// limit is passed.
 async fn read_body(mut body: Incoming) -> Result<Bytes, GatewayReply> {
+    // Most bodies arrive in one frame: keep it without copying.
+    let mut first: Option<Bytes> = None;
     let mut buf = BytesMut::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| plain_error(400, &format!("bad request body: {e}")))?;
-        if let Ok(data) = frame.into_data() {
-            if buf.len() + data.len() > MAX_BODY_BYTES {
-                return Err(too_large());
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let so_far = first.as_ref().map_or(0, Bytes::len) + buf.len();
+        if so_far + data.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        match first.take() {
+            None if buf.is_empty() => first = Some(data),
+            None => buf.extend_from_slice(&data),
+            Some(earlier) => {
+                buf.extend_from_slice(&earlier);
+                buf.extend_from_slice(&data);
             }
-            buf.extend_from_slice(&data);
         }
     }
-    Ok(buf.freeze())
+    Ok(first.unwrap_or_else(|| buf.freeze()))
 }
 
 /// 413: the body is over API Gateway's 10 MB limit. The connection is

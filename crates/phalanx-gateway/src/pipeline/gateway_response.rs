@@ -277,7 +277,7 @@ pub(crate) fn render(
             let rendered = crate::vtl::render(
                 template,
                 crate::vtl::TemplateInput {
-                    body: &String::from_utf8_lossy(&request.body),
+                    body: &super::text(&request.body),
                     params: params.clone(),
                     context: &context,
                     stage_variables: &api.stage.variables,

@@ -106,7 +106,7 @@ pub(crate) async fn call(
 }
 
 fn mock(ireq: &IntegrationRequest) -> Result<EndpointResponse, GatewayError> {
-    let text = String::from_utf8_lossy(&ireq.body);
+    let text = super::text(&ireq.body);
     match mock_status(&text) {
         Some(status) => Ok(EndpointResponse {
             status,

@@ -115,7 +115,7 @@ pub(crate) fn build(
     let mut out = IntegrationRequest::default();
     match template {
         Some((ct, template)) => {
-            let text = String::from_utf8_lossy(&body);
+            let text = super::text(&body);
             let (rendered, overrides) = crate::vtl::render(
                 template,
                 TemplateInput {

@@ -107,7 +107,7 @@ pub(crate) fn apply(
     let template = choose_template(&response.templates, parsed.header("accept"));
     let (body, content_type, overrides) = match template {
         Some((content_type, template)) => {
-            let text = String::from_utf8_lossy(&endpoint.body);
+            let text = super::text(&endpoint.body);
             let (rendered, overrides) = crate::vtl::render(
                 template,
                 TemplateInput {
@@ -124,7 +124,11 @@ pub(crate) fn apply(
         None => (
             endpoint.body.clone(),
             "application/json".to_string(),
-            overrides.clone(),
+            if overrides.is_empty() {
+                Overrides::default()
+            } else {
+                overrides.clone()
+            },
         ),
     };
     if !headers

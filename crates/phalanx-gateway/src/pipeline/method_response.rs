@@ -23,11 +23,15 @@ pub(crate) fn finish(
     if matches!(kind, Some(IntegrationType::Aws | IntegrationType::AwsProxy)) {
         // `Root=1-XXXXXXXX-XXXXXXXXXXXXXXXXXXXXXXXX`, X-Ray's shape, from the
         // request id's hex digits.
-        let hex: String = request_id.chars().filter(|c| *c != '-').take(32).collect();
-        let (time, rest) = hex.split_at(hex.len().min(8));
-        reply
-            .headers
-            .push(("X-Amzn-Trace-Id".into(), format!("Root=1-{time}-{rest}")));
+        let mut trace = String::with_capacity(40);
+        trace.push_str("Root=1-");
+        for (i, part) in request_id.split('-').enumerate() {
+            trace.push_str(part);
+            if i == 0 {
+                trace.push('-');
+            }
+        }
+        reply.headers.push(("X-Amzn-Trace-Id".into(), trace));
     }
     reply
 }

@@ -155,6 +155,15 @@ fn form_decode(s: &str) -> String {
         .into_owned()
 }
 
+/// A body as text: borrowed when it is UTF-8 (checked with the standard
+/// library's fast validator), with U+FFFD for bad bytes otherwise.
+pub(crate) fn text(body: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(body) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(body),
+    }
+}
+
 /// The media type of a `Content-Type` or `Accept` value, parameters
 /// stripped and lower-cased.
 pub(crate) fn media_type(value: &str) -> String {

@@ -152,7 +152,12 @@ impl RequestContext {
     pub fn to_value(self: &Arc<Self>, overrides: &Overrides) -> Value {
         Value::object(ContextObject {
             context: self.clone(),
-            base: overrides.clone(),
+            // Most requests set no overrides: an empty default costs nothing.
+            base: if overrides.is_empty() {
+                Overrides::default()
+            } else {
+                overrides.clone()
+            },
             request_override: OnceCell::new(),
             response_override: OnceCell::new(),
             identity: OnceCell::new(),
@@ -281,6 +286,15 @@ fn read_string_map(parent: &Value, key: &str) -> IndexMap<String, String> {
 }
 
 impl Overrides {
+    /// Whether no override is set.
+    pub fn is_empty(&self) -> bool {
+        self.request_headers.is_empty()
+            && self.request_querystring.is_empty()
+            && self.request_path.is_empty()
+            && self.response_status.is_none()
+            && self.response_headers.is_empty()
+    }
+
     fn request_value(&self) -> Value {
         Value::map([
             (Value::from("header"), string_map(&self.request_headers)),

@@ -192,6 +192,10 @@ impl Drop for Value {
     }
 }
 
+fn is_scalar(v: &Value) -> bool {
+    !matches!(v, Value::List(_) | Value::Map(_) | Value::Object(_))
+}
+
 /// The slow path of `Value`'s drop: empties a list, map or object held by
 /// its last reference without recursing.
 #[cold]
@@ -199,12 +203,16 @@ impl Drop for Value {
 fn drop_last(value: &mut Value) {
     {
         let orphans = match value {
+            // A list or map of scalars drops only one level deep: the
+            // ordinary drop is safe and much cheaper than the queue.
             Value::List(l) if Rc::strong_count(l) == 1 => match l.try_borrow_mut() {
-                Ok(mut items) if !items.is_empty() => Orphans::List(std::mem::take(&mut *items)),
+                Ok(mut items) if !items.iter().all(is_scalar) => {
+                    Orphans::List(std::mem::take(&mut *items))
+                }
                 _ => return,
             },
             Value::Map(m) if Rc::strong_count(m) == 1 => match m.try_borrow_mut() {
-                Ok(mut entries) if !entries.is_empty() => {
+                Ok(mut entries) if !entries.iter().all(|(k, v)| is_scalar(k) && is_scalar(v)) => {
                     Orphans::Map(std::mem::take(&mut *entries))
                 }
                 _ => return,
