@@ -168,15 +168,26 @@ fn serves_the_example_api_with_python_functions() {
         r#"{"error": "Invalid item: a non-empty name is required"}"#
     );
 
-    // PassthroughBehavior NEVER → 415.
-    let r = http(
-        &server,
-        "POST",
-        "/items",
-        &[("Content-Type", "text/plain")],
-        "x",
-    );
+    // The body model (request validator) → 400 before the function runs.
+    let r = http(&server, "POST", "/items", &json, r#"{"title":"no name"}"#);
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body, r#"{"message":"Invalid request body"}"#);
+
+    // A crashed function process behind a non-proxy integration is a
+    // function error (Runtime.ExitError) that a selection pattern maps.
+    let r = http(&server, "POST", "/items", &json, r#"{"name":"crash"}"#);
+    assert_eq!(r.status, 502, "{}", r.body);
+    assert_eq!(r.body.trim(), r#"{"error": "the item service failed", "type": "Runtime.ExitError"}"#);
+
+    // The integration timeout (300 ms) → 504.
+    let r = http(&server, "GET", "/slow", &[], "");
+    assert_eq!(r.status, 504);
+    assert_eq!(r.body, r#"{"message":"Endpoint request timed out"}"#);
+
+    // PassthroughBehavior NEVER and no template for text/plain → 415.
+    let r = http(&server, "GET", "/pets", &[("Content-Type", "text/plain")], "");
     assert_eq!(r.status, 415);
+    assert_eq!(r.body, r#"{"message":"Unsupported Media Type"}"#);
 
     // Proxy integration.
     let r = http(&server, "GET", "/hello/bob?x=1", &[], "");

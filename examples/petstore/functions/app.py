@@ -3,12 +3,15 @@ client (awslambdaric) against Phalanx's Lambda Runtime API host."""
 
 import json
 import os
+import time
 import uuid
 
 
 def create_item(event, context):
     """POST /items (non-proxy): the event is the request template's output."""
     name = event.get("name")
+    if name == "crash":
+        os._exit(1)
     if not isinstance(name, str) or not name.strip():
         raise ValueError("Invalid item: a non-empty name is required")
     item_id = uuid.uuid5(uuid.NAMESPACE_URL, name).hex[:8]
@@ -16,7 +19,10 @@ def create_item(event, context):
 
 
 def hello(event, context):
-    """ANY /hello/{name} (proxy): the event is API Gateway's proxy event."""
+    """ANY /hello/{name} and GET /slow (proxy): the event is API Gateway's
+    proxy event."""
+    if event.get("resource") == "/slow":
+        time.sleep(1)
     name = (event.get("pathParameters") or {}).get("name", "world")
     if name == "crash":
         os._exit(3)
