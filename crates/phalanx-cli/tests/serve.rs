@@ -177,7 +177,10 @@ fn serves_the_example_api_with_python_functions() {
     // function error (Runtime.ExitError) that a selection pattern maps.
     let r = http(&server, "POST", "/items", &json, r#"{"name":"crash"}"#);
     assert_eq!(r.status, 502, "{}", r.body);
-    assert_eq!(r.body.trim(), r#"{"error": "the item service failed", "type": "Runtime.ExitError"}"#);
+    assert_eq!(
+        r.body.trim(),
+        r#"{"error": "the item service failed", "type": "Runtime.ExitError"}"#
+    );
 
     // The integration timeout (300 ms) → 504.
     let r = http(&server, "GET", "/slow", &[], "");
@@ -185,7 +188,13 @@ fn serves_the_example_api_with_python_functions() {
     assert_eq!(r.body, r#"{"message":"Endpoint request timed out"}"#);
 
     // PassthroughBehavior NEVER and no template for text/plain → 415.
-    let r = http(&server, "GET", "/pets", &[("Content-Type", "text/plain")], "");
+    let r = http(
+        &server,
+        "GET",
+        "/pets",
+        &[("Content-Type", "text/plain")],
+        "",
+    );
     assert_eq!(r.status, 415);
     assert_eq!(r.body, r#"{"message":"Unsupported Media Type"}"#);
 

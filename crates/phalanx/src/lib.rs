@@ -1,9 +1,61 @@
-//! Phalanx: declare AWS Lambda functions and the API Gateway REST API in front
-//! of them in Rust, run the API locally with AWS's behaviour, and deploy it.
+//! Phalanx: declare AWS Lambda functions and the API Gateway REST API in
+//! front of them in Rust, and run the API locally with AWS's behaviour.
 //!
-//! Not built yet: this crate is a placeholder so the workspace has the shape
-//! described in `docs/ARCHITECTURE.md`. Its foundations are usable today:
-//! [`vtl`] renders API Gateway mapping templates exactly as Velocity 1.7 does.
+//! The seed's seven steps, in code: functions ([`Function`]), the REST API
+//! ([`Api`]), its resources ([`Api::resource`]) and methods
+//! ([`api::Resource::method`]), each method's request parameters,
+//! integration request templates, integration responses and method
+//! responses ([`api::MethodSpec`]), and a stage ([`Api::stage`]).
+//! [`main`] gives the service binary its command line (`serve`).
+//!
+//! ```
+//! use phalanx::{Api, ApiGatewayRequest, Context, ErrorResponse, Function, Response, Service};
+//! use http::{Method, StatusCode};
+//! use serde_json::{json, Value};
+//!
+//! // POST /items returns 201 and a Location header promoted from the payload.
+//! let create = Function::new("create", |req: ApiGatewayRequest<Value>, _: Context| async move {
+//!     let Some(name) = req.body["name"].as_str() else {
+//!         return Err(ErrorResponse::new(400, "a name is required"));
+//!     };
+//!     Ok(json!({"id": name, "location": format!("/items/{name}")}))
+//! });
+//! let mut api = Api::new("items");
+//! let post = api.resource("/items", &create).method(Method::POST, StatusCode::CREATED);
+//! post.response_header(StatusCode::CREATED, "Location")
+//!     .map_response_header(StatusCode::CREATED, "Location", "integration.response.body.location");
+//! let service = Service::new("items").function(create).api(api);
+//!
+//! let gateway = service.gateway(None).unwrap();
+//! let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+//! let reply = rt.block_on(gateway.handle(phalanx::gateway::GatewayRequest {
+//!     method: "POST".into(),
+//!     path: "/dev/items".into(),
+//!     headers: vec![("content-type".into(), "application/json".into())],
+//!     body: r#"{"name": "pen"}"#.into(),
+//!     ..Default::default()
+//! }));
+//! assert_eq!(reply.status, 201);
+//! assert_eq!(reply.header("Location"), Some("/items/pen"));
+//! ```
+//!
+//! Not built yet (see the README's status table): `test-invoke`, `invoke`,
+//! `describe`, `export`, CORS, deploy, and the Lambda runtime dispatch.
 
+pub mod api;
+mod cli;
+mod envelope;
+mod function;
+mod service;
+
+pub use api::Api;
+pub use cli::main;
+pub use envelope::{
+    ApiGatewayRequest, ERROR_CODES, ErrorResponse, Identity, RequestContext, Response,
+    default_request_templates,
+};
+pub use function::{Context, Function, HandlerError, Privilege};
+pub use http::{Method, StatusCode};
 pub use phalanx_gateway as gateway;
 pub use phalanx_vtl as vtl;
+pub use service::Service;

@@ -1,0 +1,309 @@
+//! [`Api`]: the REST API — resources, methods and everything the seed's
+//! seven steps configure — built into the gateway's model.
+
+use crate::envelope::{
+    ERROR_CODES, ERROR_TEMPLATE, ErrorResponse, RESPONSE_TEMPLATE, default_request_templates,
+};
+use crate::function::Function;
+use http::{Method, StatusCode};
+use phalanx_gateway::model;
+
+/// A REST API under construction.
+///
+/// ```
+/// use phalanx::{Api, Context, Function};
+/// use http::{Method, StatusCode};
+///
+/// let hello = Function::new("hello", |e: serde_json::Value, _: Context| async move {
+///     Ok::<_, std::convert::Infallible>(e)
+/// });
+/// let mut api = Api::new("greetings").stage("dev");
+/// let get = api.resource("/hello/{name}", &hello).method(Method::GET, StatusCode::OK);
+/// get.request_parameter("method.request.querystring.lang", false);
+/// assert_eq!(api.routes(), vec!["GET /hello/{name}".to_string()]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) stage: model::Stage,
+    pub(crate) resources: Vec<Resource>,
+    pub(crate) binary_media_types: Vec<String>,
+    pub(crate) endpoint_type: String,
+}
+
+/// A resource path bound to the function its methods invoke.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub(crate) path: String,
+    pub(crate) function: String,
+    pub(crate) methods: Vec<MethodSpec>,
+}
+
+/// One method: everything the seed lists for it — method request
+/// parameters, integration request templates, integration responses,
+/// method responses. Starts with Phalanx's defaults (envelope templates,
+/// the success response, one error response per [`ERROR_CODES`] code).
+#[derive(Debug, Clone)]
+pub struct MethodSpec {
+    pub(crate) method: model::Method,
+}
+
+impl Api {
+    /// An API named `name`, with a `dev` stage.
+    pub fn new(name: &str) -> Api {
+        Api {
+            name: name.to_string(),
+            description: None,
+            stage: model::Stage {
+                stage_name: "dev".to_string(),
+                ..model::Stage::default()
+            },
+            resources: Vec::new(),
+            binary_media_types: Vec::new(),
+            endpoint_type: "REGIONAL".to_string(),
+        }
+    }
+
+    /// A description.
+    pub fn description(mut self, description: &str) -> Api {
+        self.description = Some(description.to_string());
+        self
+    }
+
+    /// The stage's name.
+    pub fn stage(mut self, name: &str) -> Api {
+        self.stage.stage_name = name.to_string();
+        self
+    }
+
+    /// A stage variable (`$stageVariables.NAME`).
+    pub fn stage_variable(mut self, name: &str, value: &str) -> Api {
+        self.stage
+            .variables
+            .insert(name.to_string(), value.to_string());
+        self
+    }
+
+    /// A media type treated as binary.
+    pub fn binary_media_type(mut self, media_type: &str) -> Api {
+        self.binary_media_types.push(media_type.to_string());
+        self
+    }
+
+    /// `EDGE`, `REGIONAL` (default) or `PRIVATE`.
+    pub fn endpoint_type(mut self, endpoint_type: &str) -> Api {
+        self.endpoint_type = endpoint_type.to_string();
+        self
+    }
+
+    /// The resource at `path` (intermediate path parts are created when
+    /// the API is built), whose methods invoke `function`.
+    pub fn resource(&mut self, path: &str, function: &Function) -> &mut Resource {
+        self.resources.push(Resource {
+            path: path.to_string(),
+            function: function.logical_id(),
+            methods: Vec::new(),
+        });
+        let last = self.resources.len() - 1;
+        &mut self.resources[last]
+    }
+
+    /// Every route, `METHOD /path`.
+    pub fn routes(&self) -> Vec<String> {
+        self.resources
+            .iter()
+            .flat_map(|r| {
+                r.methods
+                    .iter()
+                    .map(move |m| format!("{} {}", m.method.http_method, r.path))
+            })
+            .collect()
+    }
+
+    /// The gateway model (functions are filled in by [`crate::Service`]).
+    pub(crate) fn to_model(&self) -> model::RestApi {
+        let mut methods = Vec::new();
+        for r in &self.resources {
+            for m in &r.methods {
+                methods.push(m.method.clone());
+            }
+        }
+        model::RestApi {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            binary_media_types: self.binary_media_types.clone(),
+            methods,
+            stages: vec![self.stage.clone()],
+            ..model::RestApi::default()
+        }
+    }
+}
+
+impl Resource {
+    /// A method answering `status` on success, invoking the resource's
+    /// function through a Lambda (non-proxy) integration with Phalanx's
+    /// envelope templates.
+    pub fn method(&mut self, method: Method, status: StatusCode) -> &mut MethodSpec {
+        let success = status.as_u16().to_string();
+        let mut method_responses = vec![model::MethodResponse {
+            status_code: success.clone(),
+            ..model::MethodResponse::default()
+        }];
+        let mut integration_responses = vec![model::IntegrationResponse {
+            status_code: success,
+            response_templates: [(
+                "application/json".to_string(),
+                RESPONSE_TEMPLATE.to_string(),
+            )]
+            .into_iter()
+            .collect(),
+            ..model::IntegrationResponse::default()
+        }];
+        for code in ERROR_CODES {
+            if code == status.as_u16() {
+                continue;
+            }
+            method_responses.push(model::MethodResponse {
+                status_code: code.to_string(),
+                ..model::MethodResponse::default()
+            });
+            integration_responses.push(model::IntegrationResponse {
+                status_code: code.to_string(),
+                selection_pattern: Some(ErrorResponse::selection_pattern(code)),
+                response_templates: [(
+                    "application/json".to_string(),
+                    ERROR_TEMPLATE.replace("__CODE__", &code.to_string()),
+                )]
+                .into_iter()
+                .collect(),
+                ..model::IntegrationResponse::default()
+            });
+        }
+        let function_uri = format!(
+            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:{}/invocations",
+            self.function
+        );
+        self.methods.push(MethodSpec {
+            method: model::Method {
+                resource_path: self.path.clone(),
+                http_method: method.as_str().to_string(),
+                authorization_type: Some("NONE".to_string()),
+                method_responses,
+                integration: Some(model::Integration {
+                    kind: model::IntegrationType::Aws,
+                    uri: Some(function_uri),
+                    function: Some(self.function.clone()),
+                    integration_http_method: Some("POST".to_string()),
+                    request_templates: default_request_templates().into_iter().collect(),
+                    passthrough_behavior: Some(model::PassthroughBehavior::WhenNoTemplates),
+                    integration_responses,
+                    ..model::Integration::default()
+                }),
+                ..model::Method::default()
+            },
+        });
+        let last = self.methods.len() - 1;
+        &mut self.methods[last]
+    }
+}
+
+impl MethodSpec {
+    fn integration(&mut self) -> &mut model::Integration {
+        self.method
+            .integration
+            .get_or_insert_with(model::Integration::default)
+    }
+
+    /// Declares a method request parameter, e.g.
+    /// `method.request.querystring.keyName`, required or not.
+    pub fn request_parameter(&mut self, name: &str, required: bool) -> &mut MethodSpec {
+        self.method
+            .request_parameters
+            .insert(name.to_string(), required);
+        self
+    }
+
+    /// Replaces (or adds) the integration request template for a content
+    /// type.
+    pub fn request_template(&mut self, content_type: &str, template: &str) -> &mut MethodSpec {
+        self.integration()
+            .request_templates
+            .insert(content_type.to_string(), template.to_string());
+        self
+    }
+
+    /// Declares a header on the method response for `status` (creating
+    /// that method response if needed), e.g. `Location`.
+    pub fn response_header(&mut self, status: StatusCode, header: &str) -> &mut MethodSpec {
+        let code = status.as_u16().to_string();
+        let responses = &mut self.method.method_responses;
+        let index = match responses.iter().position(|r| r.status_code == code) {
+            Some(i) => i,
+            None => {
+                responses.push(model::MethodResponse {
+                    status_code: code,
+                    ..model::MethodResponse::default()
+                });
+                responses.len() - 1
+            }
+        };
+        responses[index]
+            .response_parameters
+            .insert(format!("method.response.header.{header}"), true);
+        self
+    }
+
+    /// The integration response for `status` (created, as a default
+    /// response, if needed), to set its selection pattern, response
+    /// parameters or templates.
+    pub fn integration_response(&mut self, status: StatusCode) -> &mut model::IntegrationResponse {
+        let code = status.as_u16().to_string();
+        let responses = &mut self.integration().integration_responses;
+        let index = match responses.iter().position(|r| r.status_code == code) {
+            Some(i) => i,
+            None => {
+                responses.push(model::IntegrationResponse {
+                    status_code: code,
+                    ..model::IntegrationResponse::default()
+                });
+                responses.len() - 1
+            }
+        };
+        &mut responses[index]
+    }
+
+    /// Maps a method response header from an expression, on the
+    /// integration response for `status`: e.g. `Location` ←
+    /// `integration.response.body.location` (the seed's example).
+    pub fn map_response_header(
+        &mut self,
+        status: StatusCode,
+        header: &str,
+        expression: &str,
+    ) -> &mut MethodSpec {
+        self.integration_response(status)
+            .response_parameters
+            .insert(
+                format!("method.response.header.{header}"),
+                expression.to_string(),
+            );
+        self
+    }
+
+    /// Requires an API key.
+    pub fn api_key_required(&mut self, required: bool) -> &mut MethodSpec {
+        self.method.api_key_required = required;
+        self
+    }
+
+    /// The model as it stands (for inspection).
+    pub fn model(&self) -> &model::Method {
+        &self.method
+    }
+
+    /// The model, for anything the helpers above do not cover.
+    pub fn model_mut(&mut self) -> &mut model::Method {
+        &mut self.method
+    }
+}

@@ -1,0 +1,105 @@
+//! [`Service`]: the functions and the API together, built once into the
+//! gateway's model and an in-process function registry.
+
+use crate::api::Api;
+use crate::function::Function;
+use phalanx_gateway::invoke::InProcess;
+use phalanx_gateway::model::{self, RestApi};
+use phalanx_gateway::{DefinitionErrors, Gateway};
+
+/// A service: Lambda functions and the REST API in front of them.
+///
+/// ```
+/// use phalanx::{Api, Context, Function, Service};
+/// use http::{Method, StatusCode};
+///
+/// let echo = Function::new("echo", |e: serde_json::Value, _: Context| async move {
+///     Ok::<_, std::convert::Infallible>(e)
+/// });
+/// let mut api = Api::new("echo");
+/// api.resource("/hello", &echo).method(Method::GET, StatusCode::OK);
+/// let service = Service::new("echo").function(echo).api(api);
+/// let gateway = service.gateway(None).unwrap();
+/// assert_eq!(gateway.routes(), vec!["GET /dev/hello".to_string()]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub(crate) name: String,
+    pub(crate) functions: Vec<Function>,
+    pub(crate) api: Option<Api>,
+}
+
+impl Service {
+    /// A service named `name` (the CloudFormation stack's name by default).
+    pub fn new(name: &str) -> Service {
+        Service {
+            name: name.to_string(),
+            functions: Vec::new(),
+            api: None,
+        }
+    }
+
+    /// Adds a function.
+    pub fn function(mut self, function: Function) -> Service {
+        self.functions.push(function);
+        self
+    }
+
+    /// Sets the API.
+    pub fn api(mut self, api: Api) -> Service {
+        self.api = Some(api);
+        self
+    }
+
+    /// The service's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The gateway model with the functions filled in.
+    pub fn model(&self) -> RestApi {
+        let mut api = self
+            .api
+            .as_ref()
+            .map(Api::to_model)
+            .unwrap_or_else(|| RestApi {
+                name: self.name.clone(),
+                ..RestApi::default()
+            });
+        for f in &self.functions {
+            api.functions.insert(
+                f.logical_id(),
+                model::Function {
+                    function_name: f.name.clone(),
+                    handler: Some(f.name.clone()),
+                    runtime: Some("provided.al2023".to_string()),
+                    timeout: Some(f.timeout.as_secs().max(1)),
+                    memory_size: Some(f.memory_mb),
+                    environment: f.environment.iter().cloned().collect(),
+                },
+            );
+        }
+        api
+    }
+
+    /// The functions as an in-process registry, by logical id.
+    pub fn in_process(&self) -> InProcess {
+        let mut functions = InProcess::new();
+        for f in &self.functions {
+            functions.register_boxed(&f.logical_id(), f.handler.clone());
+        }
+        functions
+    }
+
+    /// The local gateway for `stage` (default: the API's stage), with the
+    /// handlers in process. Every definition error is reported here, with
+    /// the method and path, never at request time.
+    pub fn gateway(&self, stage: Option<&str>) -> Result<Gateway, DefinitionErrors> {
+        let model = self.model();
+        let stage = stage
+            .map(str::to_string)
+            .or_else(|| model.stages.first().map(|s| s.stage_name.clone()))
+            .unwrap_or_else(|| "dev".to_string());
+        Gateway::build(&model, &stage, self.in_process())
+    }
+}
