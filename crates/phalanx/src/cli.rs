@@ -31,6 +31,18 @@ enum Command {
         #[arg(long)]
         stage: Option<String>,
     },
+    /// Print the CloudFormation template that deploys the service.
+    Export {
+        /// The format (OpenAPI is not built yet).
+        #[arg(long, default_value = "cloudformation", value_parser = ["cloudformation"])]
+        format: String,
+        /// YAML instead of JSON.
+        #[arg(long)]
+        yaml: bool,
+        /// Write to FILE instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 /// Runs the command line for `service`: `serve` (more commands come with
@@ -64,12 +76,41 @@ pub fn main(service: Service) -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve { port, host, stage } => serve(&service, &host, port, stage.as_deref()),
+        Command::Export {
+            format: _,
+            yaml,
+            out,
+        } => export(&service, yaml, out.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("{message}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+fn export(service: &Service, yaml: bool, out: Option<&std::path::Path>) -> Result<(), String> {
+    // The service must build before it is exported: the same checks as serve.
+    service
+        .gateway(None)
+        .map_err(|e| format!("{}: {e}", service.name()))?;
+    let template = crate::export::cloudformation(service);
+    let text = if yaml {
+        serde_yaml_ng::to_string(&template).map_err(|e| format!("cannot write YAML: {e}"))?
+    } else {
+        let mut t = serde_json::to_string_pretty(&template).map_err(|e| e.to_string())?;
+        t.push('\n');
+        t
+    };
+    match out {
+        Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display())),
+        None => {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(text.as_bytes())
+                .map_err(|e| format!("cannot write to stdout: {e}"))
         }
     }
 }

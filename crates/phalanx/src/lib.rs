@@ -45,6 +45,7 @@
 pub mod api;
 mod cli;
 mod envelope;
+pub mod export;
 mod function;
 mod service;
 

@@ -1,0 +1,358 @@
+//! `export`: the service as a CloudFormation template — RestApi, Resources,
+//! Methods, Lambda functions (runtime `provided.al2023`, code from
+//! parameters), one least-privilege IAM role per function, Lambda
+//! permissions scoped to the API with `SourceArn`, Deployment + Stage and an
+//! `ApiGatewayUrl` output. Logical ids are derived from names and paths and
+//! everything is emitted in a fixed order, so the same service always
+//! exports byte for byte the same template.
+
+use crate::function::logical_id;
+use crate::service::Service;
+use phalanx_gateway::model;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+/// The API's logical id.
+const API: &str = "RestApi";
+
+/// The logical id of the resource at `path` (`/hello/{name}` →
+/// `ResourceHelloName`), or `None` for the root.
+fn resource_id(path: &str) -> Option<String> {
+    if path == "/" || path.is_empty() {
+        return None;
+    }
+    let mut id = String::from("Resource");
+    for part in path.trim_start_matches('/').split('/') {
+        let part = part.trim_start_matches('{').trim_end_matches('}');
+        let greedy = part.ends_with('+');
+        id.push_str(&logical_id(part.trim_end_matches('+')));
+        if greedy {
+            id.push_str("Greedy");
+        }
+    }
+    Some(id)
+}
+
+fn method_id(path: &str, verb: &str) -> String {
+    let base =
+        resource_id(path).map_or_else(|| "Root".to_string(), |r| r["Resource".len()..].to_string());
+    format!("Method{base}{}", logical_id(&verb.to_ascii_lowercase()))
+}
+
+fn parent_ref(path: &str) -> Value {
+    let parent = path
+        .rsplit_once('/')
+        .map_or("/", |(p, _)| if p.is_empty() { "/" } else { p });
+    match resource_id(parent) {
+        Some(id) => json!({"Ref": id}),
+        None => json!({"Fn::GetAtt": [API, "RootResourceId"]}),
+    }
+}
+
+fn string_map<V: serde::Serialize>(map: &indexmap::IndexMap<String, V>) -> Value {
+    let mut out = Map::new();
+    for (k, v) in map {
+        out.insert(k.clone(), json!(v));
+    }
+    Value::Object(out)
+}
+
+/// The CloudFormation template of `service`, as JSON.
+pub fn cloudformation(service: &Service) -> Value {
+    let model = service.model();
+    let mut resources = Map::new();
+
+    let mut api = Map::new();
+    api.insert("Name".into(), json!(model.name));
+    if let Some(d) = &model.description {
+        api.insert("Description".into(), json!(d));
+    }
+    if !model.binary_media_types.is_empty() {
+        api.insert("BinaryMediaTypes".into(), json!(model.binary_media_types));
+    }
+    let endpoint = service
+        .api
+        .as_ref()
+        .map_or("REGIONAL", |a| a.endpoint_type.as_str())
+        .to_string();
+    api.insert("EndpointConfiguration".into(), json!({"Types": [endpoint]}));
+    resources.insert(
+        API.into(),
+        json!({"Type": "AWS::ApiGateway::RestApi", "Properties": api}),
+    );
+
+    // Resources: every path and every parent of one, parents first.
+    let mut paths: BTreeMap<String, ()> = BTreeMap::new();
+    for m in &model.methods {
+        let mut path = String::new();
+        for part in m
+            .resource_path
+            .trim_start_matches('/')
+            .split('/')
+            .filter(|p| !p.is_empty())
+        {
+            path.push('/');
+            path.push_str(part);
+            paths.insert(path.clone(), ());
+        }
+    }
+    for path in paths.keys() {
+        let Some(id) = resource_id(path) else {
+            continue;
+        };
+        let part = path.rsplit('/').next().unwrap_or_default();
+        resources.insert(
+            id,
+            json!({
+                "Type": "AWS::ApiGateway::Resource",
+                "Properties": {"RestApiId": {"Ref": API}, "ParentId": parent_ref(path), "PathPart": part}
+            }),
+        );
+    }
+
+    // Methods.
+    let mut method_ids = Vec::new();
+    for m in &model.methods {
+        let id = method_id(&m.resource_path, &m.http_method);
+        method_ids.push(id.clone());
+        let mut props = Map::new();
+        props.insert("RestApiId".into(), json!({"Ref": API}));
+        props.insert(
+            "ResourceId".into(),
+            match resource_id(&m.resource_path) {
+                Some(r) => json!({"Ref": r}),
+                None => json!({"Fn::GetAtt": [API, "RootResourceId"]}),
+            },
+        );
+        props.insert("HttpMethod".into(), json!(m.http_method));
+        props.insert(
+            "AuthorizationType".into(),
+            json!(
+                m.authorization_type
+                    .clone()
+                    .unwrap_or_else(|| "NONE".into())
+            ),
+        );
+        if m.api_key_required {
+            props.insert("ApiKeyRequired".into(), json!(true));
+        }
+        if !m.request_parameters.is_empty() {
+            props.insert(
+                "RequestParameters".into(),
+                string_map(&m.request_parameters),
+            );
+        }
+        let method_responses: Vec<Value> = m
+            .method_responses
+            .iter()
+            .map(|r| {
+                let mut o = Map::new();
+                o.insert("StatusCode".into(), json!(r.status_code));
+                if !r.response_parameters.is_empty() {
+                    o.insert(
+                        "ResponseParameters".into(),
+                        string_map(&r.response_parameters),
+                    );
+                }
+                Value::Object(o)
+            })
+            .collect();
+        props.insert("MethodResponses".into(), json!(method_responses));
+        if let Some(integration) = &m.integration {
+            props.insert("Integration".into(), integration_json(integration));
+        }
+        resources.insert(
+            id,
+            json!({"Type": "AWS::ApiGateway::Method", "Properties": props}),
+        );
+    }
+
+    // Functions, their roles and their permissions.
+    for f in &service.functions {
+        let fid = f.logical_id();
+        let role = format!("{fid}Role");
+        let mut policies = Vec::new();
+        for (i, p) in f.privileges.iter().enumerate() {
+            policies.push(json!({
+                "PolicyName": format!("{fid}Privilege{}", i + 1),
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": p.actions, "Resource": p.resources}]
+                }
+            }));
+        }
+        let mut role_props = json!({
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole"
+                }]
+            },
+            "ManagedPolicyArns": [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}]
+        });
+        if !policies.is_empty()
+            && let Some(o) = role_props.as_object_mut()
+        {
+            o.insert("Policies".into(), json!(policies));
+        }
+        resources.insert(
+            role.clone(),
+            json!({"Type": "AWS::IAM::Role", "Properties": role_props}),
+        );
+
+        let mut variables = Map::new();
+        // The same binary serves every function: this tells it which.
+        variables.insert("PHALANX_FUNCTION".into(), json!(f.name));
+        for (k, v) in &f.environment {
+            variables.insert(k.clone(), json!(v));
+        }
+        let mut props = Map::new();
+        if let Some(d) = &f.description {
+            props.insert("Description".into(), json!(d));
+        }
+        props.insert("Handler".into(), json!(f.name));
+        props.insert("Runtime".into(), json!("provided.al2023"));
+        props.insert(
+            "Code".into(),
+            json!({"S3Bucket": {"Ref": "CodeS3Bucket"}, "S3Key": {"Ref": "CodeS3Key"}}),
+        );
+        props.insert("Role".into(), json!({"Fn::GetAtt": [role, "Arn"]}));
+        props.insert("MemorySize".into(), json!(f.memory_mb));
+        props.insert("Timeout".into(), json!(f.timeout.as_secs().max(1)));
+        props.insert("Environment".into(), json!({"Variables": variables}));
+        if let Some(n) = f.reserved_concurrency {
+            props.insert("ReservedConcurrentExecutions".into(), json!(n));
+        }
+        resources.insert(
+            fid.clone(),
+            json!({"Type": "AWS::Lambda::Function", "Properties": props}),
+        );
+        resources.insert(
+            format!("{fid}Permission"),
+            json!({
+                "Type": "AWS::Lambda::Permission",
+                "Properties": {
+                    "Action": "lambda:InvokeFunction",
+                    "FunctionName": {"Fn::GetAtt": [fid, "Arn"]},
+                    "Principal": "apigateway.amazonaws.com",
+                    "SourceArn": {"Fn::Sub": format!("arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{API}}}/*/*/*")}
+                }
+            }),
+        );
+    }
+
+    // Deployment and stage.
+    let stage = model
+        .stages
+        .first()
+        .cloned()
+        .unwrap_or_else(|| model::Stage {
+            stage_name: "dev".into(),
+            ..model::Stage::default()
+        });
+    resources.insert(
+        "Deployment".into(),
+        json!({
+            "Type": "AWS::ApiGateway::Deployment",
+            "DependsOn": method_ids,
+            "Properties": {"RestApiId": {"Ref": API}}
+        }),
+    );
+    let mut stage_props = Map::new();
+    stage_props.insert("RestApiId".into(), json!({"Ref": API}));
+    stage_props.insert("DeploymentId".into(), json!({"Ref": "Deployment"}));
+    stage_props.insert("StageName".into(), json!(stage.stage_name));
+    if let Some(d) = &stage.description {
+        stage_props.insert("Description".into(), json!(d));
+    }
+    if !stage.variables.is_empty() {
+        stage_props.insert("Variables".into(), string_map(&stage.variables));
+    }
+    resources.insert(
+        "Stage".into(),
+        json!({"Type": "AWS::ApiGateway::Stage", "Properties": stage_props}),
+    );
+
+    json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": format!("{} (generated by Phalanx)", service.name),
+        "Parameters": {
+            "CodeS3Bucket": {"Type": "String", "Description": "The S3 bucket holding the service's Lambda package (bootstrap zip)"},
+            "CodeS3Key": {"Type": "String", "Description": "The package's S3 key"}
+        },
+        "Resources": resources,
+        "Outputs": {
+            "ApiGatewayUrl": {
+                "Description": "The stage's invoke URL",
+                "Value": {"Fn::Sub": format!("https://${{{API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{}", stage.stage_name)}
+            }
+        }
+    })
+}
+
+fn integration_json(i: &model::Integration) -> Value {
+    let mut o = Map::new();
+    o.insert("Type".into(), json!(i.kind.as_str()));
+    if let Some(m) = &i.integration_http_method {
+        o.insert("IntegrationHttpMethod".into(), json!(m));
+    }
+    match (&i.function, i.kind) {
+        (Some(f), model::IntegrationType::Aws | model::IntegrationType::AwsProxy) => {
+            o.insert(
+                "Uri".into(),
+                json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{f}.Arn}}/invocations")}),
+            );
+        }
+        _ => {
+            if let Some(uri) = &i.uri {
+                o.insert("Uri".into(), json!(uri));
+            }
+        }
+    }
+    if !i.request_templates.is_empty() {
+        o.insert("RequestTemplates".into(), string_map(&i.request_templates));
+    }
+    if !i.request_parameters.is_empty() {
+        o.insert(
+            "RequestParameters".into(),
+            string_map(&i.request_parameters),
+        );
+    }
+    if let Some(p) = i.passthrough_behavior {
+        o.insert(
+            "PassthroughBehavior".into(),
+            serde_json::to_value(p).unwrap_or(Value::Null),
+        );
+    }
+    if let Some(t) = i.timeout_in_millis {
+        o.insert("TimeoutInMillis".into(), json!(t));
+    }
+    let responses: Vec<Value> = i
+        .integration_responses
+        .iter()
+        .map(|r| {
+            let mut o = Map::new();
+            o.insert("StatusCode".into(), json!(r.status_code));
+            if let Some(p) = &r.selection_pattern {
+                o.insert("SelectionPattern".into(), json!(p));
+            }
+            if !r.response_parameters.is_empty() {
+                o.insert(
+                    "ResponseParameters".into(),
+                    string_map(&r.response_parameters),
+                );
+            }
+            if !r.response_templates.is_empty() {
+                o.insert(
+                    "ResponseTemplates".into(),
+                    string_map(&r.response_templates),
+                );
+            }
+            Value::Object(o)
+        })
+        .collect();
+    o.insert("IntegrationResponses".into(), json!(responses));
+    Value::Object(o)
+}

@@ -1,0 +1,121 @@
+//! `export`: the CloudFormation template of each example is snapshot-tested
+//! (`tests/snapshots/`), passes AWS's `cfn-lint`, and — imported back by the
+//! gateway's CloudFormation importer — serves the same answers as the
+//! service built in process (one model, two doors).
+
+#[allow(dead_code)]
+#[path = "../examples/echo.rs"]
+mod echo;
+#[allow(dead_code)]
+#[path = "../examples/location.rs"]
+mod location;
+
+use phalanx::Service;
+use phalanx::gateway::cloudformation::{ImportOptions, import};
+use phalanx::gateway::{Gateway, GatewayReply, GatewayRequest};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn examples() -> Vec<(&'static str, Service)> {
+    vec![("echo", echo::service()), ("location", location::service())]
+}
+
+fn cfn_lint() -> PathBuf {
+    if let Ok(path) = std::env::var("PHALANX_CFN_LINT") {
+        return PathBuf::from(path);
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/venv/bin/cfn-lint");
+    assert!(
+        venv.exists(),
+        "cfn-lint not found: run ./scripts/test.sh (it installs cfn-lint into target/venv) or set PHALANX_CFN_LINT"
+    );
+    venv
+}
+
+#[test]
+fn exports_are_stable_and_pass_cfn_lint() {
+    for (name, service) in examples() {
+        let template = phalanx::export::cloudformation(&service);
+        insta::assert_json_snapshot!(format!("{name}_cloudformation"), template);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(format!("{name}.json"));
+        std::fs::write(&file, serde_json::to_string_pretty(&template).unwrap()).unwrap();
+        let out = Command::new(cfn_lint())
+            .arg(&file)
+            .output()
+            .expect("cfn-lint runs");
+        assert!(
+            out.status.success(),
+            "cfn-lint on {name}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+fn request(method: &str, path: &str, body: &str) -> GatewayRequest {
+    GatewayRequest {
+        method: method.into(),
+        path: path.into(),
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("user-agent".into(), "t".into()),
+        ],
+        body: body.to_string().into(),
+        source_ip: "127.0.0.1".into(),
+        ..GatewayRequest::default()
+    }
+}
+
+/// Status, the headers that do not carry ids, and the body with the ids
+/// that differ per request or per API blanked.
+fn comparable(reply: &GatewayReply) -> (u16, Vec<(String, String)>, serde_json::Value) {
+    let headers = reply
+        .headers
+        .iter()
+        .filter(|(k, _)| !k.to_ascii_lowercase().starts_with("x-am"))
+        .cloned()
+        .collect();
+    let mut body: serde_json::Value =
+        serde_json::from_slice(&reply.body).unwrap_or(serde_json::Value::Null);
+    if let Some(ctx) = body.get_mut("context").and_then(|c| c.as_object_mut()) {
+        ctx.remove("requestId");
+        ctx.remove("apiId");
+        ctx.remove("resourceId");
+    }
+    (reply.status, headers, body)
+}
+
+#[tokio::test]
+async fn the_export_serves_what_the_service_serves() {
+    let cases = [
+        ("echo", vec![request("GET", "/dev/hello?x=1", "")]),
+        (
+            "location",
+            vec![
+                request("POST", "/dev/items", r#"{"name": "Pen"}"#),
+                request("POST", "/dev/items", r#"{"name": ""}"#),
+                request("POST", "/dev/items", r#"{"wrong": 1}"#),
+            ],
+        ),
+    ];
+    for ((name, service), (case, requests)) in examples().into_iter().zip(cases) {
+        assert_eq!(name, case);
+        let in_process = service.gateway(None).unwrap();
+        let template = serde_json::to_string(&phalanx::export::cloudformation(&service)).unwrap();
+        let imported = import(
+            &template,
+            &format!("{name}.json"),
+            &ImportOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let from_template = Gateway::build(&imported.api, "dev", service.in_process())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(in_process.routes(), from_template.routes());
+        for r in requests {
+            let a = comparable(&in_process.handle(r.clone()).await);
+            let b = comparable(&from_template.handle(r).await);
+            assert_eq!(a, b, "{name}");
+        }
+    }
+}
