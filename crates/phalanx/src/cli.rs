@@ -45,8 +45,11 @@ enum Command {
     },
 }
 
-/// Runs the command line for `service`: `serve` (more commands come with
-/// the framework: see the README's status table).
+/// Runs the command line for `service`: `serve` and `export` (more commands
+/// come with the framework: see the README's status table). When
+/// `AWS_LAMBDA_RUNTIME_API` is set — in AWS, or as a function process of
+/// `phalanx serve --template` — it is instead the Lambda runtime of the
+/// function named by `PHALANX_FUNCTION` (or `_HANDLER`).
 ///
 /// ```no_run
 /// use phalanx::{Api, Context, Function, Service};
@@ -62,6 +65,17 @@ enum Command {
 /// }
 /// ```
 pub fn main(service: Service) -> ExitCode {
+    // In AWS (or under `phalanx serve --template`), the binary is a Lambda
+    // runtime: it serves the one function the environment names.
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        return match crate::runtime::run(&service) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("{message}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log_level));

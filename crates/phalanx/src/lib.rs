@@ -47,6 +47,7 @@ mod cli;
 mod envelope;
 pub mod export;
 mod function;
+mod runtime;
 mod service;
 
 pub use api::Api;

@@ -119,3 +119,65 @@ async fn the_export_serves_what_the_service_serves() {
         }
     }
 }
+
+/// The example binaries cargo built for this test run
+/// (`target/debug/examples/NAME`).
+fn example_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/debug");
+    let path = dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: cargo test builds examples",
+        path.display()
+    );
+    path
+}
+
+/// The exported template, served with the example binary itself as every
+/// function's process (the Lambda runtime side of `phalanx::main`, through
+/// the gateway's Runtime API host, as `phalanx serve --template FILE
+/// --function ID=target/debug/examples/NAME` runs it), answers as the
+/// in-process service does.
+#[tokio::test]
+async fn the_export_served_by_function_processes_answers_the_same() {
+    use phalanx::gateway::invoke::{FunctionProcess, RuntimeApiHost};
+    let cases = [
+        ("echo", vec![request("GET", "/dev/hello?x=1", "")]),
+        (
+            "location",
+            vec![
+                request("POST", "/dev/items", r#"{"name": "Pen"}"#),
+                request("POST", "/dev/items", r#"{"name": ""}"#),
+            ],
+        ),
+    ];
+    for ((name, service), (_, requests)) in examples().into_iter().zip(cases) {
+        let in_process = service.gateway(None).unwrap();
+        let template = serde_json::to_string(&phalanx::export::cloudformation(&service)).unwrap();
+        let imported = import(
+            &template,
+            &format!("{name}.json"),
+            &ImportOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let command = example_binary(name).display().to_string();
+        let processes = imported
+            .api
+            .functions
+            .iter()
+            .map(|(id, f)| FunctionProcess::from_model(id, &command, f))
+            .collect();
+        let host = RuntimeApiHost::new(processes).unwrap();
+        let from_template = Gateway::build(&imported.api, "dev", host.clone()).unwrap();
+        for r in requests {
+            let a = comparable(&in_process.handle(r.clone()).await);
+            let b = comparable(&from_template.handle(r).await);
+            assert_eq!(a, b, "{name}");
+        }
+        host.shutdown();
+    }
+}
