@@ -1,5 +1,10 @@
 //! [`main`]: the command line every service binary gets.
 
+mod export;
+mod invoke;
+mod serve;
+mod test_invoke;
+
 use crate::service::Service;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -30,6 +35,31 @@ enum Command {
         /// The stage to serve (default: the API's).
         #[arg(long)]
         stage: Option<String>,
+    },
+    /// One request through the pipeline, printing every stage as API
+    /// Gateway's console test does.
+    TestInvoke {
+        /// GET, POST, ….
+        method: String,
+        /// The path without the stage, with an optional query: `/hello?x=1`.
+        path: String,
+        /// A request header, `Name: value` (repeatable).
+        #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+        headers: Vec<String>,
+        /// The request body (`@FILE` reads a file).
+        #[arg(long)]
+        body: Option<String>,
+        /// The stage (default: the API's).
+        #[arg(long)]
+        stage: Option<String>,
+    },
+    /// Call one function with an event and print its result.
+    Invoke {
+        /// The function's name.
+        function: String,
+        /// The event: a JSON file, or `-` for stdin (default: `{}`).
+        #[arg(long, value_name = "FILE|-")]
+        event: Option<String>,
     },
     /// Print the CloudFormation template that deploys the service.
     Export {
@@ -89,12 +119,28 @@ pub fn main(service: Service) -> ExitCode {
         builder.try_init()
     };
     let result = match cli.command {
-        Command::Serve { port, host, stage } => serve(&service, &host, port, stage.as_deref()),
+        Command::Serve { port, host, stage } => serve::run(&service, &host, port, stage.as_deref()),
         Command::Export {
             format: _,
             yaml,
             out,
-        } => export(&service, yaml, out.as_deref()),
+        } => export::run(&service, yaml, out.as_deref()),
+        Command::TestInvoke {
+            method,
+            path,
+            headers,
+            body,
+            stage,
+        } => test_invoke::run(
+            &service,
+            &method,
+            &path,
+            &headers,
+            body.as_deref(),
+            stage.as_deref(),
+            &cli.format,
+        ),
+        Command::Invoke { function, event } => invoke::run(&service, &function, event.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -103,68 +149,4 @@ pub fn main(service: Service) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn export(service: &Service, yaml: bool, out: Option<&std::path::Path>) -> Result<(), String> {
-    // The service must build before it is exported: the same checks as serve.
-    service
-        .gateway(None)
-        .map_err(|e| format!("{}: {e}", service.name()))?;
-    let template = crate::export::cloudformation(service);
-    let text = if yaml {
-        serde_yaml_ng::to_string(&template).map_err(|e| format!("cannot write YAML: {e}"))?
-    } else {
-        let mut t = serde_json::to_string_pretty(&template).map_err(|e| e.to_string())?;
-        t.push('\n');
-        t
-    };
-    match out {
-        Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display())),
-        None => {
-            use std::io::Write;
-            std::io::stdout()
-                .write_all(text.as_bytes())
-                .map_err(|e| format!("cannot write to stdout: {e}"))
-        }
-    }
-}
-
-fn serve(service: &Service, host: &str, port: u16, stage: Option<&str>) -> Result<(), String> {
-    let gateway = service
-        .gateway(stage)
-        .map_err(|e| format!("{}: {e}", service.name()))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind((host, port))
-            .await
-            .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| format!("cannot read the listening address: {e}"))?;
-        let base = format!("http://{addr}");
-        {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(
-                out,
-                "Serving {} (stage {}) at {base}/{}",
-                service.name(),
-                gateway.stage(),
-                gateway.stage()
-            );
-            for route in gateway.routes() {
-                let (method, path) = route.split_once(' ').unwrap_or(("", &route));
-                let _ = writeln!(out, "  {method:<7} {base}{path}");
-            }
-            let _ = out.flush();
-        }
-        phalanx_gateway::server::serve(listener, gateway, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| e.to_string())
-    })
 }

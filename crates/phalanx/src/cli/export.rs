@@ -1,0 +1,32 @@
+//! `export`: the CloudFormation template, JSON or YAML.
+
+use crate::service::Service;
+
+/// Writes the template to `out` or stdout.
+pub(crate) fn run(
+    service: &Service,
+    yaml: bool,
+    out: Option<&std::path::Path>,
+) -> Result<(), String> {
+    // The service must build before it is exported: the same checks as serve.
+    service
+        .gateway(None)
+        .map_err(|e| format!("{}: {e}", service.name()))?;
+    let template = crate::export::cloudformation(service);
+    let text = if yaml {
+        serde_yaml_ng::to_string(&template).map_err(|e| format!("cannot write YAML: {e}"))?
+    } else {
+        let mut t = serde_json::to_string_pretty(&template).map_err(|e| e.to_string())?;
+        t.push('\n');
+        t
+    };
+    match out {
+        Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display())),
+        None => {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(text.as_bytes())
+                .map_err(|e| format!("cannot write to stdout: {e}"))
+        }
+    }
+}

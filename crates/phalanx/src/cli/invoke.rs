@@ -1,0 +1,65 @@
+//! `invoke FUNCTION [--event FILE|-]`: one function, one event, no gateway.
+
+use crate::service::Service;
+use bytes::Bytes;
+use std::io::Read;
+
+/// Prints the function's result; a function error is printed (Lambda's
+/// error object) and fails the command.
+pub(crate) fn run(service: &Service, function: &str, event: Option<&str>) -> Result<(), String> {
+    let f = service
+        .functions
+        .iter()
+        .find(|f| f.name == function || f.logical_id() == function)
+        .ok_or_else(|| {
+            let names: Vec<&str> = service.functions.iter().map(|f| f.name.as_str()).collect();
+            format!(
+                "no function `{function}` (this service has: {})",
+                names.join(", ")
+            )
+        })?;
+    let event = match event {
+        None => "{}".to_string(),
+        Some("-") => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| format!("reading the event from stdin: {e}"))?;
+            s
+        }
+        Some(path) => std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?,
+    };
+    serde_json::from_str::<serde_json::Value>(&event).map_err(|e| {
+        format!(
+            "the event is not JSON: {e} (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let handler = f.handler.clone();
+    let result = runtime.block_on(async move {
+        // A panic is a function error, as in AWS.
+        tokio::spawn(handler(Bytes::from(event)))
+            .await
+            .unwrap_or_else(|e| {
+                Err(Bytes::from(
+                    serde_json::json!({"errorMessage": format!("handler panicked: {e}"), "errorType": "Panic", "stackTrace": []})
+                        .to_string(),
+                ))
+            })
+    });
+    match result {
+        Ok(payload) => {
+            println!("{}", String::from_utf8_lossy(&payload));
+            Ok(())
+        }
+        Err(error) => Err(format!(
+            "function error: {}",
+            String::from_utf8_lossy(&error)
+        )),
+    }
+}
