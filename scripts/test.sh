@@ -43,5 +43,14 @@ target/venv/bin/cfn-lint examples/petstore/template.yaml \
   crates/phalanx-gateway/tests/templates/pets_api.yaml \
   crates/phalanx-gateway/tests/templates/pets_api.json
 
+# The describe page is opened in headless Chromium by a test.
+if ! command -v chromium >/dev/null 2>&1; then
+  step "installing Debian's chromium (for the describe page test)"
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq >&2
+  $SUDO apt-get install -y -qq chromium >&2
+fi
+
 step "cargo test"
 cargo test --workspace --locked

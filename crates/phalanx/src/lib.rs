@@ -44,6 +44,7 @@
 
 pub mod api;
 mod cli;
+pub mod describe;
 mod envelope;
 pub mod export;
 mod function;

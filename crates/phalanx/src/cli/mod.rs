@@ -1,5 +1,6 @@
 //! [`main`]: the command line every service binary gets.
 
+mod describe;
 mod export;
 mod invoke;
 mod serve;
@@ -60,6 +61,13 @@ enum Command {
         /// The event: a JSON file, or `-` for stdin (default: `{}`).
         #[arg(long, value_name = "FILE|-")]
         event: Option<String>,
+    },
+    /// Write a self-contained HTML page describing the service: a graph,
+    /// every method's mappings, the CloudFormation template.
+    Describe {
+        /// Where (default: SERVICE.html).
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
     },
     /// Print the CloudFormation template that deploys the service.
     Export {
@@ -141,6 +149,7 @@ pub fn main(service: Service) -> ExitCode {
             &cli.format,
         ),
         Command::Invoke { function, event } => invoke::run(&service, &function, event.as_deref()),
+        Command::Describe { out } => describe::run(&service, out.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
