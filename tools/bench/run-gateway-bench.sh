@@ -7,7 +7,10 @@
 #     ROUNDS alternating rounds of DURATION seconds, median reported;
 #  2. the Runtime API path's overhead per invocation: latency at one
 #     connection, in-process echo vs the same echo in Python (awslambdaric);
-#  3. peak RSS of the gateway sampled every 5 s over a 60 s run.
+#  3. peak RSS of the gateway sampled every 5 s over a 60 s run;
+#  4. the framework's echo example (`cargo run --example echo -- serve`:
+#     envelope template, typed handler, response template) against the same
+#     baseline, and its cold start (process spawn to first 200).
 #
 # Needs wrk, and PHALANX_PYTHON (a Python with awslambdaric, as
 # scripts/test.sh creates) for part 2.
@@ -19,6 +22,7 @@ RSS_SECONDS="${RSS_SECONDS:-60}"
 PY="${PHALANX_PYTHON:-$PWD/target/venv/bin/python}"
 
 cargo build --release --quiet -p phalanx-gateway --example bench_server
+cargo build --release --quiet -p phalanx --example echo
 BIN=target/release/examples/bench_server
 LUA=$(mktemp)
 cat > "$LUA" <<'LUA'
@@ -82,3 +86,28 @@ done
 wait "$WRK"
 echo "  samples (KiB, every 5 s): ${samples[*]}"
 echo "  peak: $(printf '%s\n' "${samples[@]}" | sort -n | tail -1) KiB; first: ${samples[0]} KiB; last: ${samples[-1]} KiB"
+
+echo
+echo "Framework echo example (GET /dev/hello, envelope in and out), 64 connections:"
+ECHO=target/release/examples/echo
+now_ms() { date +%s%3N; }
+t0=$(now_ms)
+"$ECHO" serve --port 3304 >/dev/null 2>&1 & pids+=($!)
+until curl -sf -o /dev/null http://127.0.0.1:3304/dev/hello; do sleep 0.005; done
+t1=$(now_ms)
+echo "  cold start (spawn to first 200): $((t1 - t0)) ms"
+GET_LUA=$(mktemp)
+echo 'wrk.method = "GET"' > "$GET_LUA"
+erat=()
+echo "| round | baseline req/s | echo req/s | echo p99 (ms) | ratio |"
+echo "|---|---|---|---|---|"
+for r in $(seq "$ROUNDS"); do
+  read -r b _ < <(measure 3301 64)
+  read -r e ep < <(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$GET_LUA" http://127.0.0.1:3304/dev/hello |
+    awk '/Requests\/sec/ {rps=$2} / 99%/ {p=$2; if (p ~ /us$/) {sub("us","",p); p=p/1000} else if (p ~ /ms$/) {sub("ms","",p)} else if (p ~ /s$/) {sub("s","",p); p=p*1000}} END {printf "%.0f %.2f\n", rps, p}')
+  ratio=$(awk -v e="$e" -v b="$b" 'BEGIN {printf "%.2f", e/b}')
+  erat+=("$ratio")
+  echo "| $r | $b | $e | $ep | $ratio |"
+done
+rm -f "$GET_LUA"
+echo "median ratio (echo / baseline): $(printf '%s\n' "${erat[@]}" | median)"
