@@ -43,6 +43,24 @@ target/venv/bin/cfn-lint examples/petstore/template.yaml \
   crates/phalanx-gateway/tests/templates/pets_api.yaml \
   crates/phalanx-gateway/tests/templates/pets_api.json
 
+# The presign example's test needs S3: moto's standalone server (PyPI),
+# reached through the AWS SDK for Rust. It runs on a free loopback port for
+# the length of this script.
+MOTO_VERSION=5.2.5
+step "moto $MOTO_VERSION (local S3 for the presign example)"
+if ! target/venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('moto') != '$MOTO_VERSION')" 2>/dev/null; then
+  target/venv/bin/pip install --quiet "moto[server]==$MOTO_VERSION"
+fi
+MOTO_PORT="$(target/venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+target/venv/bin/moto_server -H 127.0.0.1 -p "$MOTO_PORT" >target/moto.log 2>&1 &
+MOTO_PID=$!
+trap 'kill $MOTO_PID 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  curl -sf -o /dev/null "http://127.0.0.1:$MOTO_PORT/" && break
+  sleep 0.1
+done
+export PHALANX_MOTO_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
+
 # The describe page is opened in headless Chromium by a test.
 if ! command -v chromium >/dev/null 2>&1; then
   step "installing Debian's chromium (for the describe page test)"

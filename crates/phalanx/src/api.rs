@@ -30,6 +30,7 @@ pub struct Api {
     pub(crate) resources: Vec<Resource>,
     pub(crate) binary_media_types: Vec<String>,
     pub(crate) endpoint_type: String,
+    pub(crate) request_validators: Vec<model::RequestValidator>,
 }
 
 /// A resource path bound to the function its methods invoke.
@@ -62,6 +63,7 @@ impl Api {
             resources: Vec::new(),
             binary_media_types: Vec::new(),
             endpoint_type: "REGIONAL".to_string(),
+            request_validators: Vec::new(),
         }
     }
 
@@ -88,6 +90,18 @@ impl Api {
     /// A media type treated as binary.
     pub fn binary_media_type(mut self, media_type: &str) -> Api {
         self.binary_media_types.push(media_type.to_string());
+        self
+    }
+
+    /// A request validator methods can name (`MethodSpec::request_validator`):
+    /// it checks required parameters, the body against the method's model,
+    /// or both.
+    pub fn request_validator(mut self, name: &str, body: bool, parameters: bool) -> Api {
+        self.request_validators.push(model::RequestValidator {
+            name: name.to_string(),
+            validate_request_body: body,
+            validate_request_parameters: parameters,
+        });
         self
     }
 
@@ -134,6 +148,7 @@ impl Api {
             description: self.description.clone(),
             binary_media_types: self.binary_media_types.clone(),
             methods,
+            request_validators: self.request_validators.clone(),
             stages: vec![self.stage.clone()],
             ..model::RestApi::default()
         }
@@ -288,6 +303,13 @@ impl MethodSpec {
                 format!("method.response.header.{header}"),
                 expression.to_string(),
             );
+        self
+    }
+
+    /// Checks requests with the API's validator `name`
+    /// ([`Api::request_validator`]).
+    pub fn request_validator(&mut self, name: &str) -> &mut MethodSpec {
+        self.method.request_validator = Some(name.to_string());
         self
     }
 

@@ -110,6 +110,22 @@ pub fn cloudformation(service: &Service) -> Value {
         );
     }
 
+    // Request validators.
+    for v in &model.request_validators {
+        resources.insert(
+            format!("Validator{}", logical_id(&v.name)),
+            json!({
+                "Type": "AWS::ApiGateway::RequestValidator",
+                "Properties": {
+                    "RestApiId": {"Ref": API},
+                    "Name": v.name,
+                    "ValidateRequestBody": v.validate_request_body,
+                    "ValidateRequestParameters": v.validate_request_parameters
+                }
+            }),
+        );
+    }
+
     // Methods.
     let mut method_ids = Vec::new();
     for m in &model.methods {
@@ -140,6 +156,12 @@ pub fn cloudformation(service: &Service) -> Value {
             props.insert(
                 "RequestParameters".into(),
                 string_map(&m.request_parameters),
+            );
+        }
+        if let Some(v) = &m.request_validator {
+            props.insert(
+                "RequestValidatorId".into(),
+                json!({"Ref": format!("Validator{}", logical_id(v))}),
             );
         }
         let method_responses: Vec<Value> = m

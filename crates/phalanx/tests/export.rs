@@ -9,6 +9,9 @@ mod echo;
 #[allow(dead_code)]
 #[path = "../examples/location.rs"]
 mod location;
+#[allow(dead_code)]
+#[path = "../examples/presign.rs"]
+mod presign;
 
 use phalanx::Service;
 use phalanx::gateway::cloudformation::{ImportOptions, import};
@@ -17,7 +20,11 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn examples() -> Vec<(&'static str, Service)> {
-    vec![("echo", echo::service()), ("location", location::service())]
+    vec![
+        ("echo", echo::service()),
+        ("location", location::service()),
+        ("presign", presign::service()),
+    ]
 }
 
 fn cfn_lint() -> PathBuf {
