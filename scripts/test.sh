@@ -35,9 +35,13 @@ export PHALANX_PYTHON
 # CloudFormation templates we ship or import in tests must be ones AWS
 # accepts: cfn-lint (AWS's linter) checks them.
 CFN_LINT_VERSION=1.58.0
-step "cfn-lint $CFN_LINT_VERSION on the example and test templates"
+step "cfn-lint $CFN_LINT_VERSION on the example and test templates; openapi-spec-validator"
 if ! target/venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('cfn-lint') != '$CFN_LINT_VERSION')" 2>/dev/null; then
   target/venv/bin/pip install --quiet "cfn-lint==$CFN_LINT_VERSION"
+fi
+OPENAPI_VALIDATOR_VERSION=0.9.0
+if ! target/venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('openapi-spec-validator') != '$OPENAPI_VALIDATOR_VERSION')" 2>/dev/null; then
+  target/venv/bin/pip install --quiet "openapi-spec-validator==$OPENAPI_VALIDATOR_VERSION"
 fi
 target/venv/bin/cfn-lint examples/petstore/template.yaml \
   crates/phalanx-gateway/tests/templates/pets_api.yaml \

@@ -39,6 +39,51 @@ fn cfn_lint() -> PathBuf {
     venv
 }
 
+fn openapi_validator() -> PathBuf {
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/venv/bin/openapi-spec-validator");
+    assert!(
+        venv.exists(),
+        "openapi-spec-validator not found: run ./scripts/test.sh (it installs it into target/venv)"
+    );
+    venv
+}
+
+/// The OpenAPI documents are stable and valid OpenAPI 3.0
+/// (`openapi-spec-validator`, from PyPI).
+#[test]
+fn openapi_exports_are_stable_and_valid() {
+    for (name, service) in examples() {
+        let document = phalanx::export::openapi(&service);
+        insta::assert_json_snapshot!(format!("{name}_openapi"), document);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(format!("{name}.json"));
+        std::fs::write(&file, serde_json::to_string_pretty(&document).unwrap()).unwrap();
+        let out = Command::new(openapi_validator())
+            .arg(&file)
+            .output()
+            .expect("the validator runs");
+        assert!(
+            out.status.success(),
+            "openapi-spec-validator on {name}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Every method carries its integration.
+        let get_or_post = document["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|p| p.as_object().unwrap().values());
+        for op in get_or_post {
+            assert!(
+                op["x-amazon-apigateway-integration"]["type"] == "aws",
+                "{op}"
+            );
+        }
+    }
+}
+
 #[test]
 fn exports_are_stable_and_pass_cfn_lint() {
     for (name, service) in examples() {

@@ -1,10 +1,12 @@
-//! `export`: the CloudFormation template, JSON or YAML.
+//! `export`: the CloudFormation template or the OpenAPI document, JSON or
+//! YAML.
 
 use crate::service::Service;
 
 /// Writes the template to `out` or stdout.
 pub(crate) fn run(
     service: &Service,
+    format: &str,
     yaml: bool,
     out: Option<&std::path::Path>,
 ) -> Result<(), String> {
@@ -12,7 +14,11 @@ pub(crate) fn run(
     service
         .gateway(None)
         .map_err(|e| format!("{}: {e}", service.name()))?;
-    let template = crate::export::cloudformation(service);
+    let template = if format == "openapi" {
+        crate::export::openapi(service)
+    } else {
+        crate::export::cloudformation(service)
+    };
     let text = if yaml {
         serde_yaml_ng::to_string(&template).map_err(|e| format!("cannot write YAML: {e}"))?
     } else {

@@ -69,10 +69,11 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<std::path::PathBuf>,
     },
-    /// Print the CloudFormation template that deploys the service.
+    /// Print the CloudFormation template that deploys the service, or its
+    /// OpenAPI 3 document with API Gateway's extensions.
     Export {
-        /// The format (OpenAPI is not built yet).
-        #[arg(long, default_value = "cloudformation", value_parser = ["cloudformation"])]
+        /// What to export.
+        #[arg(long, default_value = "cloudformation", value_parser = ["cloudformation", "openapi"])]
         format: String,
         /// YAML instead of JSON.
         #[arg(long)]
@@ -128,11 +129,9 @@ pub fn main(service: Service) -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve { port, host, stage } => serve::run(&service, &host, port, stage.as_deref()),
-        Command::Export {
-            format: _,
-            yaml,
-            out,
-        } => export::run(&service, yaml, out.as_deref()),
+        Command::Export { format, yaml, out } => {
+            export::run(&service, &format, yaml, out.as_deref())
+        }
         Command::TestInvoke {
             method,
             path,

@@ -1,4 +1,4 @@
-//! `export`: the service as a CloudFormation template — RestApi, Resources,
+//! The CloudFormation template — RestApi, Resources,
 //! Methods, Lambda functions (runtime `provided.al2023`, code from
 //! parameters), one least-privilege IAM role per function, Lambda
 //! permissions scoped to the API with `SourceArn`, Deployment + Stage and an

@@ -1,0 +1,9 @@
+//! `export`: the service as a CloudFormation template or an OpenAPI 3
+//! document with API Gateway's `x-amazon-apigateway-*` extensions. Both are
+//! deterministic: the same service always exports the same bytes.
+
+mod cloudformation;
+mod openapi;
+
+pub use cloudformation::cloudformation;
+pub use openapi::openapi;
