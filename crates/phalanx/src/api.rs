@@ -31,6 +31,141 @@ pub struct Api {
     pub(crate) binary_media_types: Vec<String>,
     pub(crate) endpoint_type: String,
     pub(crate) request_validators: Vec<model::RequestValidator>,
+    pub(crate) cors: Option<Cors>,
+}
+
+/// CORS for every resource: an `OPTIONS` method (a MOCK integration, as the
+/// API Gateway console's "Enable CORS" creates) answering the preflight,
+/// and `Access-Control-Allow-Origin` on every method's responses.
+///
+/// ```
+/// use phalanx::api::Cors;
+/// let cors = Cors::default().allow_origin("https://example.com").max_age(600);
+/// assert_eq!(cors.allow_headers, "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cors {
+    /// `Access-Control-Allow-Origin` (default `*`).
+    pub allow_origin: String,
+    /// `Access-Control-Allow-Headers` (default: the console's list).
+    pub allow_headers: String,
+    /// `Access-Control-Allow-Methods` (default: the resource's methods and
+    /// `OPTIONS`).
+    pub allow_methods: Option<String>,
+    /// `Access-Control-Max-Age`, seconds.
+    pub max_age: Option<u32>,
+}
+
+impl Default for Cors {
+    fn default() -> Cors {
+        Cors {
+            allow_origin: "*".to_string(),
+            allow_headers: "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token"
+                .to_string(),
+            allow_methods: None,
+            max_age: None,
+        }
+    }
+}
+
+impl Cors {
+    /// A specific origin.
+    pub fn allow_origin(mut self, origin: &str) -> Cors {
+        self.allow_origin = origin.to_string();
+        self
+    }
+
+    /// The allowed request headers, comma-separated.
+    pub fn allow_headers(mut self, headers: &str) -> Cors {
+        self.allow_headers = headers.to_string();
+        self
+    }
+
+    /// The allowed methods, comma-separated.
+    pub fn allow_methods(mut self, methods: &str) -> Cors {
+        self.allow_methods = Some(methods.to_string());
+        self
+    }
+
+    /// How long browsers may cache the preflight.
+    pub fn max_age(mut self, seconds: u32) -> Cors {
+        self.max_age = Some(seconds);
+        self
+    }
+}
+
+/// A literal for a mapping expression: `'value'`.
+fn literal(value: &str) -> String {
+    format!("'{value}'")
+}
+
+impl Cors {
+    /// The preflight method of a resource whose methods are `verbs`.
+    fn options_method(&self, path: &str, verbs: &[String]) -> model::Method {
+        let methods = self.allow_methods.clone().unwrap_or_else(|| {
+            let mut all: Vec<String> = verbs.to_vec();
+            all.push("OPTIONS".to_string());
+            all.join(",")
+        });
+        let mut headers = vec![
+            ("Access-Control-Allow-Origin", literal(&self.allow_origin)),
+            ("Access-Control-Allow-Headers", literal(&self.allow_headers)),
+            ("Access-Control-Allow-Methods", literal(&methods)),
+        ];
+        if let Some(age) = self.max_age {
+            headers.push(("Access-Control-Max-Age", literal(&age.to_string())));
+        }
+        model::Method {
+            resource_path: path.to_string(),
+            http_method: "OPTIONS".to_string(),
+            authorization_type: Some("NONE".to_string()),
+            method_responses: vec![model::MethodResponse {
+                status_code: "200".to_string(),
+                response_parameters: headers
+                    .iter()
+                    .map(|(h, _)| (format!("method.response.header.{h}"), false))
+                    .collect(),
+                ..model::MethodResponse::default()
+            }],
+            integration: Some(model::Integration {
+                kind: model::IntegrationType::Mock,
+                request_templates: [(
+                    "application/json".to_string(),
+                    "{\"statusCode\": 200}".to_string(),
+                )]
+                .into_iter()
+                .collect(),
+                passthrough_behavior: Some(model::PassthroughBehavior::WhenNoMatch),
+                integration_responses: vec![model::IntegrationResponse {
+                    status_code: "200".to_string(),
+                    response_parameters: headers
+                        .iter()
+                        .map(|(h, v)| (format!("method.response.header.{h}"), v.clone()))
+                        .collect(),
+                    response_templates: [("application/json".to_string(), String::new())]
+                        .into_iter()
+                        .collect(),
+                    ..model::IntegrationResponse::default()
+                }],
+                ..model::Integration::default()
+            }),
+            ..model::Method::default()
+        }
+    }
+
+    /// Adds `Access-Control-Allow-Origin` to every response of `method`.
+    fn allow_origin_on(&self, method: &mut model::Method) {
+        let header = "method.response.header.Access-Control-Allow-Origin".to_string();
+        for r in &mut method.method_responses {
+            r.response_parameters.insert(header.clone(), false);
+        }
+        if let Some(i) = &mut method.integration {
+            for r in &mut i.integration_responses {
+                r.response_parameters
+                    .insert(header.clone(), literal(&self.allow_origin));
+            }
+        }
+    }
 }
 
 /// A resource path bound to the function its methods invoke.
@@ -64,6 +199,7 @@ impl Api {
             binary_media_types: Vec::new(),
             endpoint_type: "REGIONAL".to_string(),
             request_validators: Vec::new(),
+            cors: None,
         }
     }
 
@@ -105,6 +241,12 @@ impl Api {
         self
     }
 
+    /// CORS on every resource ([`Cors::default`] allows any origin).
+    pub fn cors(mut self, cors: Cors) -> Api {
+        self.cors = Some(cors);
+        self
+    }
+
     /// `EDGE`, `REGIONAL` (default) or `PRIVATE`.
     pub fn endpoint_type(mut self, endpoint_type: &str) -> Api {
         self.endpoint_type = endpoint_type.to_string();
@@ -138,9 +280,37 @@ impl Api {
     /// The gateway model (functions are filled in by [`crate::Service`]).
     pub(crate) fn to_model(&self) -> model::RestApi {
         let mut methods = Vec::new();
+        // One preflight per path, even when several resources share it.
+        let mut preflights = std::collections::HashSet::new();
         for r in &self.resources {
             for m in &r.methods {
-                methods.push(m.method.clone());
+                let mut method = m.method.clone();
+                if let Some(cors) = &self.cors {
+                    cors.allow_origin_on(&mut method);
+                }
+                methods.push(method);
+            }
+            let declares_options = self
+                .resources
+                .iter()
+                .filter(|other| other.path == r.path)
+                .any(|other| {
+                    other
+                        .methods
+                        .iter()
+                        .any(|m| m.method.http_method == "OPTIONS")
+                });
+            if let Some(cors) = &self.cors
+                && !declares_options
+                && preflights.insert(r.path.clone())
+            {
+                let verbs: Vec<String> = self
+                    .resources
+                    .iter()
+                    .filter(|other| other.path == r.path)
+                    .flat_map(|other| other.methods.iter().map(|m| m.method.http_method.clone()))
+                    .collect();
+                methods.push(cors.options_method(&r.path, &verbs));
             }
         }
         model::RestApi {
