@@ -174,6 +174,22 @@ async fn read_body(mut body: Incoming) -> Result<Bytes, GatewayReply> {
     Ok(first.unwrap_or_else(|| buf.freeze()))
 }
 
+/// The startup lines both `phalanx serve` commands print: the URL, then
+/// one line per route. Write errors are ignored: a closed stdout must not
+/// stop the server.
+pub fn print_banner(title: &str, gateway: &Gateway, addr: SocketAddr) {
+    use std::io::Write;
+    let base = format!("http://{addr}");
+    let stage = gateway.stage();
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "Serving {title} (stage {stage}) at {base}/{stage}");
+    for route in gateway.routes() {
+        let (method, path) = route.split_once(' ').unwrap_or(("", &route));
+        let _ = writeln!(out, "  {method:<7} {base}{path}");
+    }
+    let _ = out.flush();
+}
+
 /// 413: the body is over API Gateway's 10 MB limit. The connection is
 /// closed, since the rest of the body is not read.
 fn too_large() -> GatewayReply {

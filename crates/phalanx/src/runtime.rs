@@ -16,17 +16,7 @@ pub(crate) fn run(service: &Service) -> Result<(), String> {
             "AWS_LAMBDA_RUNTIME_API is set but neither PHALANX_FUNCTION nor _HANDLER names a function"
                 .to_string()
         })?;
-    let function = service
-        .functions
-        .iter()
-        .find(|f| f.name == wanted || f.logical_id() == wanted)
-        .ok_or_else(|| {
-            let names: Vec<&str> = service.functions.iter().map(|f| f.name.as_str()).collect();
-            format!(
-                "this service has no function `{wanted}` (it has: {})",
-                names.join(", ")
-            )
-        })?;
+    let function = service.find_function(&wanted)?;
     let handler = function.handler.clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -82,6 +82,21 @@ impl Service {
         api
     }
 
+    /// The function called `name` (or with that logical id); the error
+    /// lists the ones there are.
+    pub(crate) fn find_function(&self, name: &str) -> Result<&Function, String> {
+        self.functions
+            .iter()
+            .find(|f| f.name == name || f.logical_id() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.functions.iter().map(|f| f.name.as_str()).collect();
+                format!(
+                    "no function `{name}` (this service has: {})",
+                    names.join(", ")
+                )
+            })
+    }
+
     /// The functions as an in-process registry, by logical id.
     pub fn in_process(&self) -> InProcess {
         let mut functions = InProcess::new();

@@ -140,19 +140,10 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         let addr = listener
             .local_addr()
             .map_err(|e| format!("cannot read the listening address: {e}"))?;
-        let base = format!("http://{addr}");
+        server::print_banner(&format!("API {}", api.name), &gateway, addr);
         // Write errors are ignored: a closed stdout must not stop the server.
         use std::io::Write;
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(
-            out,
-            "Serving API {} (stage {stage}) at {base}/{stage}",
-            api.name
-        );
-        for route in gateway.routes() {
-            let (method, path) = route.split_once(' ').unwrap_or(("", &route));
-            let _ = writeln!(out, "  {method:<7} {base}{path}");
-        }
         for key in &imported.generated_api_keys {
             let _ = writeln!(out, "  API key {} = {}", key.logical_id, key.value);
         }

@@ -7,17 +7,7 @@ use std::io::Read;
 /// Prints the function's result; a function error is printed (Lambda's
 /// error object) and fails the command.
 pub(crate) fn run(service: &Service, function: &str, event: Option<&str>) -> Result<(), String> {
-    let f = service
-        .functions
-        .iter()
-        .find(|f| f.name == function || f.logical_id() == function)
-        .ok_or_else(|| {
-            let names: Vec<&str> = service.functions.iter().map(|f| f.name.as_str()).collect();
-            format!(
-                "no function `{function}` (this service has: {})",
-                names.join(", ")
-            )
-        })?;
+    let f = service.find_function(function)?;
     let event = match event {
         None => "{}".to_string(),
         Some("-") => {

@@ -23,23 +23,7 @@ pub(crate) fn run(
         let addr = listener
             .local_addr()
             .map_err(|e| format!("cannot read the listening address: {e}"))?;
-        let base = format!("http://{addr}");
-        {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(
-                out,
-                "Serving {} (stage {}) at {base}/{}",
-                service.name(),
-                gateway.stage(),
-                gateway.stage()
-            );
-            for route in gateway.routes() {
-                let (method, path) = route.split_once(' ').unwrap_or(("", &route));
-                let _ = writeln!(out, "  {method:<7} {base}{path}");
-            }
-            let _ = out.flush();
-        }
+        phalanx_gateway::server::print_banner(service.name(), &gateway, addr);
         phalanx_gateway::server::serve(listener, gateway, async {
             let _ = tokio::signal::ctrl_c().await;
         })
