@@ -194,3 +194,36 @@ async fn handler_errors_become_their_status() {
         String::from_utf8_lossy(&reply.body)
     );
 }
+
+/// `Response::new(code, body).header(..)`: the default response template
+/// makes the code the status and the headers response headers.
+#[tokio::test]
+async fn responses_set_status_and_headers() {
+    use phalanx::Response;
+    let f = Function::new("f", |_: ApiGatewayRequest<Value>, _: Context| async move {
+        Ok::<_, std::convert::Infallible>(
+            Response::new(202, json!({"queued": true, "note": "it's \"fine\""}))
+                .header("X-Custom", "v")
+                .header("Cache-Control", "no-store"),
+        )
+    });
+    let mut api = Api::new("r");
+    api.resource("/r", &f).method(Method::POST, StatusCode::OK);
+    let gw = Service::new("r")
+        .function(f)
+        .api(api)
+        .gateway(None)
+        .unwrap();
+    let reply = gw
+        .handle(GatewayRequest {
+            method: "POST".into(),
+            path: "/dev/r".into(),
+            ..GatewayRequest::default()
+        })
+        .await;
+    assert_eq!(reply.status, 202);
+    assert_eq!(reply.header("X-Custom"), Some("v"));
+    assert_eq!(reply.header("Cache-Control"), Some("no-store"));
+    let body: Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(body, json!({"queued": true, "note": "it's \"fine\""}));
+}
