@@ -84,7 +84,6 @@ impl RequestContext {
     /// The context as JSON, with AWS's key names (`requestContext` of a
     /// proxy event is this, without `error`).
     pub fn to_json(&self) -> Json {
-        let id = &self.identity;
         let mut ctx = json!({
             "resourceId": &*self.resource_id,
             "resourcePath": &*self.resource_path,
@@ -98,22 +97,7 @@ impl RequestContext {
             "domainPrefix": self.domain_prefix,
             "requestTimeEpoch": self.request_time_epoch,
             "requestId": self.request_id,
-            "identity": {
-                "cognitoIdentityPoolId": null,
-                "accountId": null,
-                "cognitoIdentityId": null,
-                "caller": null,
-                "sourceIp": id.source_ip,
-                "principalOrgId": null,
-                "accessKey": null,
-                "cognitoAuthenticationType": null,
-                "cognitoAuthenticationProvider": null,
-                "userArn": null,
-                "userAgent": id.user_agent,
-                "user": null,
-                "apiKey": if id.api_key.is_empty() { Json::Null } else { json!(id.api_key) },
-                "apiKeyId": if id.api_key_id.is_empty() { Json::Null } else { json!(id.api_key_id) },
-            },
+            "identity": self.identity_json(),
             "domainName": self.domain_name,
             "deploymentId": &*self.deployment_id,
             "apiId": &*self.api_id,
@@ -132,10 +116,47 @@ impl RequestContext {
         ctx
     }
 
+    /// `identity` as JSON: the caller fields a local, unauthenticated
+    /// request has, null for the IAM/Cognito ones.
+    fn identity_json(&self) -> Json {
+        let id = &self.identity;
+        let optional = |s: &str| if s.is_empty() { Json::Null } else { json!(s) };
+        json!({
+            "cognitoIdentityPoolId": null,
+            "accountId": null,
+            "cognitoIdentityId": null,
+            "caller": null,
+            "sourceIp": id.source_ip,
+            "principalOrgId": null,
+            "accessKey": null,
+            "cognitoAuthenticationType": null,
+            "cognitoAuthenticationProvider": null,
+            "userArn": null,
+            "userAgent": id.user_agent,
+            "user": null,
+            "apiKey": optional(&id.api_key),
+            "apiKeyId": optional(&id.api_key_id),
+        })
+    }
+
     /// A context variable by its dotted name (`requestId`,
     /// `identity.sourceIp`, …), as a mapping expression `context.NAME`
     /// reads it. Absent and null variables are `None`.
     pub fn lookup(&self, dotted: &str) -> Option<String> {
+        // The common names without building the whole context.
+        let direct = match dotted {
+            "requestId" => Some(&self.request_id),
+            "httpMethod" => Some(&self.http_method),
+            "path" => Some(&self.path),
+            "requestTime" => Some(&self.request_time),
+            "domainName" => Some(&self.domain_name),
+            "identity.sourceIp" => Some(&self.identity.source_ip),
+            "identity.userAgent" => Some(&self.identity.user_agent),
+            _ => None,
+        };
+        if let Some(value) = direct {
+            return Some(value.clone());
+        }
         let json = self.to_json();
         let mut node = &json;
         for part in dotted.split('.') {
@@ -202,7 +223,7 @@ impl Object for ContextObject {
             ),
             "identity" => Some(
                 self.identity
-                    .get_or_init(|| Value::from_json(&self.context.to_json()["identity"]))
+                    .get_or_init(|| Value::from_json(&self.context.identity_json()))
                     .clone(),
             ),
             "error" => Some(
@@ -363,5 +384,45 @@ impl Overrides {
             response_status,
             response_headers: read_string_map(response, "header"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_agrees_with_the_context_json() {
+        let ctx = RequestContext {
+            request_id: "r-1".into(),
+            http_method: "GET".into(),
+            path: "/dev/x".into(),
+            stage: Arc::from("dev"),
+            identity: Identity {
+                source_ip: "10.0.0.1".into(),
+                user_agent: "curl".into(),
+                api_key: "k".into(),
+                ..Identity::default()
+            },
+            ..RequestContext::default()
+        };
+        let json = ctx.to_json();
+        for name in [
+            "requestId",
+            "httpMethod",
+            "path",
+            "stage",
+            "identity.sourceIp",
+            "identity.userAgent",
+            "identity.apiKey",
+        ] {
+            let mut node = &json;
+            for part in name.split('.') {
+                node = &node[part];
+            }
+            assert_eq!(ctx.lookup(name).as_deref(), node.as_str(), "{name}");
+        }
+        assert_eq!(ctx.lookup("identity.caller"), None);
+        assert_eq!(ctx.lookup("nope"), None);
     }
 }
