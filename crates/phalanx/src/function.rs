@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// What a handler learns about its invocation (the parts of Lambda's
@@ -68,6 +69,7 @@ impl Privilege {
 pub struct Function {
     pub(crate) name: String,
     pub(crate) handler: ErasedHandler,
+    timeout_ms: Arc<AtomicU64>,
     pub(crate) description: Option<String>,
     pub(crate) memory_mb: u64,
     pub(crate) timeout: Duration,
@@ -146,11 +148,15 @@ impl Function {
     {
         let handler = Arc::new(handler);
         let function_name = name.to_string();
+        // Shared with the builder: `.timeout()` after `new` still reaches
+        // the handler's `Context`.
+        let timeout_ms = Arc::new(AtomicU64::new(3_000));
+        let configured = timeout_ms.clone();
         let erased: ErasedHandler = Arc::new(move |event: Bytes| {
             let handler = handler.clone();
             let ctx = Context {
                 function_name: function_name.clone(),
-                timeout: Duration::from_secs(3),
+                timeout: Duration::from_millis(configured.load(Ordering::Relaxed)),
             };
             Box::pin(async move {
                 // An event the handler's type cannot hold is the client's
@@ -173,6 +179,7 @@ impl Function {
         Function {
             name: name.to_string(),
             handler: erased,
+            timeout_ms,
             description: None,
             memory_mb: 128,
             timeout: Duration::from_secs(3),
@@ -202,6 +209,10 @@ impl Function {
     /// The timeout (Lambda: 1 s–900 s; default 3 s).
     pub fn timeout(mut self, timeout: Duration) -> Function {
         self.timeout = timeout;
+        self.timeout_ms.store(
+            u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
         self
     }
 

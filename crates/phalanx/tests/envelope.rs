@@ -227,3 +227,31 @@ async fn responses_set_status_and_headers() {
     let body: Value = serde_json::from_slice(&reply.body).unwrap();
     assert_eq!(body, json!({"queued": true, "note": "it's \"fine\""}));
 }
+
+/// The handler's `Context` carries the function's name and its configured
+/// timeout, also when `.timeout()` is called after `Function::new`.
+#[tokio::test]
+async fn the_context_has_the_configured_timeout() {
+    use std::time::Duration;
+    let f = Function::new("timed", |_: Value, ctx: Context| async move {
+        Ok::<_, std::convert::Infallible>(
+            json!({"name": ctx.function_name, "ms": ctx.timeout.as_millis() as u64}),
+        )
+    })
+    .timeout(Duration::from_secs(12));
+    let out = phalanx::gateway::invoke::Invoker::invoke(
+        &Service::new("t").function(f).in_process(),
+        phalanx::gateway::invoke::Invocation {
+            function: "Timed".into(),
+            payload: "{}".into(),
+            request_id: "r".into(),
+            timeout: Duration::from_secs(12),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        out,
+        phalanx::gateway::invoke::InvokeOutput::Success(r#"{"name":"timed","ms":12000}"#.into())
+    );
+}
