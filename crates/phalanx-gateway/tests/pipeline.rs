@@ -731,6 +731,7 @@ async fn http_integration_selects_by_status_and_maps_headers() {
     let gw = gateway(&api(json!([{
         "ResourcePath": "/h",
         "HttpMethod": "POST",
+        "RequestParameters": {"method.request.querystring.status": false},
         "MethodResponses": [
             {"StatusCode": "200", "ResponseParameters": {"method.response.header.X-From": true}},
             {"StatusCode": "400"}
@@ -739,6 +740,7 @@ async fn http_integration_selects_by_status_and_maps_headers() {
             "Type": "HTTP",
             "IntegrationHttpMethod": "POST",
             "Uri": format!("{backend}/items"),
+            "RequestParameters": {"integration.request.header.X-Status": "method.request.querystring.status"},
             "RequestTemplates": {"application/json": "{\"wrapped\": $input.json('$')}"},
             "IntegrationResponses": [
                 {"StatusCode": "200",
@@ -762,6 +764,21 @@ async fn http_integration_selects_by_status_and_maps_headers() {
     // The method request's headers are not passed to HTTP (non-proxy)
     // backends unless mapped: the backend answers 200 here.
     assert_eq!(send(&gw, r).await.status, 200);
+    // Mapped from the query string, the status reaches the backend, whose
+    // 404 the `4\d{2}` pattern selects.
+    let r = with_body(
+        request("POST", "/dev/h?status=404"),
+        "application/json",
+        "{}",
+    );
+    let reply = send(&gw, r).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(body(&reply), r#"{"backend": "refused"}"#);
+    assert_eq!(
+        reply.header("X-From"),
+        None,
+        "the 400 response maps no header"
+    );
 }
 
 // Integration timeouts apply to HTTP backends too: 504.
