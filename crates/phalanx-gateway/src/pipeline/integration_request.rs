@@ -17,7 +17,7 @@ use super::{GatewayError, GatewayRequest, Parsed, ResponseType, is_binary, media
 use crate::compile::{CompiledApi, CompiledIntegration};
 use crate::mapping::{Location, Sources};
 use crate::model::{ContentHandling, IntegrationType, PassthroughBehavior};
-use crate::vtl::{Overrides, RequestContext, TemplateInput};
+use crate::vtl::{Overrides, RequestContext};
 use base64::Engine as _;
 use bytes::Bytes;
 use serde_json::{Map, Value as Json, json};
@@ -115,19 +115,15 @@ pub(crate) fn build(
     let mut out = IntegrationRequest::default();
     match template {
         Some((ct, template)) => {
-            let text = super::text(&body);
-            let (rendered, overrides) = crate::vtl::render(
+            let (rendered, overrides) = super::render_mapping(
+                api,
                 template,
-                TemplateInput {
-                    body: &text,
-                    params: parsed.params.clone(),
-                    context,
-                    stage_variables: &api.stage.variables,
-                    overrides: &Overrides::default(),
-                },
-            )
-            .map_err(|e| template_failure(&e))?;
-            out.body = Bytes::from(rendered);
+                &body,
+                parsed,
+                context,
+                &Overrides::default(),
+            )?;
+            out.body = rendered;
             out.overrides = overrides;
             out.template = Some(ct.clone());
         }

@@ -18,13 +18,11 @@
 //!   apply last.
 
 use super::integrate::EndpointResponse;
-use super::integration_request::template_failure;
 use super::{GatewayError, GatewayReply, GatewayRequest, Parsed, media_type};
 use crate::compile::{CompiledApi, CompiledIntegration, CompiledIntegrationResponse};
 use crate::mapping::Sources;
 use crate::model::IntegrationType;
-use crate::vtl::{Overrides, RequestContext, TemplateInput};
-use bytes::Bytes;
+use crate::vtl::{Overrides, RequestContext};
 use std::sync::Arc;
 
 /// Which integration response was selected, for traces.
@@ -107,19 +105,9 @@ pub(crate) fn apply(
     let template = choose_template(&response.templates, parsed.header("accept"));
     let (body, content_type, overrides) = match template {
         Some((content_type, template)) => {
-            let text = super::text(&endpoint.body);
-            let (rendered, overrides) = crate::vtl::render(
-                template,
-                TemplateInput {
-                    body: &text,
-                    params: parsed.params.clone(),
-                    context,
-                    stage_variables: &api.stage.variables,
-                    overrides,
-                },
-            )
-            .map_err(|e| template_failure(&e))?;
-            (Bytes::from(rendered), content_type.clone(), overrides)
+            let (rendered, overrides) =
+                super::render_mapping(api, template, &endpoint.body, parsed, context, overrides)?;
+            (rendered, content_type.clone(), overrides)
         }
         None => (
             endpoint.body.clone(),

@@ -155,6 +155,32 @@ fn form_decode(s: &str) -> String {
         .into_owned()
 }
 
+/// Renders a mapping template for this request over `body` (the request
+/// body or the integration response's), with the overrides set so far; a
+/// template that fails is a 500, as AWS answers a template error.
+pub(crate) fn render_mapping(
+    api: &crate::compile::CompiledApi,
+    template: &phalanx_vtl::Template,
+    body: &[u8],
+    parsed: &Parsed,
+    context: &Arc<crate::vtl::RequestContext>,
+    overrides: &crate::vtl::Overrides,
+) -> Result<(Bytes, crate::vtl::Overrides), GatewayError> {
+    let text = text(body);
+    let (rendered, overrides) = crate::vtl::render(
+        template,
+        crate::vtl::TemplateInput {
+            body: &text,
+            params: parsed.params.clone(),
+            context,
+            stage_variables: &api.stage.variables,
+            overrides,
+        },
+    )
+    .map_err(|e| integration_request::template_failure(&e))?;
+    Ok((Bytes::from(rendered), overrides))
+}
+
 /// A body as text: borrowed when it is UTF-8 (checked with the standard
 /// library's fast validator), with U+FFFD for bad bytes otherwise.
 pub(crate) fn text(body: &[u8]) -> std::borrow::Cow<'_, str> {
