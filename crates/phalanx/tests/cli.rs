@@ -1,20 +1,10 @@
 //! `phalanx::main`'s commands, run through an example's binary.
 
 use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+mod common;
 
-fn example_binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target/debug");
-    let path = dir.join("examples").join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: cargo test builds examples",
-        path.display()
-    );
-    path
-}
+use common::example_binary;
+use std::process::{Command, Stdio};
 
 #[test]
 fn test_invoke_prints_every_stage_and_the_response() {

@@ -16,6 +16,9 @@ mod presign;
 use phalanx::Service;
 use phalanx::gateway::cloudformation::{ImportOptions, import};
 use phalanx::gateway::{Gateway, GatewayReply, GatewayRequest};
+mod common;
+
+use common::example_binary;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -170,23 +173,6 @@ async fn the_export_serves_what_the_service_serves() {
             assert_eq!(a, b, "{name}");
         }
     }
-}
-
-/// The example binaries cargo built for this test run
-/// (`target/debug/examples/NAME`).
-fn example_binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/debug");
-    let path = dir.join("examples").join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: cargo test builds examples",
-        path.display()
-    );
-    path
 }
 
 /// The exported template, served with the example binary itself as every
