@@ -28,6 +28,25 @@ pub struct Identity {
     pub api_key_id: String,
 }
 
+/// `identity`'s keys, in the order AWS lists them (and `identity_json`
+/// writes them).
+const IDENTITY_KEYS: [&str; 14] = [
+    "cognitoIdentityPoolId",
+    "accountId",
+    "cognitoIdentityId",
+    "caller",
+    "sourceIp",
+    "principalOrgId",
+    "accessKey",
+    "cognitoAuthenticationType",
+    "cognitoAuthenticationProvider",
+    "userArn",
+    "userAgent",
+    "user",
+    "apiKey",
+    "apiKeyId",
+];
+
 /// A gateway error, as `$context.error` shows it to gateway response
 /// templates.
 #[derive(Debug, Clone, Default)]
@@ -139,6 +158,41 @@ impl RequestContext {
         })
     }
 
+    /// `identity` as the VTL map templates read, built directly (not
+    /// through JSON): every `$context.identity.x` of a render reads it, and
+    /// the keys are shared strings made once per thread.
+    fn identity_value(&self) -> Value {
+        thread_local! {
+            static KEYS: [Value; 14] = IDENTITY_KEYS.map(Value::from);
+        }
+        let id = &self.identity;
+        let optional = |s: &str| {
+            if s.is_empty() {
+                Value::Null
+            } else {
+                Value::from(s)
+            }
+        };
+        // In `IDENTITY_KEYS`' order.
+        let values = [
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::from(id.source_ip.as_str()),
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::from(id.user_agent.as_str()),
+            Value::Null,
+            optional(&id.api_key),
+            optional(&id.api_key_id),
+        ];
+        KEYS.with(|keys| Value::map(keys.iter().cloned().zip(values)))
+    }
+
     /// A context variable by its dotted name (`requestId`,
     /// `identity.sourceIp`, …), as a mapping expression `context.NAME`
     /// reads it. Absent and null variables are `None`.
@@ -223,7 +277,7 @@ impl Object for ContextObject {
             ),
             "identity" => Some(
                 self.identity
-                    .get_or_init(|| Value::from_json(&self.context.identity_json()))
+                    .get_or_init(|| self.context.identity_value())
                     .clone(),
             ),
             "error" => Some(
@@ -424,5 +478,23 @@ mod tests {
         }
         assert_eq!(ctx.lookup("identity.caller"), None);
         assert_eq!(ctx.lookup("nope"), None);
+    }
+
+    #[test]
+    fn identity_value_is_the_identity_json() {
+        for api_key in ["", "k"] {
+            let ctx = RequestContext {
+                identity: Identity {
+                    source_ip: "10.0.0.1".into(),
+                    user_agent: "curl".into(),
+                    api_key: api_key.into(),
+                    api_key_id: api_key.into(),
+                },
+                ..RequestContext::default()
+            };
+            let from_json = Value::from_json(&ctx.identity_json());
+            // Same entries, same order.
+            assert_eq!(ctx.identity_value().to_string(), from_json.to_string());
+        }
     }
 }

@@ -47,6 +47,8 @@ impl Object for Util {
             return Err(MethodError::NotFound);
         };
         match method {
+            // Most values need no escaping: the same string, no copy.
+            "escapeJavaScript" if !s.bytes().any(needs_js_escape) => Ok(arg.clone()),
             "escapeJavaScript" => Ok(ESCAPED.with_borrow_mut(|buf| {
                 // Escaped into a reused buffer: one allocation (the value).
                 buf.clear();

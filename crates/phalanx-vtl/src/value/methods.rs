@@ -321,8 +321,8 @@ fn substring(s: &str, begin: i64, end: Option<i64>) -> MethodResult {
     }
 }
 
-fn string_method(s: &Arc<str>, name: &str, args: &[Value]) -> MethodResult {
-    let s: &str = s;
+fn string_method(string: &Arc<str>, name: &str, args: &[Value]) -> MethodResult {
+    let s: &str = string;
     match (name, args) {
         ("length", []) => Ok(utf16_len(s).into()),
         ("isEmpty", []) => Ok(s.is_empty().into()),
@@ -417,7 +417,10 @@ fn string_method(s: &Arc<str>, name: &str, args: &[Value]) -> MethodResult {
                 }
                 return Ok(out.into());
             }
-            Ok(s.replace(&*a, &b).into())
+            // Java returns the string itself when nothing matches: so do
+            // we, without a copy (templates escape every value this way).
+            Ok(replace_literal(s, &a, &b)
+                .map_or_else(|| Value::String(string.clone()), Value::from))
         }
         ("replaceAll" | "replaceFirst", [Value::String(re), Value::String(rep)]) => {
             let regex = java_regex(re).map_err(failed)?;
@@ -506,6 +509,42 @@ fn other_char(v: &Value) -> Option<u16> {
 }
 
 /// A `CharSequence` argument (Velocity passes its string form).
+/// `s` with every `from` (not empty) replaced by `to`, or `None` when `from`
+/// does not occur. Scans with `memchr` for `from`'s first byte: the
+/// needles templates use are a few bytes long, where building a
+/// substring searcher costs more than the search.
+fn replace_literal(s: &str, from: &str, to: &str) -> Option<String> {
+    let (haystack, needle) = (s.as_bytes(), from.as_bytes());
+    let find = |start: usize| {
+        let (&first, rest) = needle.split_first()?;
+        let mut at = start;
+        while let Some(i) = memchr::memchr(first, haystack.get(at..)?) {
+            let found = at + i;
+            if haystack[found + 1..].starts_with(rest) {
+                return Some(found);
+            }
+            at = found + 1;
+        }
+        None
+    };
+    let mut found = find(0)?;
+    let mut out = String::with_capacity(s.len());
+    let mut copied = 0;
+    loop {
+        // `found` starts a match of `from` (valid UTF-8), so both slice
+        // ends are on character boundaries.
+        out.push_str(&s[copied..found]);
+        out.push_str(to);
+        copied = found + from.len();
+        match find(copied) {
+            Some(next) => found = next,
+            None => break,
+        }
+    }
+    out.push_str(&s[copied..]);
+    Some(out)
+}
+
 fn char_seq(v: &Value) -> Result<Arc<str>, MethodError> {
     match v {
         Value::String(s) => Ok(s.clone()),
@@ -1065,5 +1104,33 @@ mod tests {
     fn substring_out_of_range_throws() {
         let r = call_method(&Value::from("abc"), "substring", &[Value::Int(5)]);
         assert!(matches!(r, Err(MethodError::Failed(_))));
+    }
+
+    #[test]
+    fn replace_literal_agrees_with_str_replace() {
+        let cases = [
+            ("O\\'Brien", "\\'", "'"),
+            ("aaa", "aa", "b"),
+            ("abcabc", "c", ""),
+            ("no match", "xyz", "-"),
+            ("é/é/é", "/", "→"),
+            ("ab", "abc", "x"),
+            ("", "a", "b"),
+        ];
+        for (s, from, to) in cases {
+            let expected = s.contains(from).then(|| s.replace(from, to));
+            assert_eq!(
+                replace_literal(s, from, to),
+                expected,
+                "{s:?}.replace({from:?}, {to:?})"
+            );
+        }
+        // Nothing replaced: the very same string comes back.
+        let original = Value::from("plain");
+        let replaced = call_method(&original, "replace", &["\\'".into(), "'".into()]);
+        let (Ok(Value::String(out)), Value::String(original)) = (&replaced, &original) else {
+            panic!("replace returns a string");
+        };
+        assert!(Arc::ptr_eq(out, original));
     }
 }
