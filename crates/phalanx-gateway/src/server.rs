@@ -18,6 +18,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
@@ -60,9 +61,12 @@ pub async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let gateway = gateway.clone();
+                // Formatted once per connection, not per request.
+                let peer_ip: Arc<str> = peer.ip().to_string().into();
                 let service = service_fn(move |req| {
                     let gateway = gateway.clone();
-                    async move { Ok::<_, Infallible>(answer(&gateway, req, peer).await) }
+                    let peer_ip = peer_ip.clone();
+                    async move { Ok::<_, Infallible>(answer(&gateway, req, &peer_ip).await) }
                 });
                 let connection = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
@@ -87,7 +91,7 @@ pub async fn serve(
 async fn answer(
     gateway: &Gateway,
     req: hyper::Request<Incoming>,
-    peer: SocketAddr,
+    peer_ip: &str,
 ) -> hyper::Response<Full<Bytes>> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
@@ -120,7 +124,7 @@ async fn answer(
                     })
                     .collect(),
                 body,
-                source_ip: peer.ip().to_string(),
+                source_ip: peer_ip.to_string(),
                 protocol: match parts.version {
                     http::Version::HTTP_10 => "HTTP/1.0",
                     http::Version::HTTP_2 => "HTTP/2.0",
@@ -137,8 +141,7 @@ async fn answer(
     if let Some(request_line) = request_line {
         tracing::info!(
             target: "phalanx::access",
-            "{} \"{request_line}\" {} {}B {:.1}ms",
-            peer.ip(),
+            "{peer_ip} \"{request_line}\" {} {}B {:.1}ms",
             reply.status,
             reply.body.len(),
             started.elapsed().as_secs_f64() * 1000.0
