@@ -406,7 +406,12 @@ impl Overrides {
         else {
             // A template that never touched an override map: the overrides
             // are the ones it started with, apart from any map it did touch.
-            let mut out = ctx.base.clone();
+            // (Usually none: an empty set is made, not cloned map by map.)
+            let mut out = if ctx.base.is_empty() {
+                Overrides::default()
+            } else {
+                ctx.base.clone()
+            };
             if let Some(request) = ctx.request_override.get() {
                 let read = Overrides::read_maps(request, &Value::Null);
                 out.request_headers = read.request_headers;
