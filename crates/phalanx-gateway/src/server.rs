@@ -1,6 +1,6 @@
-//! The local HTTP server: hyper on a TCP listener, one task per
-//! connection, keep-alive, an access log line per request, graceful
-//! shutdown.
+//! The local HTTP server: hyper on a TCP listener, a worker thread per
+//! core with its own runtime, one task per connection, keep-alive, an
+//! access log line per request, graceful shutdown.
 //!
 //! Bodies larger than API Gateway's 10 MB payload limit are refused with
 //! 413 (`REQUEST_TOO_LARGE`) while reading, so an oversized request never
@@ -31,6 +31,14 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Serves `gateway` on `listener` until `shutdown` completes, then waits
 /// for requests in flight (up to 10 s).
 ///
+/// Connections are served by one worker thread per core, each with its own
+/// single-threaded runtime; this task only accepts them and hands them out
+/// in turn. A request then runs start to finish on one thread, without
+/// the multi-threaded scheduler's wake-ups and task stealing between
+/// threads (on the load benchmark, about 13% more requests per second;
+/// see `docs/PERFORMANCE.md`). `PHALANX_SERVER_THREADS` sets the number of
+/// workers.
+///
 /// ```no_run
 /// # async fn run(gateway: phalanx_gateway::Gateway) -> std::io::Result<()> {
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
@@ -45,8 +53,12 @@ pub async fn serve(
     gateway: Gateway,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut workers = Vec::new();
+    for n in 0..worker_count() {
+        workers.push(Worker::start(n, gateway.clone())?);
+    }
     tokio::pin!(shutdown);
+    let mut next = 0;
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -60,32 +72,106 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let gateway = gateway.clone();
-                // Formatted once per connection, not per request.
-                let peer_ip: Arc<str> = peer.ip().to_string().into();
-                let service = service_fn(move |req| {
-                    let gateway = gateway.clone();
-                    let peer_ip = peer_ip.clone();
-                    async move { Ok::<_, Infallible>(answer(&gateway, req, &peer_ip).await) }
-                });
-                let connection = hyper::server::conn::http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(HEADER_READ_TIMEOUT)
-                    .serve_connection(TokioIo::new(stream), service);
-                let connection = graceful.watch(connection);
-                tokio::spawn(async move {
-                    let _ = connection.await;
-                });
+                // Deregistered here, registered again on the worker's runtime.
+                let Ok(stream) = stream.into_std() else { continue };
+                if let Some(worker) = workers.get(next % workers.len()) {
+                    worker.hand_over(stream, peer);
+                }
+                next = next.wrapping_add(1);
             }
             () = &mut shutdown => break,
         }
     }
     drop(listener);
+    // Each worker finishes the requests it has in flight (up to 10 s).
+    let threads: Vec<_> = workers.into_iter().map(Worker::stop).collect();
+    let _ = tokio::task::spawn_blocking(move || {
+        for thread in threads.into_iter().flatten() {
+            let _ = thread.join();
+        }
+    })
+    .await;
+    Ok(())
+}
+
+/// The number of worker threads: `PHALANX_SERVER_THREADS`, or one per core.
+fn worker_count() -> usize {
+    std::env::var("PHALANX_SERVER_THREADS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+type Handover = (std::net::TcpStream, SocketAddr);
+
+/// A thread serving the connections handed to it, on its own runtime.
+struct Worker {
+    connections: tokio::sync::mpsc::UnboundedSender<Handover>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Worker {
+    fn start(n: usize, gateway: Gateway) -> std::io::Result<Worker> {
+        let (connections, incoming) = tokio::sync::mpsc::unbounded_channel();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new()
+            .name(format!("phalanx-server-{n}"))
+            .spawn(move || runtime.block_on(serve_connections(incoming, gateway)))?;
+        Ok(Worker {
+            connections,
+            thread: Some(thread),
+        })
+    }
+
+    fn hand_over(&self, stream: std::net::TcpStream, peer: SocketAddr) {
+        // Fails only if the worker's thread is gone (it panicked): the
+        // connection is then closed, and the other workers go on.
+        let _ = self.connections.send((stream, peer));
+    }
+
+    /// Tells the worker no more connections come; its thread ends once the
+    /// ones it has are done.
+    fn stop(self) -> Option<std::thread::JoinHandle<()>> {
+        drop(self.connections);
+        self.thread
+    }
+}
+
+/// A worker's loop: one task per connection, until no more come; then
+/// the connections in progress finish (up to 10 s).
+async fn serve_connections(
+    mut incoming: tokio::sync::mpsc::UnboundedReceiver<Handover>,
+    gateway: Gateway,
+) {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    while let Some((stream, peer)) = incoming.recv().await {
+        let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
+            continue;
+        };
+        let gateway = gateway.clone();
+        // Formatted once per connection, not per request.
+        let peer_ip: Arc<str> = peer.ip().to_string().into();
+        let service = service_fn(move |req| {
+            let gateway = gateway.clone();
+            let peer_ip = peer_ip.clone();
+            async move { Ok::<_, Infallible>(answer(&gateway, req, &peer_ip).await) }
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+    }
     tokio::select! {
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(Duration::from_secs(10)) => {}
     }
-    Ok(())
 }
 
 async fn answer(

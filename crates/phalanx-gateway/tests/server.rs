@@ -1,0 +1,127 @@
+//! The HTTP server over real sockets: connections spread over the worker
+//! threads are all answered, keep-alive works across workers, and a
+//! shutdown lets the requests in flight finish before `serve` returns.
+
+use bytes::Bytes;
+use phalanx_gateway::Gateway;
+use phalanx_gateway::invoke::InProcess;
+use phalanx_gateway::model::RestApi;
+use serde_json::json;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+/// `GET /dev/fast` and `GET /dev/slow` (300 ms), both Lambda proxy
+/// integrations whose body names the path.
+fn gateway() -> Gateway {
+    let method = |path: &str, function: &str| {
+        json!({
+            "ResourcePath": path,
+            "HttpMethod": "GET",
+            "Integration": {"Type": "AWS_PROXY", "IntegrationHttpMethod": "POST", "Function": function}
+        })
+    };
+    let api: RestApi = serde_json::from_value(json!({
+        "Name": "server-test",
+        "Functions": {"Fast": {"FunctionName": "Fast"}, "Slow": {"FunctionName": "Slow"}},
+        "Methods": [method("/fast", "Fast"), method("/slow", "Slow")]
+    }))
+    .expect("a valid API");
+    let mut functions = InProcess::new();
+    functions.register("Fast", |_| async {
+        Ok(Bytes::from_static(
+            br#"{"statusCode": 200, "body": "fast"}"#,
+        ))
+    });
+    functions.register("Slow", |_| async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Ok(Bytes::from_static(
+            br#"{"statusCode": 200, "body": "slow"}"#,
+        ))
+    });
+    Gateway::build(&api, "dev", functions).expect("the API builds")
+}
+
+/// Reads one HTTP/1.1 response with a Content-Length: (status, body).
+async fn read_response<R: AsyncBufReadExt + Unpin>(reader: &mut R) -> (u16, String) {
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line).await.unwrap();
+    let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).await.unwrap();
+        if line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap();
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).await.unwrap();
+    (status, String::from_utf8(body).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_connection_is_answered_and_kept_alive() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(phalanx_gateway::server::serve(
+        listener,
+        gateway(),
+        std::future::pending(),
+    ));
+    // More connections than workers, each sending three requests on the
+    // same connection: each is answered by the worker that holds it.
+    let clients = (0..24).map(|_| {
+        tokio::spawn(async move {
+            let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let mut stream = BufReader::new(stream);
+            let mut answers = Vec::new();
+            for _ in 0..3 {
+                stream
+                    .get_mut()
+                    .write_all(b"GET /dev/fast HTTP/1.1\r\nHost: test\r\n\r\n")
+                    .await
+                    .unwrap();
+                answers.push(read_response(&mut stream).await);
+            }
+            answers
+        })
+    });
+    for client in clients {
+        let answers = client.await.unwrap();
+        assert_eq!(answers, vec![(200, "fast".to_string()); 3]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_waits_for_requests_in_flight() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(phalanx_gateway::server::serve(listener, gateway(), async {
+        let _ = stopped.await;
+    }));
+    let slow = tokio::spawn(async move {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET /dev/slow HTTP/1.1\r\nHost: test\r\n\r\n")
+            .await
+            .unwrap();
+        read_response(&mut BufReader::new(stream)).await
+    });
+    // The slow request is in its function when the server is told to stop.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop.send(()).unwrap();
+    assert_eq!(slow.await.unwrap(), (200, "slow".to_string()));
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("serve returns once the request is done")
+        .unwrap()
+        .unwrap();
+    // No longer listening.
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
