@@ -2,6 +2,8 @@
 //!
 //! - `bench_server baseline PORT` — a plain hyper "hello" server, the
 //!   baseline every gateway number is compared with in the same run;
+//! - `bench_server baseline-per-core PORT` — the same hello server with
+//!   the gateway's serving model (a thread per core), for comparison;
 //! - `bench_server gateway PORT` — the non-proxy path through the whole
 //!   pipeline: request template, an in-process echo function, response
 //!   template;
@@ -44,14 +46,61 @@ async fn baseline(port: u16) -> std::io::Result<()> {
     }
 }
 
+/// The baseline, served as the gateway's server serves: a thread per core,
+/// each with its own single-threaded runtime, connections handed out in
+/// turn by an acceptor. Not the target's baseline (that is the plain
+/// server above); reported beside it so the gain of the serving model
+/// itself is visible.
+async fn baseline_per_core(port: u16) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut senders = Vec::new();
+    for _ in 0..workers {
+        let (send, mut receive) =
+            tokio::sync::mpsc::unbounded_channel::<std::net::TcpStream>();
+        senders.push(send);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        std::thread::spawn(move || {
+            runtime.block_on(async move {
+                while let Some(stream) = receive.recv().await {
+                    let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
+                        continue;
+                    };
+                    tokio::spawn(async move {
+                        let service = service_fn(|_req| async {
+                            Ok::<_, Infallible>(hyper::Response::new(Full::new(
+                                Bytes::from_static(b"{\"hello\": \"world\"}"),
+                            )))
+                        });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+            })
+        });
+    }
+    for next in 0.. {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        if let Ok(stream) = stream.into_std() {
+            let _ = senders[next % senders.len()].send(stream);
+        }
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: bench_server baseline|gateway|runtime-api PORT [COMMAND]";
+    let usage = "usage: bench_server baseline|baseline-per-core|gateway|runtime-api PORT [COMMAND]";
     let mode = args.get(1).ok_or(usage)?;
     let port: u16 = args.get(2).ok_or(usage)?.parse()?;
     let gateway = match mode.as_str() {
         "baseline" => return Ok(baseline(port).await?),
+        "baseline-per-core" => return Ok(baseline_per_core(port).await?),
         "gateway" => {
             let mut functions = InProcess::new();
             functions.register("Echo", |event| async move { Ok(event) });
