@@ -56,8 +56,7 @@ async fn baseline_per_core(port: u16) -> std::io::Result<()> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut senders = Vec::new();
     for _ in 0..workers {
-        let (send, mut receive) =
-            tokio::sync::mpsc::unbounded_channel::<std::net::TcpStream>();
+        let (send, mut receive) = tokio::sync::mpsc::unbounded_channel::<std::net::TcpStream>();
         senders.push(send);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -228,6 +228,55 @@ async fn responses_set_status_and_headers() {
     assert_eq!(body, json!({"queued": true, "note": "it's \"fine\""}));
 }
 
+/// Any result that is not a `Response` is the response body exactly as the
+/// handler serialised it (key order, escapes, numbers), also one that
+/// starts like a `Response` but is not one.
+#[tokio::test]
+async fn other_results_are_the_body_as_serialised() {
+    #[derive(serde::Serialize)]
+    struct Looks {
+        code: &'static str,
+        headers: &'static str,
+    }
+    let plain = Function::new("plain", |_: Value, _: Context| async move {
+        Ok::<_, std::convert::Infallible>(json!({"z": 1, "a": "é \"q\" \\ it's", "n": 1.5e300}))
+    });
+    let looks = Function::new("looks", |_: Value, _: Context| async move {
+        Ok::<_, std::convert::Infallible>(Looks {
+            code: "x",
+            headers: "y",
+        })
+    });
+    let mut api = Api::new("o");
+    api.resource("/plain", &plain)
+        .method(Method::POST, StatusCode::OK);
+    api.resource("/looks", &looks)
+        .method(Method::POST, StatusCode::OK);
+    let gw = Service::new("o")
+        .function(plain)
+        .function(looks)
+        .api(api)
+        .gateway(None)
+        .unwrap();
+    for (path, expected) in [
+        (
+            "/dev/plain",
+            serde_json::to_vec(&json!({"z": 1, "a": "é \"q\" \\ it's", "n": 1.5e300})).unwrap(),
+        ),
+        ("/dev/looks", br#"{"code":"x","headers":"y"}"#.to_vec()),
+    ] {
+        let reply = gw
+            .handle(GatewayRequest {
+                method: "POST".into(),
+                path: path.into(),
+                ..GatewayRequest::default()
+            })
+            .await;
+        assert_eq!(reply.status, 200, "{path}");
+        assert_eq!(reply.body, expected, "{path}");
+    }
+}
+
 /// The handler's `Context` carries the function's name and its configured
 /// timeout, also when `.timeout()` is called after `Function::new`.
 #[tokio::test]
