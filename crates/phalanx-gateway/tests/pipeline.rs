@@ -196,6 +196,60 @@ async fn response_overrides_set_status_and_headers() {
     assert_eq!(body(&reply), "short and stout");
 }
 
+// Developer guide, "Override your API's request and response parameters and
+// status codes": "Overrides are final. An override may only be applied to
+// each parameter once. Trying to override the same parameter multiple times
+// will result in 5XX responses from Amazon API Gateway." Setting two
+// different parameters, or reading one back, is fine; a later template (the
+// response template) may set again what the request template set.
+#[tokio::test]
+async fn an_override_may_be_set_only_once() {
+    let gw = gateway(&api(json!([
+        mock_method(
+            "/twice-header",
+            "GET",
+            "#set($context.requestOverride.header.X-A = 'one')#set($context.requestOverride.header.X-A = 'two'){\"statusCode\": 200}",
+            "unreachable"
+        ),
+        mock_method(
+            "/twice-status",
+            "GET",
+            "{\"statusCode\": 200}",
+            "#set($context.responseOverride.status = 201)#set($context.responseOverride.status = 202)unreachable"
+        ),
+        mock_method(
+            "/twice-by-index",
+            "GET",
+            "#set($context.responseOverride.header['X-B'] = 'one')#set($context.responseOverride.header['X-B'] = 'two'){\"statusCode\": 200}",
+            "unreachable"
+        ),
+        mock_method(
+            "/once-each",
+            "GET",
+            "#set($context.responseOverride.header.X-A = 'a')#set($context.responseOverride.header.X-B = 'b')#set($context.responseOverride.status = 203){\"statusCode\": 200}",
+            "#set($context.responseOverride.status = 206)$context.responseOverride.header.X-A $context.responseOverride.header.get('X-B') $context.responseOverride.header.containsKey('X-C')"
+        ),
+    ])));
+    for path in [
+        "/dev/twice-header",
+        "/dev/twice-status",
+        "/dev/twice-by-index",
+    ] {
+        let reply = send(&gw, request("GET", path)).await;
+        assert_eq!(reply.status, 500, "{path}");
+        assert_eq!(
+            body(&reply),
+            r#"{"message":"Internal server error"}"#,
+            "{path}"
+        );
+    }
+    let reply = send(&gw, request("GET", "/dev/once-each")).await;
+    assert_eq!(reply.status, 206);
+    assert_eq!(reply.header("X-A"), Some("a"));
+    assert_eq!(reply.header("X-B"), Some("b"));
+    assert_eq!(body(&reply), "a b false");
+}
+
 // LocalStack's AWS-validated MOCK integration: the status comes from the
 // rendered template's statusCode, also in CDK's lenient `{statusCode: 200}`;
 // none → 500.

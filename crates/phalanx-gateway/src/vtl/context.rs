@@ -7,6 +7,7 @@
 //! template render turns it into a VTL map, and reads the overrides back
 //! out after the render.
 
+use super::override_map::OverrideMap;
 use indexmap::IndexMap;
 use phalanx_vtl::{MethodError, Object, Value};
 use serde_json::{Value as Json, json};
@@ -338,26 +339,25 @@ pub struct Overrides {
     pub response_headers: IndexMap<String, String>,
 }
 
-fn string_map(entries: &IndexMap<String, String>) -> Value {
-    Value::map(
+fn string_map(name: &'static str, entries: &IndexMap<String, String>) -> Value {
+    OverrideMap::value(
+        name,
         entries
             .iter()
-            .map(|(k, v)| (Value::from(k.as_str()), Value::from(v.as_str()))),
+            .map(|(k, v)| (k.clone(), Value::from(v.as_str()))),
     )
 }
 
+/// The strings of the override map `key` of `parent`.
 fn read_string_map(parent: &Value, key: &str) -> IndexMap<String, String> {
-    let mut out = IndexMap::new();
-    if let Value::Map(parent) = parent
-        && let Some(Value::Map(m)) = parent.borrow().get(&Value::from(key))
-    {
-        for (k, v) in m.borrow().iter() {
-            if !v.is_null() {
-                out.insert(k.to_string(), v.to_string());
-            }
-        }
-    }
-    out
+    parent
+        .downcast_object::<OverrideMap>()
+        .and_then(|parent| parent.get(key))
+        .and_then(|map| {
+            map.downcast_object::<OverrideMap>()
+                .map(OverrideMap::strings)
+        })
+        .unwrap_or_default()
 }
 
 impl Overrides {
@@ -371,22 +371,34 @@ impl Overrides {
     }
 
     fn request_value(&self) -> Value {
-        Value::map([
-            (Value::from("header"), string_map(&self.request_headers)),
-            (
-                Value::from("querystring"),
-                string_map(&self.request_querystring),
-            ),
-            (Value::from("path"), string_map(&self.request_path)),
-        ])
+        OverrideMap::value(
+            "requestOverride",
+            [
+                (
+                    "header".to_string(),
+                    string_map("requestOverride.header", &self.request_headers),
+                ),
+                (
+                    "querystring".to_string(),
+                    string_map("requestOverride.querystring", &self.request_querystring),
+                ),
+                (
+                    "path".to_string(),
+                    string_map("requestOverride.path", &self.request_path),
+                ),
+            ],
+        )
     }
 
     fn response_value(&self) -> Value {
-        let mut entries = vec![(Value::from("header"), string_map(&self.response_headers))];
+        let mut entries = vec![(
+            "header".to_string(),
+            string_map("responseOverride.header", &self.response_headers),
+        )];
         if let Some(status) = self.response_status {
-            entries.push((Value::from("status"), Value::Int(i64::from(status))));
+            entries.push(("status".to_string(), Value::Int(i64::from(status))));
         }
-        Value::map(entries)
+        OverrideMap::value("responseOverride", entries)
     }
 
     /// Reads the overrides back from a rendered `$context` map.
@@ -394,11 +406,7 @@ impl Overrides {
     /// A `responseOverride.status` that is not an integer from 100 to 599
     /// is ignored, as LocalStack's AWS-validated handler does.
     pub fn read_from(context: &Value) -> Overrides {
-        let Value::Object(object) = context else {
-            return Overrides::default();
-        };
-        let any: &dyn std::any::Any = &**object;
-        let Some(ctx) = any.downcast_ref::<ContextObject>() else {
+        let Some(ctx) = context.downcast_object::<ContextObject>() else {
             return Overrides::default();
         };
         let (Some(request), Some(response)) =
@@ -429,11 +437,11 @@ impl Overrides {
     }
 
     fn read_maps(request: &Value, response: &Value) -> Overrides {
-        let response_status = match response {
-            Value::Map(m) => match m.borrow().get(&Value::from("status")) {
-                Some(Value::Int(n)) => u16::try_from(*n).ok().filter(|n| (100..600).contains(n)),
-                _ => None,
-            },
+        let response_status = match response
+            .downcast_object::<OverrideMap>()
+            .and_then(|m| m.get("status"))
+        {
+            Some(Value::Int(n)) => u16::try_from(n).ok().filter(|n| (100..600).contains(n)),
             _ => None,
         };
         Overrides {

@@ -4,6 +4,7 @@
 
 mod context;
 mod input;
+mod override_map;
 mod util;
 
 pub use context::{ErrorInfo, Identity, Overrides, RequestContext};

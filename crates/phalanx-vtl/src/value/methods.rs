@@ -101,7 +101,10 @@ pub(crate) fn get_property(target: &Value, name: &str) -> Option<Value> {
     }
 }
 
-/// `#set($value.name = x)`: `put` on maps, the host's setter otherwise.
+/// `#set($value.name = x)`: `put` on maps; on a host object its setter
+/// `setName(x)`, else its `put("name", x)` (Velocity 1.7's
+/// `SetPropertyExecutor`, then `PutExecutor`), which gets the name as
+/// written (`X-Header`, not `setX-Header`).
 pub(crate) fn set_property(target: &Value, name: &str, value: Value) -> Result<(), MethodError> {
     match target {
         Value::Map(m) => {
@@ -115,7 +118,11 @@ pub(crate) fn set_property(target: &Value, name: &str, value: Value) -> Result<(
                 name.get(..1).unwrap_or("").to_uppercase(),
                 name.get(1..).unwrap_or("")
             );
-            o.call(&setter, &[value]).map(|_| ())
+            match o.call(&setter, std::slice::from_ref(&value)) {
+                Err(MethodError::NotFound) => o.call("put", &[Value::from(name), value]),
+                other => other,
+            }
+            .map(|_| ())
         }
         _ => Err(MethodError::NotFound),
     }
@@ -162,7 +169,12 @@ pub(crate) fn set_index(target: &Value, index: &Value, value: Value) -> Result<(
             call_method(target, "set", &[i, value]).map(|_| ())
         }
         Value::Map(_) => call_method(target, "put", &[index.clone(), value]).map(|_| ()),
-        Value::Object(o) => o.call("set", &[index.clone(), value]).map(|_| ()),
+        // A host object: `set(index, x)`, else `put(index, x)`.
+        Value::Object(o) => match o.call("set", &[index.clone(), value.clone()]) {
+            Err(MethodError::NotFound) => o.call("put", &[index.clone(), value]),
+            other => other,
+        }
+        .map(|_| ()),
         _ => Err(MethodError::NotFound),
     }
 }
@@ -1132,5 +1144,46 @@ mod tests {
             panic!("replace returns a string");
         };
         assert!(Arc::ptr_eq(out, original));
+    }
+
+    /// Velocity 1.7's property set on an object: `setName(x)` if it has
+    /// one, else `put("name", x)` with the name as written (UberspectImpl:
+    /// SetPropertyExecutor, then PutExecutor).
+    #[test]
+    fn setting_a_property_of_an_object_tries_the_setter_then_put() {
+        use std::cell::RefCell;
+        #[derive(Default)]
+        struct Recorder(RefCell<Vec<String>>);
+        impl Object for Recorder {
+            fn type_name(&self) -> &str {
+                "Recorder"
+            }
+            fn call(&self, method: &str, args: &[Value]) -> MethodResult {
+                let args: Vec<String> = args.iter().map(Value::to_string).collect();
+                match method {
+                    "setKnown" | "put" | "set" => {
+                        self.0
+                            .borrow_mut()
+                            .push(format!("{method}({})", args.join(", ")));
+                        Ok(Value::Null)
+                    }
+                    _ => Err(MethodError::NotFound),
+                }
+            }
+        }
+        let object = Value::object(Recorder::default());
+        set_property(&object, "known", Value::Int(1)).unwrap();
+        set_property(&object, "X-Header", Value::Int(2)).unwrap();
+        set_index(&object, &Value::from("k"), Value::Int(3)).unwrap();
+        let Value::Object(o) = &object else {
+            unreachable!()
+        };
+        let recorder = (o.as_ref() as &dyn std::any::Any)
+            .downcast_ref::<Recorder>()
+            .unwrap();
+        assert_eq!(
+            *recorder.0.borrow(),
+            ["setKnown(1)", "put(X-Header, 2)", "set(k, 3)"]
+        );
     }
 }

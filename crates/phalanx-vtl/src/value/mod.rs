@@ -132,6 +132,24 @@ impl Value {
         }
     }
 
+    /// The host object of type `T`, if this is one.
+    ///
+    /// ```
+    /// use phalanx_vtl::{Object, Value};
+    /// struct Thing;
+    /// impl Object for Thing {
+    ///     fn type_name(&self) -> &str { "Thing" }
+    /// }
+    /// assert!(Value::object(Thing).downcast_object::<Thing>().is_some());
+    /// assert!(Value::from("x").downcast_object::<Thing>().is_none());
+    /// ```
+    pub fn downcast_object<T: Object>(&self) -> Option<&T> {
+        match self {
+            Value::Object(o) => (o.as_ref() as &dyn std::any::Any).downcast_ref::<T>(),
+            _ => None,
+        }
+    }
+
     /// True for `Null`.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
