@@ -18,6 +18,9 @@ cargo fmt --all -- --check
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "cargo doc (warnings are errors: no broken or private links)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+
 # --- Lambda Runtime API host tests: Python under AWS's runtime client ---------
 # crates/phalanx-gateway/tests/runtime_api.rs runs Python handlers under
 # awslambdaric (AWS's runtime interface client) and finds the interpreter
