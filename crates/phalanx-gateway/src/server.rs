@@ -86,7 +86,7 @@ pub async fn serve(
     // Each worker finishes the requests it has in flight (up to 10 s).
     let threads: Vec<_> = workers.into_iter().map(Worker::stop).collect();
     let _ = tokio::task::spawn_blocking(move || {
-        for thread in threads.into_iter().flatten() {
+        for thread in threads {
             let _ = thread.join();
         }
     })
@@ -108,7 +108,7 @@ type Handover = (std::net::TcpStream, SocketAddr);
 /// A thread serving the connections handed to it, on its own runtime.
 struct Worker {
     connections: tokio::sync::mpsc::UnboundedSender<Handover>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    thread: std::thread::JoinHandle<()>,
 }
 
 impl Worker {
@@ -122,7 +122,7 @@ impl Worker {
             .spawn(move || runtime.block_on(serve_connections(incoming, gateway)))?;
         Ok(Worker {
             connections,
-            thread: Some(thread),
+            thread,
         })
     }
 
@@ -134,7 +134,7 @@ impl Worker {
 
     /// Tells the worker no more connections come; its thread ends once the
     /// ones it has are done.
-    fn stop(self) -> Option<std::thread::JoinHandle<()>> {
+    fn stop(self) -> std::thread::JoinHandle<()> {
         drop(self.connections);
         self.thread
     }
