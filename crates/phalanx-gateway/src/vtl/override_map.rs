@@ -59,6 +59,14 @@ impl OverrideMap {
             )));
         }
         set.push(key.to_string());
+        // Overrides are strings (and a status number): a list, map or
+        // object is kept as its string form, so no template can make the
+        // map hold something that holds the map (a cycle would never be
+        // freed).
+        let value = match value {
+            Value::List(_) | Value::Map(_) | Value::Object(_) => Value::from(value.to_string()),
+            scalar => scalar,
+        };
         Ok(self
             .entries
             .borrow_mut()
@@ -117,5 +125,28 @@ impl Object for OverrideMap {
     /// `#foreach` over a map visits its values, as over a Java map.
     fn iterate(&self) -> Option<Vec<Value>> {
         Some(self.entries.borrow().values().cloned().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn containers_are_kept_as_strings_and_a_second_put_fails() {
+        let map = OverrideMap::value("requestOverride.path", []);
+        let Value::Object(o) = &map else {
+            unreachable!()
+        };
+        let list = Value::list(vec![Value::Int(1), map.clone()]);
+        assert_eq!(o.call("put", &["a".into(), list]), Ok(Value::Null));
+        // The list (which holds the map itself) is stored as its text.
+        assert!(matches!(o.property("a"), Some(Value::String(_))));
+        assert_eq!(o.call("put", &["b".into(), Value::Int(7)]), Ok(Value::Null));
+        assert_eq!(o.property("b"), Some(Value::Int(7)));
+        assert!(matches!(
+            o.call("put", &["b".into(), Value::Int(8)]),
+            Err(MethodError::Failed(m)) if m.starts_with("requestOverride.path.b is set a second time")
+        ));
     }
 }

@@ -520,7 +520,6 @@ fn other_char(v: &Value) -> Option<u16> {
     }
 }
 
-/// A `CharSequence` argument (Velocity passes its string form).
 /// `s` with every `from` (not empty) replaced by `to`, or `None` when `from`
 /// does not occur. Scans with `memchr` for `from`'s first byte: the
 /// needles templates use are a few bytes long, where building a
@@ -557,6 +556,7 @@ fn replace_literal(s: &str, from: &str, to: &str) -> Option<String> {
     Some(out)
 }
 
+/// A `CharSequence` argument (Velocity passes its string form).
 fn char_seq(v: &Value) -> Result<Arc<str>, MethodError> {
     match v {
         Value::String(s) => Ok(s.clone()),
