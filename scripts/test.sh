@@ -19,7 +19,9 @@ step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo doc (warnings are errors: no broken or private links)"
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+# Libraries only: the `phalanx` binary (phalanx-cli) and the `phalanx`
+# library would both write target/doc/phalanx.
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --lib --no-deps --locked --quiet
 
 # --- Lambda Runtime API host tests: Python under AWS's runtime client ---------
 # crates/phalanx-gateway/tests/runtime_api.rs runs Python handlers under
