@@ -28,21 +28,24 @@ use bench_api::api;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// One connection of the hello server.
+async fn hello(stream: tokio::net::TcpStream) {
+    let service = service_fn(|_req| async {
+        Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
+            b"{\"hello\": \"world\"}",
+        ))))
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
 async fn baseline(port: u16) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     loop {
         let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
-        tokio::spawn(async move {
-            let service = service_fn(|_req| async {
-                Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
-                    b"{\"hello\": \"world\"}",
-                ))))
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
+        tokio::spawn(hello(stream));
     }
 }
 
@@ -64,19 +67,9 @@ async fn baseline_per_core(port: u16) -> std::io::Result<()> {
         std::thread::spawn(move || {
             runtime.block_on(async move {
                 while let Some(stream) = receive.recv().await {
-                    let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
-                        continue;
-                    };
-                    tokio::spawn(async move {
-                        let service = service_fn(|_req| async {
-                            Ok::<_, Infallible>(hyper::Response::new(Full::new(
-                                Bytes::from_static(b"{\"hello\": \"world\"}"),
-                            )))
-                        });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
-                    });
+                    if let Ok(stream) = tokio::net::TcpStream::from_std(stream) {
+                        tokio::spawn(hello(stream));
+                    }
                 }
             })
         });
