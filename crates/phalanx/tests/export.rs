@@ -52,6 +52,25 @@ fn openapi_validator() -> PathBuf {
     venv
 }
 
+/// Runs `checker` (cfn-lint, openapi-spec-validator) on `document`, written
+/// to a file named after the example, and requires it to pass.
+fn passes(checker: &std::path::Path, name: &str, document: &serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(format!("{name}.json"));
+    std::fs::write(&file, serde_json::to_string_pretty(document).unwrap()).unwrap();
+    let out = Command::new(checker)
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("{} runs: {e}", checker.display()));
+    assert!(
+        out.status.success(),
+        "{} on {name}:\n{}{}",
+        checker.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The OpenAPI documents are stable and valid OpenAPI 3.0
 /// (`openapi-spec-validator`, from PyPI).
 #[test]
@@ -59,19 +78,7 @@ fn openapi_exports_are_stable_and_valid() {
     for (name, service) in examples() {
         let document = phalanx::export::openapi(&service);
         insta::assert_json_snapshot!(format!("{name}_openapi"), document);
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join(format!("{name}.json"));
-        std::fs::write(&file, serde_json::to_string_pretty(&document).unwrap()).unwrap();
-        let out = Command::new(openapi_validator())
-            .arg(&file)
-            .output()
-            .expect("the validator runs");
-        assert!(
-            out.status.success(),
-            "openapi-spec-validator on {name}:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        passes(&openapi_validator(), name, &document);
         // Every method carries its integration.
         let get_or_post = document["paths"]
             .as_object()
@@ -92,19 +99,7 @@ fn exports_are_stable_and_pass_cfn_lint() {
     for (name, service) in examples() {
         let template = phalanx::export::cloudformation(&service);
         insta::assert_json_snapshot!(format!("{name}_cloudformation"), template);
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join(format!("{name}.json"));
-        std::fs::write(&file, serde_json::to_string_pretty(&template).unwrap()).unwrap();
-        let out = Command::new(cfn_lint())
-            .arg(&file)
-            .output()
-            .expect("cfn-lint runs");
-        assert!(
-            out.status.success(),
-            "cfn-lint on {name}:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        passes(&cfn_lint(), name, &template);
     }
 }
 
