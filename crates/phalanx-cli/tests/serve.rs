@@ -18,6 +18,18 @@ struct Server {
     base: String,
 }
 
+impl Server {
+    /// `127.0.0.1:PORT`, for raw TCP clients.
+    fn host_port(&self) -> String {
+        self.base
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -235,13 +247,7 @@ fn serves_the_example_api_with_python_functions() {
 #[test]
 fn bodies_over_10_mb_are_413() {
     let server = start(&[]);
-    let hostport = server
-        .base
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let hostport = server.host_port();
     let mut stream = TcpStream::connect(&hostport).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -262,17 +268,11 @@ fn bodies_over_10_mb_are_413() {
 }
 
 /// Slow or half-sent requests on many connections do not stop others from
-/// being served (one task per connection).
+/// being served (one task per connection, on the worker threads).
 #[test]
 fn half_sent_requests_do_not_block_other_clients() {
     let server = start(&[]);
-    let hostport = server
-        .base
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let hostport = server.host_port();
     let mut idle = Vec::new();
     for i in 0..1000 {
         let mut s = TcpStream::connect(&hostport).expect("connect");
