@@ -47,14 +47,17 @@ impl Object for Util {
             return Err(MethodError::NotFound);
         };
         match method {
-            // Most values need no escaping: the same string, no copy.
-            "escapeJavaScript" if !s.bytes().any(needs_js_escape) => Ok(arg.clone()),
-            "escapeJavaScript" => Ok(ESCAPED.with_borrow_mut(|buf| {
+            "escapeJavaScript" => Ok(match s.bytes().position(needs_js_escape) {
+                // Most values need no escaping: the same string, no copy.
+                None => arg.clone(),
                 // Escaped into a reused buffer: one allocation (the value).
-                buf.clear();
-                escape_javascript_into(s, buf);
-                Value::from(buf.as_str())
-            })),
+                Some(first) => ESCAPED.with_borrow_mut(|buf| {
+                    buf.clear();
+                    buf.push_str(&s[..first]);
+                    escape_javascript_into(&s[first..], buf);
+                    Value::from(buf.as_str())
+                }),
+            }),
             "urlEncode" => Ok(Value::from(url_encode(s))),
             "urlDecode" => url_decode(s)
                 .map(Value::from)
@@ -124,8 +127,20 @@ pub fn escape_javascript_into(s: &str, out: &mut String) {
     out.push_str(rest);
 }
 
+/// Whether a byte starts something `escapeJavaScript` rewrites: a control
+/// character, a quote, a backslash, `/`, or any non-ASCII character. A
+/// table, because every byte of every escaped value is looked up.
 fn needs_js_escape(b: u8) -> bool {
-    !(0x20..0x80).contains(&b) || matches!(b, b'\'' | b'"' | b'\\' | b'/')
+    const TABLE: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            table[b] = b < 0x20 || b >= 0x80 || matches!(b as u8, b'\'' | b'"' | b'\\' | b'/');
+            b += 1;
+        }
+        table
+    };
+    TABLE[b as usize]
 }
 
 /// `java.net.URLEncoder.encode(s, "UTF-8")`: letters, digits and `.-*_`
