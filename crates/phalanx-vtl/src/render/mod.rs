@@ -554,6 +554,9 @@ impl<'a> Renderer<'a> {
     }
 
     fn reference_value(&mut self, r: &Reference) -> Result<Value, Error> {
+        if let Some(value) = self.loop_position(r) {
+            return Ok(value);
+        }
         let value = match self.context_map_path(r) {
             Some(value) => value,
             None => {
@@ -574,6 +577,35 @@ impl<'a> Renderer<'a> {
             return Ok(Value::String(EMPTY.clone()));
         }
         Ok(value)
+    }
+
+    /// The common `$foreach.hasNext` (or `.index`, `.count`, `.first`,
+    /// `.last`) read straight from the innermost loop, without making the
+    /// `$foreach` object: when nothing else can bind `foreach` there (no
+    /// macro call in progress, no loop over a variable of that name, no
+    /// `#set` of it in this iteration). `None` sends everything else
+    /// down the general path, which gives the same answer.
+    fn loop_position(&self, r: &Reference) -> Option<Value> {
+        let special = &*SPECIAL_NAMES;
+        if r.root_hash != special.foreach || *r.root != *"foreach" || self.current.is_some() {
+            return None;
+        }
+        let [Accessor::Property { name, .. }] = &r.accessors[..] else {
+            return None;
+        };
+        let innermost = self.loops.last()?;
+        if !innermost.overrides.is_empty()
+            || self
+                .loops
+                .iter()
+                .any(|l| l.var_hash == special.foreach && *l.var == *"foreach")
+        {
+            return None;
+        }
+        match &**name {
+            "hasNext" | "index" | "count" | "first" | "last" => innermost.scope.get(name),
+            _ => None,
+        }
     }
 
     /// The common `$context.identity.sourceIp`: a context variable followed
@@ -935,7 +967,14 @@ impl<'a> Renderer<'a> {
             scope.has_next.set(has_next);
             if let Some(l) = self.loops.last_mut() {
                 l.item = item;
-                l.overrides.clear();
+                // Velocity 1.7 puts the loop variable, `$velocityCount` and
+                // `$velocityHasNext` in the context on every iteration, so a
+                // `#set` of them lasts until the next one; `$foreach` is put
+                // once per loop, so a `#set` of it lasts the whole loop.
+                // (A loop over a variable named `foreach` puts that anew.)
+                let keeps_foreach = *l.var != *"foreach";
+                l.overrides
+                    .retain(|(name, _)| keeps_foreach && &**name == "foreach");
             }
             match self.block(&f.body) {
                 Ok(Flow::Normal) => {}

@@ -12,7 +12,8 @@ pub(crate) struct ForeachScope {
 }
 
 impl ForeachScope {
-    fn get(&self, name: &str) -> Option<Value> {
+    /// A property of the loop's position (`index`, `hasNext`, …).
+    pub(crate) fn get(&self, name: &str) -> Option<Value> {
         let i = self.index.get();
         Some(match name {
             "index" => i.into(),
