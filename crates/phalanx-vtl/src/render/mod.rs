@@ -583,8 +583,8 @@ impl<'a> Renderer<'a> {
     /// `.last`) read straight from the innermost loop, without making the
     /// `$foreach` object: when nothing else can bind `foreach` there (no
     /// macro call in progress, no loop over a variable of that name, no
-    /// `#set` of it in this iteration). `None` sends everything else
-    /// down the general path, which gives the same answer.
+    /// `#set` in force of a name the innermost loop binds). `None` sends
+    /// everything else down the general path, which gives the same answer.
     fn loop_position(&self, r: &Reference) -> Option<Value> {
         let special = &*SPECIAL_NAMES;
         if r.root_hash != special.foreach || *r.root != *"foreach" || self.current.is_some() {
