@@ -14,7 +14,7 @@ mod location;
 mod presign;
 
 use phalanx::Service;
-use phalanx::gateway::cloudformation::{ImportOptions, import};
+use phalanx::gateway::cloudformation::{ImportOptions, Imported, import};
 use phalanx::gateway::{Gateway, GatewayReply, GatewayRequest};
 mod common;
 
@@ -136,6 +136,17 @@ fn comparable(reply: &GatewayReply) -> (u16, Vec<(String, String)>, serde_json::
     (reply.status, headers, body)
 }
 
+/// The service's CloudFormation export, read back by the gateway's importer.
+fn exported_and_imported(name: &str, service: &Service) -> Imported {
+    let template = serde_json::to_string(&phalanx::export::cloudformation(service)).unwrap();
+    import(
+        &template,
+        &format!("{name}.json"),
+        &ImportOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
 #[tokio::test]
 async fn the_export_serves_what_the_service_serves() {
     let cases = [
@@ -152,13 +163,7 @@ async fn the_export_serves_what_the_service_serves() {
     for ((name, service), (case, requests)) in examples().into_iter().zip(cases) {
         assert_eq!(name, case);
         let in_process = service.gateway(None).unwrap();
-        let template = serde_json::to_string(&phalanx::export::cloudformation(&service)).unwrap();
-        let imported = import(
-            &template,
-            &format!("{name}.json"),
-            &ImportOptions::default(),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let imported = exported_and_imported(name, &service);
         let from_template = Gateway::build(&imported.api, "dev", service.in_process())
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(in_process.routes(), from_template.routes());
@@ -190,13 +195,7 @@ async fn the_export_served_by_function_processes_answers_the_same() {
     ];
     for ((name, service), (_, requests)) in examples().into_iter().zip(cases) {
         let in_process = service.gateway(None).unwrap();
-        let template = serde_json::to_string(&phalanx::export::cloudformation(&service)).unwrap();
-        let imported = import(
-            &template,
-            &format!("{name}.json"),
-            &ImportOptions::default(),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let imported = exported_and_imported(name, &service);
         let command = example_binary(name).display().to_string();
         let processes = imported
             .api
