@@ -52,6 +52,8 @@ pub enum Node {
 #[derive(Debug)]
 pub struct Foreach {
     pub var: Arc<str>,
+    /// `var`'s hash (see [`name_hash`]), computed once at compile time.
+    pub var_hash: u64,
     pub iterable: Expr,
     pub body: Block,
     pub span: Span,
@@ -96,6 +98,41 @@ pub struct Reference {
     /// renders for a null reference.
     pub literal: Box<str>,
     pub span: Span,
+    /// `Some` for `$foreach.hasNext` (`.index`, `.count`, `.first`,
+    /// `.last`): the renderer can read these straight from the loop in
+    /// progress. Worked out once here, since every reference would
+    /// otherwise be checked for it on every render.
+    pub loop_position: Option<LoopPosition>,
+}
+
+/// A property of the innermost loop's position (`$foreach.hasNext` …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoopPosition {
+    Index,
+    Count,
+    HasNext,
+    First,
+    Last,
+}
+
+impl LoopPosition {
+    /// The position `$root.accessors` reads, if it is one.
+    pub fn of(root: &str, accessors: &[Accessor]) -> Option<LoopPosition> {
+        let [Accessor::Property { name, .. }] = accessors else {
+            return None;
+        };
+        if root != "foreach" {
+            return None;
+        }
+        Some(match &**name {
+            "index" => LoopPosition::Index,
+            "count" => LoopPosition::Count,
+            "hasNext" => LoopPosition::HasNext,
+            "first" => LoopPosition::First,
+            "last" => LoopPosition::Last,
+            _ => return None,
+        })
+    }
 }
 
 /// One step after the root of a reference.
@@ -112,11 +149,37 @@ pub enum Accessor {
     /// `.name(args)`: a method call.
     Method {
         name: Box<str>,
+        /// What the renderer must treat apart in a call of this name,
+        /// worked out once here.
+        kind: MethodKind,
         args: Vec<Expr>,
         span: Span,
     },
     /// `[expr]`: list index or map key.
     Index { index: Expr, span: Span },
+}
+
+/// The method names the renderer treats apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodKind {
+    /// `toString`: renders a `#define` block.
+    ToString,
+    /// `matches`, `replaceAll`, `replaceFirst`, `split`: on a string they
+    /// run a regular expression, which costs more fuel.
+    Regex,
+    /// Any other name.
+    Plain,
+}
+
+impl MethodKind {
+    /// The kind of a method of this name.
+    pub fn of(name: &str) -> MethodKind {
+        match name {
+            "toString" => MethodKind::ToString,
+            "matches" | "replaceAll" | "replaceFirst" | "split" => MethodKind::Regex,
+            _ => MethodKind::Plain,
+        }
+    }
 }
 
 /// An expression in a directive's arguments or a method's arguments.

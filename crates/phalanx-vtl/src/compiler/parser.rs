@@ -965,6 +965,7 @@ impl<'s, 'm> Parser<'s, 'm> {
                 self.cur.eat_line_end();
                 let body = self.body("foreach", span)?;
                 Ok(Some(Node::Foreach(Box::new(Foreach {
+                    var_hash: var.root_hash,
                     var: Arc::from(var.root),
                     iterable,
                     body,
@@ -1209,6 +1210,7 @@ impl<'s, 'm> Parser<'s, 'm> {
         Ok(Some(Reference {
             root: root.into(),
             root_hash: name_hash(root),
+            loop_position: LoopPosition::of(root, &accessors),
             accessors,
             quiet,
             backslashes,
@@ -1232,6 +1234,7 @@ impl<'s, 'm> Parser<'s, 'm> {
                     self.cur.bump(1);
                     let args = self.call_arguments()?;
                     accessors.push(Accessor::Method {
+                        kind: MethodKind::of(name),
                         name: name.into(),
                         args,
                         span,

@@ -26,6 +26,13 @@ use std::sync::Arc;
 /// The empty string API Gateway's dialect reads null references as.
 static EMPTY: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from(""));
 
+/// A name's bit in [`Renderer::loop_names`]: one of 64, chosen by the top
+/// bits of its hash.
+#[inline]
+fn loop_name_bit(hash: u64) -> u64 {
+    1 << (hash >> 58)
+}
+
 /// The `name_hash`es of the names a loop binds besides its variable.
 struct SpecialNames {
     foreach: u64,
@@ -128,6 +135,12 @@ pub(crate) struct Renderer<'a> {
     blocks: usize,
     /// The `#foreach` loops in progress, innermost last.
     loops: Vec<Loop>,
+    /// A bit (see [`loop_name_bit`]) for each name the loops in progress
+    /// may bind: their variables, and `foreach`, `velocityCount` and
+    /// `velocityHasNext` while any loop runs. A name whose bit is clear is
+    /// bound by no loop, so looking it up skips the loops altogether
+    /// (`$input` and `$util` inside a loop go straight to the context).
+    loop_names: u64,
     /// The id of the next macro call's frame.
     next_frame_id: u64,
     /// A `#break` or `#stop` leaving an expression (see [`Renderer::unwind`]).
@@ -175,6 +188,7 @@ impl<'a> Renderer<'a> {
             current: None,
             nesting: 0,
             loops: Vec::new(),
+            loop_names: 0,
         }
     }
 
@@ -580,32 +594,27 @@ impl<'a> Renderer<'a> {
     }
 
     /// The common `$foreach.hasNext` (or `.index`, `.count`, `.first`,
-    /// `.last`) read straight from the innermost loop, without making the
-    /// `$foreach` object: when nothing else can bind `foreach` there (no
-    /// macro call in progress, no loop over a variable of that name, no
-    /// `#set` in force of a name the innermost loop binds). `None` sends
-    /// everything else down the general path, which gives the same answer.
+    /// `.last`, recognised at compile time) read straight from the
+    /// innermost loop, without making the `$foreach` object: when nothing
+    /// else can bind `foreach` there (no macro call in progress, no loop
+    /// over a variable of that name, no `#set` in force of a name the
+    /// innermost loop binds). `None` sends everything else down the
+    /// general path, which gives the same answer.
     fn loop_position(&self, r: &Reference) -> Option<Value> {
-        let special = &*SPECIAL_NAMES;
-        if r.root_hash != special.foreach || *r.root != *"foreach" || self.current.is_some() {
+        let position = r.loop_position?;
+        if self.current.is_some() {
             return None;
         }
-        let [Accessor::Property { name, .. }] = &r.accessors[..] else {
-            return None;
-        };
         let innermost = self.loops.last()?;
         if !innermost.overrides.is_empty()
             || self
                 .loops
                 .iter()
-                .any(|l| l.var_hash == special.foreach && *l.var == *"foreach")
+                .any(|l| l.var_hash == r.root_hash && *l.var == *"foreach")
         {
             return None;
         }
-        match &**name {
-            "hasNext" | "index" | "count" | "first" | "last" => innermost.scope.get(name),
-            _ => None,
-        }
+        Some(innermost.scope.position(position))
     }
 
     /// The common `$context.identity.sourceIp`: a context variable followed
@@ -613,8 +622,9 @@ impl<'a> Renderer<'a> {
     /// value at the end is cloned. `None` when the reference is anything
     /// else (the general path handles it).
     fn context_map_path(&self, r: &Reference) -> Option<Value> {
-        // Inside macros and loops other names bind first: the general path.
-        if r.accessors.is_empty() || self.current.is_some() || !self.loops.is_empty() {
+        // Inside macros, and for names loops bind, other names bind first:
+        // the general path.
+        if r.accessors.is_empty() || self.current.is_some() || self.may_be_loop_bound(r.root_hash) {
             return None;
         }
         if !matches!(r.accessors.first(), Some(Accessor::Property { .. })) {
@@ -646,18 +656,23 @@ impl<'a> Renderer<'a> {
                 Ok(value)
             }
             // Most calls take no or one argument: no vector for those.
-            Accessor::Method { name, args, span } => match &args[..] {
-                [] => self.invoke(target, name, &[], *span),
+            Accessor::Method {
+                name,
+                kind,
+                args,
+                span,
+            } => match &args[..] {
+                [] => self.invoke(target, name, *kind, &[], *span),
                 [arg] => {
                     let arg = self.value(arg)?;
-                    self.invoke(target, name, std::slice::from_ref(&arg), *span)
+                    self.invoke(target, name, *kind, std::slice::from_ref(&arg), *span)
                 }
                 _ => {
                     let mut values = smallvec::SmallVec::<[Value; 3]>::new();
                     for a in args {
                         values.push(self.value(a)?);
                     }
-                    self.invoke(target, name, &values, *span)
+                    self.invoke(target, name, *kind, &values, *span)
                 }
             },
             Accessor::Index { index, span } => {
@@ -677,11 +692,12 @@ impl<'a> Renderer<'a> {
         &mut self,
         target: &Value,
         name: &str,
+        kind: MethodKind,
         args: &[Value],
         span: Span,
     ) -> Result<Value, Error> {
         // A `#define` block's (and `$bodyContent`'s) `toString()` renders it.
-        if name == "toString" && args.is_empty() && defined_depth(target).is_some() {
+        if kind == MethodKind::ToString && args.is_empty() && defined_depth(target).is_some() {
             return self.value_to_string(target, span).map(Value::from);
         }
         let result = call_method(target, name, args);
@@ -690,9 +706,7 @@ impl<'a> Renderer<'a> {
             + size_units(target)
             + args.iter().map(size_units).sum::<u64>()
             + result.as_ref().map_or(0, built_units);
-        if let (Value::String(s), "matches" | "replaceAll" | "replaceFirst" | "split") =
-            (target, name)
-        {
+        if let (Value::String(s), MethodKind::Regex) = (target, kind) {
             // A regular expression costs more a byte than a scan: a unit a
             // byte (and a backtracking match at most its backtrack limit).
             cost += s.len() as u64;
@@ -726,8 +740,9 @@ impl<'a> Renderer<'a> {
     /// Resolves a root name (its `name_hash` computed at compile time):
     /// macro parameters first, then loop variables, then the context.
     fn lookup_hashed(&mut self, name: &str, hash: u64, span: Span) -> Result<Value, Error> {
-        // Outside macros and loops only the context binds names.
-        if self.current.is_none() && self.loops.is_empty() {
+        // Outside macros, and for names no loop binds, only the context
+        // binds names.
+        if self.current.is_none() && !self.may_be_loop_bound(hash) {
             return Ok(self.ctx.get_hashed(name, hash).cloned().unwrap_or_default());
         }
         let mut frame = self.current;
@@ -782,9 +797,34 @@ impl<'a> Renderer<'a> {
         Ok(self.ctx.get_hashed(name, hash).cloned().unwrap_or_default())
     }
 
+    /// Whether a loop in progress may bind the name of this hash (false:
+    /// certainly not).
+    #[inline]
+    fn may_be_loop_bound(&self, hash: u64) -> bool {
+        self.loop_names & loop_name_bit(hash) != 0
+    }
+
+    /// Recomputes `loop_names` after a loop started or ended.
+    fn refresh_loop_names(&mut self) {
+        self.loop_names = if self.loops.is_empty() {
+            0
+        } else {
+            let special = &*SPECIAL_NAMES;
+            self.loops.iter().fold(
+                loop_name_bit(special.foreach)
+                    | loop_name_bit(special.velocity_count)
+                    | loop_name_bit(special.velocity_has_next),
+                |bits, l| bits | loop_name_bit(l.var_hash),
+            )
+        };
+    }
+
     /// A name bound by a loop in progress: its variable, or for the
     /// innermost loop `$foreach`, `$velocityCount` and `$velocityHasNext`.
     fn loop_variable(&self, name: &str, hash: u64) -> Option<Value> {
+        if !self.may_be_loop_bound(hash) {
+            return None;
+        }
         let innermost = self.loops.len().checked_sub(1)?;
         let is_var = |l: &Loop| l.var_hash == hash && *l.var == *name;
         if let Some(pos) = self
@@ -904,28 +944,23 @@ impl<'a> Renderer<'a> {
 
     fn foreach(&mut self, f: &Foreach) -> Rendered {
         let iterable = self.value(&f.iterable)?;
-        let items: Vec<Value> = match &iterable {
-            Value::List(l) => l.borrow().clone(),
-            Value::Map(m) => m.borrow().values().cloned().collect(),
-            Value::Object(o) => o.iterate().unwrap_or_default(),
-            // Velocity 1.7 logs "could not determine type of iterator" and
-            // skips the loop for anything else (and for null).
-            _ => Vec::new(),
-        };
-        // Copying the items costs as a method call's result does.
-        self.burn(items.len() as u64 / SIZE_UNIT, f.span)?;
+        // Lists, maps and map views are iterated live, straight from the
+        // collection; anything else a host object iterates is copied.
+        let mut live = LiveItems::of(&iterable);
+        let len = live.len();
+        // Walking the items costs as a method call's result does.
+        self.burn(len as u64 / SIZE_UNIT, f.span)?;
         if let Some(max) = self.template.limits.max_foreach_iterations
-            && items.len() > max
+            && len > max
         {
             return Err(self.limit(
                 format!(
-                    "#foreach over {} items: more than {max} iterations, the limit per loop",
-                    items.len()
+                    "#foreach over {len} items: more than {max} iterations, the limit per loop"
                 ),
                 f.span,
             ));
         }
-        if items.is_empty() {
+        if len == 0 {
             if matches!(iterable, Value::List(_) | Value::Map(_) | Value::Object(_)) {
                 self.loop_var_removed(&f.var);
             }
@@ -940,7 +975,7 @@ impl<'a> Renderer<'a> {
             parent,
         });
         self.loops.push(Loop {
-            var_hash: crate::compiler::ast::name_hash(&f.var),
+            var_hash: f.var_hash,
             var: f.var.clone(),
             item: Value::Null,
             scope: scope.clone(),
@@ -948,7 +983,7 @@ impl<'a> Renderer<'a> {
             null_holder: true,
             frame: self.current.map_or(0, |i| self.frames[i].id),
         });
-        let mut live = LiveItems::new(&iterable, items);
+        self.refresh_loop_names();
         let mut result = Ok(Flow::Normal);
         for i in 0.. {
             let (item, has_next) = match live.next(i) {
@@ -990,6 +1025,7 @@ impl<'a> Renderer<'a> {
             }
         }
         self.loops.pop();
+        self.refresh_loop_names();
         self.loop_var_removed(&f.var);
         result
     }
@@ -1305,28 +1341,46 @@ enum LiveItems {
 }
 
 impl LiveItems {
-    fn new(iterable: &Value, items: Vec<Value>) -> LiveItems {
-        let len = items.len();
+    /// The items of `iterable`: a list, a map (its values) or a map view
+    /// read live; what another host object's `iterate` gives, copied; and
+    /// nothing for anything else (Velocity 1.7 logs "could not determine
+    /// type of iterator" and skips the loop, as for null).
+    fn of(iterable: &Value) -> LiveItems {
         match iterable {
             Value::List(list) => LiveItems::List {
+                len: list.borrow().len(),
                 list: list.clone(),
-                len,
             },
-            Value::Map(map) => LiveItems::Map {
-                map: map.clone(),
-                item: map_value_at,
-                len,
-                seen_len: len,
-            },
-            _ => match map_view(iterable) {
-                Some((map, item)) => LiveItems::Map {
-                    map,
-                    item,
+            Value::Map(map) => {
+                let len = map.borrow().len();
+                LiveItems::Map {
+                    map: map.clone(),
+                    item: map_value_at,
                     len,
                     seen_len: len,
-                },
-                None => LiveItems::Copied(items.into_iter()),
+                }
+            }
+            Value::Object(o) => match map_view(iterable) {
+                Some((map, item)) => {
+                    let len = map.borrow().len();
+                    LiveItems::Map {
+                        map,
+                        item,
+                        len,
+                        seen_len: len,
+                    }
+                }
+                None => LiveItems::Copied(o.iterate().unwrap_or_default().into_iter()),
             },
+            _ => LiveItems::Copied(Vec::new().into_iter()),
+        }
+    }
+
+    /// How many items the loop starts with.
+    fn len(&self) -> usize {
+        match self {
+            LiveItems::List { len, .. } | LiveItems::Map { len, .. } => *len,
+            LiveItems::Copied(items) => items.len(),
         }
     }
 

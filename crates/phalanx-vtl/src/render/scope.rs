@@ -1,6 +1,7 @@
 //! `$foreach`: the loop object Velocity 1.7 exposes with
 //! `foreach.provide.scope.control`.
 
+use crate::compiler::ast::LoopPosition;
 use crate::value::{MethodError, Object, Value};
 use std::cell::Cell;
 
@@ -12,6 +13,18 @@ pub(crate) struct ForeachScope {
 }
 
 impl ForeachScope {
+    /// The loop's position as `$foreach.index` (`.count`, …) reads it.
+    pub(crate) fn position(&self, position: LoopPosition) -> Value {
+        let i = self.index.get();
+        match position {
+            LoopPosition::Index => i.into(),
+            LoopPosition::Count => (i + 1).into(),
+            LoopPosition::HasNext => self.has_next.get().into(),
+            LoopPosition::First => (i == 0).into(),
+            LoopPosition::Last => (!self.has_next.get()).into(),
+        }
+    }
+
     /// A property of the loop's position (`index`, `hasNext`, …).
     pub(crate) fn get(&self, name: &str) -> Option<Value> {
         let i = self.index.get();
