@@ -410,6 +410,35 @@ impl<'a> Renderer<'a> {
     // ----- references -------------------------------------------------
 
     fn render_reference(&mut self, r: &Reference) -> Rendered {
+        // The common `$name` holding a string: written from where it is
+        // kept, without a clone (strings are shared: a clone and its drop
+        // are two atomic operations).
+        if r.backslashes == 0 && self.current.is_none() {
+            let bound = peek_variable(&self.loops, self.loop_names, self.ctx, &r.root, r.root_hash);
+            let out = &mut self.out;
+            let written = match (bound, &r.accessors[..]) {
+                (Some(Value::String(s)), []) => {
+                    out.push_str(s);
+                    true
+                }
+                // `$context.identity.sourceIp`: properties of maps, followed
+                // by reference to the string at the end.
+                (Some(root), [Accessor::Property { .. }, ..]) => {
+                    with_map_path(root, &r.accessors, &mut |value| match value {
+                        Value::String(s) => {
+                            out.push_str(s);
+                            true
+                        }
+                        _ => false,
+                    })
+                }
+                _ => false,
+            };
+            if written {
+                self.check_output(r.span)?;
+                return Ok(Flow::Normal);
+            }
+        }
         let mut value = self.reference_value(r)?;
         if defined_depth(&value).is_some_and(|d| d >= MAX_DEFINE_DEPTH) {
             // Velocity's `directive.define.max.depth`: a #define nested in
@@ -664,6 +693,23 @@ impl<'a> Renderer<'a> {
             } => match &args[..] {
                 [] => self.invoke(target, name, *kind, &[], *span),
                 [arg] => {
+                    // A plain `$name` argument is passed from where it is
+                    // kept, without a clone.
+                    if let Expr::Reference(r) = arg
+                        && r.accessors.is_empty()
+                        && self.current.is_none()
+                        && let Some(bound) = peek_variable(
+                            &self.loops,
+                            self.loop_names,
+                            self.ctx,
+                            &r.root,
+                            r.root_hash,
+                        )
+                    {
+                        let result = call_method(target, name, std::slice::from_ref(bound));
+                        let arg_units = size_units(bound);
+                        return self.call_result(target, name, *kind, arg_units, result, *span);
+                    }
                     let arg = self.value(arg)?;
                     self.invoke(target, name, *kind, std::slice::from_ref(&arg), *span)
                 }
@@ -701,11 +747,23 @@ impl<'a> Renderer<'a> {
             return self.value_to_string(target, span).map(Value::from);
         }
         let result = call_method(target, name, args);
+        let arg_units = args.iter().map(size_units).sum::<u64>();
+        self.call_result(target, name, kind, arg_units, result, span)
+    }
+
+    /// Charges a method call (`arg_units`: what its arguments cost) and
+    /// turns its result into the reference's value or a render error.
+    fn call_result(
+        &mut self,
+        target: &Value,
+        name: &str,
+        kind: MethodKind,
+        arg_units: u64,
+        result: Result<Value, MethodError>,
+        span: Span,
+    ) -> Result<Value, Error> {
         // A call costs what it reads and builds (an addAll grows its target).
-        let mut cost = 1
-            + size_units(target)
-            + args.iter().map(size_units).sum::<u64>()
-            + result.as_ref().map_or(0, built_units);
+        let mut cost = 1 + size_units(target) + arg_units + result.as_ref().map_or(0, built_units);
         if let (Value::String(s), MethodKind::Regex) = (target, kind) {
             // A regular expression costs more a byte than a scan: a unit a
             // byte (and a backtracking match at most its backtrack limit).
@@ -1431,6 +1489,67 @@ fn range_bound(v: &Value) -> Option<i64> {
 /// Follows map properties from `value` by reference (see
 /// `Renderer::context_map_path`): a missing key ends the walk with null, as
 /// the general path does; anything but a map property gives `None`.
+/// The non-null value a root name is bound to outside macro calls, by
+/// reference: in the loops in progress (their variables and the values
+/// `#set` gave them) or the context. `None` when the name is unbound or
+/// null, or bound in a way only [`Renderer::lookup_hashed`] works out
+/// (`$foreach`, `$velocityCount`, `$velocityHasNext`, a loop variable in
+/// a null item): the caller then takes the general path, which gives the
+/// same value. A free function over the fields it reads, so that the
+/// renderer can write its output while it holds the value.
+fn peek_variable<'v>(
+    loops: &'v [Loop],
+    loop_names: u64,
+    ctx: &'v Context,
+    name: &str,
+    hash: u64,
+) -> Option<&'v Value> {
+    if loop_names & loop_name_bit(hash) != 0 {
+        let special = &*SPECIAL_NAMES;
+        if hash == special.foreach
+            || hash == special.velocity_count
+            || hash == special.velocity_has_next
+        {
+            return None;
+        }
+        let is_var = |l: &Loop| l.var_hash == hash && *l.var == *name;
+        if loops.iter().any(|l| is_var(l) && l.item.is_null()) {
+            return None;
+        }
+        for l in loops.iter().rev() {
+            if let Some((_, v)) = l.overrides.iter().find(|(n, _)| **n == *name) {
+                return Some(v).filter(|v| !v.is_null());
+            }
+            if is_var(l) {
+                return Some(&l.item);
+            }
+        }
+    }
+    ctx.get_hashed(name, hash).filter(|v| !v.is_null())
+}
+
+/// Calls `f` with the value at the end of `accessors` when all of them are
+/// properties of maps starting at `value` (by reference, inside the maps'
+/// borrows); false when they are not, or `f` says so.
+fn with_map_path(value: &Value, accessors: &[Accessor], f: &mut dyn FnMut(&Value) -> bool) -> bool {
+    let Some((first, rest)) = accessors.split_first() else {
+        return f(value);
+    };
+    let (Accessor::Property { name, hash, .. }, Value::Map(m)) = (first, value) else {
+        return false;
+    };
+    let Ok(map) = m.try_borrow() else {
+        return false;
+    };
+    match map
+        .raw_entry_v1()
+        .from_hash(*hash, |k| k.as_str() == Some(&**name))
+    {
+        Some((_, child)) => with_map_path(child, rest, f),
+        None => false,
+    }
+}
+
 fn map_path(value: &Value, accessors: &[Accessor]) -> Option<Value> {
     let Some((first, rest)) = accessors.split_first() else {
         return Some(value.clone());
