@@ -2,7 +2,7 @@
 
 use crate::compiler::ast::name_hash;
 use crate::error::{Error, ErrorKind};
-use crate::value::Value;
+use crate::value::{Value, same_name};
 use hashbrown::HashTable;
 use std::borrow::Cow;
 
@@ -77,7 +77,7 @@ impl Context {
     fn insert_cow(&mut self, name: Cow<'static, str>, value: Value) -> Option<Value> {
         let hash = name_hash(&name);
         // Replacing in place keeps a key from being allocated again.
-        match self.vars.find_mut(hash, |(k, _)| **k == *name) {
+        match self.vars.find_mut(hash, |(k, _)| same_name(k, &name)) {
             Some((_, slot)) => Some(std::mem::replace(slot, value)),
             None => {
                 self.vars
@@ -94,14 +94,16 @@ impl Context {
 
     /// Looks a variable up by the hash `name_hash` gives for it.
     pub(crate) fn get_hashed(&self, name: &str, hash: u64) -> Option<&Value> {
-        self.vars.find(hash, |(k, _)| **k == *name).map(|(_, v)| v)
+        self.vars
+            .find(hash, |(k, _)| same_name(k, name))
+            .map(|(_, v)| v)
     }
 
     /// Removes a variable, returning its value.
     pub fn remove(&mut self, name: &str) -> Option<Value> {
         let entry = self
             .vars
-            .find_entry(name_hash(name), |(k, _)| **k == *name)
+            .find_entry(name_hash(name), |(k, _)| same_name(k, name))
             .ok()?;
         Some(entry.remove().0.1)
     }

@@ -16,7 +16,7 @@ use crate::error::{Error, SourceRef, Span};
 use crate::value::walk;
 use crate::value::{
     MethodError, Object, Value, ViewItem, arithmetic, call_method, compare_numbers, get_index,
-    get_property, map_value_at, map_view, set_index, set_property,
+    get_property, map_value_at, map_view, same_name, set_index, set_property,
 };
 use indexmap::map::RawEntryApiV1;
 use std::cell::Cell;
@@ -413,7 +413,10 @@ impl<'a> Renderer<'a> {
         // The common `$name` holding a string: written from where it is
         // kept, without a clone (strings are shared: a clone and its drop
         // are two atomic operations).
-        if r.backslashes == 0 && self.current.is_none() {
+        if r.backslashes == 0
+            && self.current.is_none()
+            && matches!(r.accessors.first(), None | Some(Accessor::Property { .. }))
+        {
             let bound = peek_variable(&self.loops, self.loop_names, self.ctx, &r.root, r.root_hash);
             let out = &mut self.out;
             let written = match (bound, &r.accessors[..]) {
@@ -671,7 +674,7 @@ impl<'a> Renderer<'a> {
                     Value::Map(m) => m
                         .borrow()
                         .raw_entry_v1()
-                        .from_hash(*hash, |k| k.as_str() == Some(&**name))
+                        .from_hash(*hash, |k| k.as_str().is_some_and(|k| same_name(k, name)))
                         .map(|(_, v)| v.clone())
                         .unwrap_or_default(),
                     _ => get_property(target, name).unwrap_or_default(),
@@ -806,7 +809,7 @@ impl<'a> Renderer<'a> {
         let mut frame = self.current;
         while let Some(i) = frame {
             let f = &self.frames[i];
-            if let Some((_, v)) = f.overrides.iter().find(|(n, _)| **n == *name) {
+            if let Some((_, v)) = f.overrides.iter().find(|(n, _)| same_name(n, name)) {
                 return Ok(v.clone());
             }
             if name == "bodyContent"
@@ -884,7 +887,7 @@ impl<'a> Renderer<'a> {
             return None;
         }
         let innermost = self.loops.len().checked_sub(1)?;
-        let is_var = |l: &Loop| l.var_hash == hash && *l.var == *name;
+        let is_var = |l: &Loop| l.var_hash == hash && same_name(&l.var, name);
         if let Some(pos) = self
             .loops
             .iter()
@@ -902,7 +905,7 @@ impl<'a> Renderer<'a> {
             }
         }
         for (depth, l) in self.loops.iter().enumerate().rev() {
-            if let Some((_, v)) = l.overrides.iter().find(|(n, _)| **n == *name) {
+            if let Some((_, v)) = l.overrides.iter().find(|(n, _)| same_name(n, name)) {
                 return Some(v.clone());
             }
             if is_var(l) {
@@ -939,7 +942,7 @@ impl<'a> Renderer<'a> {
         while let Some(i) = frame {
             let f = &mut self.frames[i];
             if f.def.def.params.iter().any(|p| **p == *name) {
-                match f.overrides.iter_mut().find(|(n, _)| **n == *name) {
+                match f.overrides.iter_mut().find(|(n, _)| same_name(n, name)) {
                     Some(slot) => slot.1 = value.clone(),
                     None => f.overrides.push((name.into(), value.clone())),
                 }
@@ -951,7 +954,7 @@ impl<'a> Renderer<'a> {
         let special = matches!(name, "foreach" | "velocityCount" | "velocityHasNext");
         for (depth, l) in self.loops.iter_mut().enumerate().rev() {
             if *l.var == *name || (special && depth == innermost) {
-                match l.overrides.iter_mut().find(|(n, _)| **n == *name) {
+                match l.overrides.iter_mut().find(|(n, _)| same_name(n, name)) {
                     Some(slot) => slot.1 = value,
                     None => l.overrides.push((name.into(), value)),
                 }
@@ -1512,12 +1515,12 @@ fn peek_variable<'v>(
         {
             return None;
         }
-        let is_var = |l: &Loop| l.var_hash == hash && *l.var == *name;
+        let is_var = |l: &Loop| l.var_hash == hash && same_name(&l.var, name);
         if loops.iter().any(|l| is_var(l) && l.item.is_null()) {
             return None;
         }
         for l in loops.iter().rev() {
-            if let Some((_, v)) = l.overrides.iter().find(|(n, _)| **n == *name) {
+            if let Some((_, v)) = l.overrides.iter().find(|(n, _)| same_name(n, name)) {
                 return Some(v).filter(|v| !v.is_null());
             }
             if is_var(l) {
@@ -1543,7 +1546,7 @@ fn with_map_path(value: &Value, accessors: &[Accessor], f: &mut dyn FnMut(&Value
     };
     match map
         .raw_entry_v1()
-        .from_hash(*hash, |k| k.as_str() == Some(&**name))
+        .from_hash(*hash, |k| k.as_str().is_some_and(|k| same_name(k, name)))
     {
         Some((_, child)) => with_map_path(child, rest, f),
         None => false,
@@ -1564,7 +1567,7 @@ fn map_path(value: &Value, accessors: &[Accessor]) -> Option<Value> {
     let map = m.try_borrow().ok()?;
     match map
         .raw_entry_v1()
-        .from_hash(*hash, |k| k.as_str() == Some(&**name))
+        .from_hash(*hash, |k| k.as_str().is_some_and(|k| same_name(k, name)))
     {
         Some((_, child)) => map_path(child, rest),
         None => Some(Value::Null),

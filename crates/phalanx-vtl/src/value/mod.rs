@@ -12,7 +12,7 @@ mod object;
 pub(crate) mod walk;
 
 pub use hashing::KeyHasher;
-pub(crate) use hashing::name_hash;
+pub(crate) use hashing::{name_hash, same_name};
 pub use number::format_double;
 pub use object::{MethodError, Object};
 
@@ -198,7 +198,7 @@ impl Value {
             (Value::Bool(a), Value::Bool(b)) => a == b,
             (Value::Int(a), Value::Int(b)) => a == b,
             (Value::Float(a), Value::Float(b)) => a == b || (a.is_nan() && b.is_nan()),
-            (Value::String(a), Value::String(b)) => a == b,
+            (Value::String(a), Value::String(b)) => same_name(a, b),
             (Value::List(a), Value::List(b)) => {
                 Rc::ptr_eq(a, b) || {
                     // A list being changed (`$l.remove($l)`) is compared by identity.
@@ -397,7 +397,7 @@ impl Hash for Value {
 
 impl indexmap::Equivalent<Value> for str {
     fn equivalent(&self, key: &Value) -> bool {
-        key.as_str() == Some(self)
+        key.as_str().is_some_and(|k| same_name(k, self))
     }
 }
 
