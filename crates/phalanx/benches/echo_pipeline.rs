@@ -2,8 +2,8 @@
 //! envelope request template, typed handler, default response template),
 //! without sockets:
 //! `cargo bench -p phalanx --bench echo_pipeline -- [N]`.
-//! Uses the system allocator, so `valgrind --tool=callgrind` and
-//! `--tool=dhat` on the built binary count instructions and allocations.
+//! Allocates with mimalloc, as every `phalanx` binary does by default;
+//! `valgrind --tool=callgrind` on the built binary counts instructions.
 
 use bytes::Bytes;
 use phalanx_gateway::GatewayRequest;

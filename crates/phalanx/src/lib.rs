@@ -39,8 +39,23 @@
 //! assert_eq!(reply.header("Location"), Some("/items/pen"));
 //! ```
 //!
-//! Not built yet (see the README's status table): `test-invoke`, `invoke`,
-//! `describe`, `export`, CORS, deploy, and the Lambda runtime dispatch.
+//! Not built yet (see the README's status table): deploying from the
+//! binary (`provision`, `status`, `delete`); export the template and deploy
+//! it with the AWS CLI meanwhile.
+//!
+//! # Allocator
+//!
+//! With the `mimalloc` feature (on by default) every binary built with
+//! `phalanx` allocates with [mimalloc](https://docs.rs/mimalloc): a request
+//! allocates a hundred or so small values (the rendered templates, the
+//! envelope, the handler's types), and glibc's malloc and free took about
+//! a sixth of a request's instructions (see `docs/PERFORMANCE.md`). A
+//! binary that sets its own `#[global_allocator]` turns the feature off
+//! (`default-features = false`).
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod api;
 mod cli;

@@ -153,11 +153,62 @@ pub enum Accessor {
         /// worked out once here.
         kind: MethodKind,
         args: Vec<Expr>,
+        /// `args` as values when every one is a literal (`.replace("\'",
+        /// "'")`, `$input.path('$.x')`): passed as they are, with nothing
+        /// to evaluate, clone or drop on each call.
+        const_args: Option<ConstArgs>,
         span: Span,
     },
     /// `[expr]`: list index or map key.
     Index { index: Expr, span: Span },
 }
+
+/// The arguments of a call whose arguments are all literals, as values made
+/// once at compile time.
+pub struct ConstArgs(Box<[crate::value::Value]>);
+
+impl ConstArgs {
+    /// The arguments as values, when every one is a literal (and there is
+    /// at least one).
+    pub fn of(args: &[Expr]) -> Option<ConstArgs> {
+        if args.is_empty() {
+            return None;
+        }
+        let values = args
+            .iter()
+            .map(|a| match a {
+                Expr::Literal(l) => Some(l.to_value()),
+                _ => None,
+            })
+            .collect::<Option<Box<[_]>>>()?;
+        Some(ConstArgs(values))
+    }
+
+    /// The values, to pass to a method as they are.
+    pub fn values(&self) -> &[crate::value::Value] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ConstArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
+    }
+}
+
+// SAFETY: a compiled template is shared between threads, and `Value` is
+// not `Send` or `Sync` because lists, maps and host objects are `Rc`s. A
+// `ConstArgs` is made only by `ConstArgs::of`, from `Literal`s, so every
+// value in it is a scalar: null, a boolean, a number or a string, whose
+// parts (`bool`, `i64`, `f64`, `Arc<str>`) are all `Send + Sync`. It is
+// never changed after it is made (there is no `&mut` access), and all that
+// can be done with a `&Value` of a scalar (read it, clone it: an `Arc`
+// clone) is thread-safe. Dropping one runs `Value`'s `Drop`, which only
+// touches thread-locals for lists, maps and objects.
+#[allow(unsafe_code)]
+unsafe impl Send for ConstArgs {}
+#[allow(unsafe_code)]
+unsafe impl Sync for ConstArgs {}
 
 /// The method names the renderer treats apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1236,6 +1236,7 @@ impl<'s, 'm> Parser<'s, 'm> {
                     accessors.push(Accessor::Method {
                         kind: MethodKind::of(name),
                         name: name.into(),
+                        const_args: ConstArgs::of(&args),
                         args,
                         span,
                     });

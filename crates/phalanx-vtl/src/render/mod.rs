@@ -691,8 +691,21 @@ impl<'a> Renderer<'a> {
             Accessor::Method {
                 name,
                 kind,
+                const_args: Some(values),
+                span,
+                ..
+            } => {
+                let values = values.values();
+                let result = call_method(target, name, values);
+                let arg_units = values.iter().map(size_units).sum();
+                self.call_result(target, name, *kind, arg_units, result, *span)
+            }
+            Accessor::Method {
+                name,
+                kind,
                 args,
                 span,
+                ..
             } => match &args[..] {
                 [] => self.invoke(target, name, *kind, &[], *span),
                 [arg] => {
