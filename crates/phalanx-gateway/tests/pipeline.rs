@@ -903,3 +903,75 @@ async fn binary_media_types_decide_base64_both_ways() {
     // Accept is not binary: the base64 text is returned as is.
     assert_eq!(body(&reply), "AAEC/w==");
 }
+
+// Lambda's Invoke API refuses an event that is not JSON
+// (InvalidRequestContentException, "Could not parse request body into
+// json") before any function runs, and API Gateway answers 500 Internal
+// server error (developer guide, "Troubleshoot REST API issues" lists the
+// Lambda invocation errors as 500). The same holds whether the gateway
+// checks the event (a handler registered with `register`) or the handler
+// finds out itself (`register_parsing`, as phalanx's typed functions are).
+#[tokio::test]
+async fn an_event_that_is_not_json_is_refused_as_lambda_refuses_it() {
+    let mut functions = functions();
+    functions.register_parsing(
+        "Typed",
+        std::sync::Arc::new(|event: Bytes| {
+            Box::pin(async move {
+                #[derive(serde::Deserialize)]
+                struct Named {
+                    name: String,
+                }
+                match serde_json::from_slice::<Named>(&event) {
+                    Ok(n) => Ok(Bytes::from(json!({ "hello": n.name }).to_string())),
+                    // (A selection pattern matches the whole message.)
+                    Err(_) => Err(Bytes::from(
+                        json!({"errorMessage": "Bad", "errorType": "Error"}).to_string(),
+                    )),
+                }
+            })
+        }),
+    );
+    for function in ["Echo", "Typed"] {
+        let mut m = lambda_method("/items", function, json!({}));
+        let mut gw_with = |template: &str| {
+            m["Integration"]["RequestTemplates"] = json!({ "application/json": template });
+            let mut api = api(json!([m.clone()]));
+            api.functions = serde_json::from_value(json!({
+                "Echo": {"FunctionName": "Echo"},
+                "Typed": {"FunctionName": "Typed"},
+            }))
+            .unwrap();
+            Gateway::build(&api, "dev", functions.clone()).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let post = || request("POST", "/dev/items");
+
+        let not_json = gw_with("name=$input.path('$.name')");
+        let reply = send(
+            &not_json,
+            with_body(post(), "application/json", r#"{"name":"pen"}"#),
+        )
+        .await;
+        assert_eq!(reply.status, 500, "{function}: {}", body(&reply));
+        assert_eq!(body(&reply), r#"{"message":"Internal server error"}"#);
+
+        let json = gw_with("{\"name\": \"$input.path('$.name')\"}");
+        let reply = send(
+            &json,
+            with_body(post(), "application/json", r#"{"name":"pen"}"#),
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{function}: {}", body(&reply));
+        // JSON the typed handler cannot hold is the function's error, not
+        // Lambda's refusal: selected by the "Bad" pattern.
+        if function == "Typed" {
+            let wrong = gw_with("{\"title\": \"$input.path('$.name')\"}");
+            let reply = send(
+                &wrong,
+                with_body(post(), "application/json", r#"{"name":"pen"}"#),
+            )
+            .await;
+            assert_eq!(reply.status, 400, "{}", body(&reply));
+        }
+    }
+}

@@ -101,7 +101,7 @@ impl Service {
     pub fn in_process(&self) -> InProcess {
         let mut functions = InProcess::new();
         for f in &self.functions {
-            functions.register_boxed(&f.logical_id(), f.handler.clone());
+            functions.register_parsing(&f.logical_id(), f.handler.clone());
         }
         functions
     }

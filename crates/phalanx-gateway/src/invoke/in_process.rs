@@ -31,7 +31,22 @@ pub type Handler = Arc<dyn Fn(Bytes) -> BoxFuture<'static, Result<Bytes, Bytes>>
 /// ```
 #[derive(Default, Clone)]
 pub struct InProcess {
-    handlers: HashMap<String, Handler>,
+    handlers: HashMap<String, Registered>,
+}
+
+#[derive(Clone)]
+struct Registered {
+    handler: Handler,
+    /// Registered with [`InProcess::register_parsing`]: the handler fails
+    /// on an event that is not JSON.
+    parses_json: bool,
+}
+
+/// Whether `event` is JSON text (what Lambda accepts as an event: any JSON
+/// value, or nothing at all).
+pub(crate) fn is_json_event(event: &[u8]) -> bool {
+    event.iter().all(u8::is_ascii_whitespace)
+        || serde_json::from_slice::<serde::de::IgnoredAny>(event).is_ok()
 }
 
 impl InProcess {
@@ -47,12 +62,30 @@ impl InProcess {
         Fut: std::future::Future<Output = Result<Bytes, Bytes>> + Send + 'static,
     {
         let handler: Handler = Arc::new(move |event| Box::pin(handler(event)));
-        self.handlers.insert(function.to_string(), handler);
+        self.register_boxed(function, handler);
     }
 
     /// Registers an already boxed handler.
     pub fn register_boxed(&mut self, function: &str, handler: Handler) {
-        self.handlers.insert(function.to_string(), handler);
+        let registered = Registered {
+            handler,
+            parses_json: false,
+        };
+        self.handlers.insert(function.to_string(), registered);
+    }
+
+    /// Registers a boxed handler that deserialises its event from JSON and
+    /// fails (returns `Err`) when it cannot. The gateway then does not
+    /// parse each event beforehand to check that it is JSON: when the
+    /// handler fails, the event is checked, and one that is not JSON is
+    /// refused as Lambda refuses it ([`InvokeError::EventNotJson`]).
+    /// (`phalanx`'s typed functions register this way.)
+    pub fn register_parsing(&mut self, function: &str, handler: Handler) {
+        let registered = Registered {
+            handler,
+            parses_json: true,
+        };
+        self.handlers.insert(function.to_string(), registered);
     }
 
     /// Whether a function is registered.
@@ -62,18 +95,30 @@ impl InProcess {
 }
 
 impl Invoker for InProcess {
+    fn refuses_non_json(&self, function: &str) -> bool {
+        self.handlers.get(function).is_some_and(|r| r.parses_json)
+    }
+
     fn invoke(&self, invocation: Invocation) -> BoxFuture<'_, Result<InvokeOutput, InvokeError>> {
         Box::pin(async move {
-            let handler = self
+            let Registered {
+                handler,
+                parses_json,
+            } = self
                 .handlers
                 .get(&invocation.function)
-                .ok_or_else(|| InvokeError::UnknownFunction(invocation.function.clone()))?
-                .clone();
+                .ok_or_else(|| InvokeError::UnknownFunction(invocation.function.clone()))?;
+            // Kept to check, should a parsing handler fail (a reference
+            // count, not a copy).
+            let event = parses_json.then(|| invocation.payload.clone());
             // A panic is caught where it happens (no task per call); a
             // timeout drops the handler's future, which cancels it.
             let run = std::panic::AssertUnwindSafe(handler(invocation.payload)).catch_unwind();
             match tokio::time::timeout(invocation.timeout, run).await {
                 Ok(Ok(Ok(payload))) => Ok(InvokeOutput::Success(payload)),
+                Ok(Ok(Err(_))) if event.is_some_and(|e| !is_json_event(&e)) => {
+                    Err(InvokeError::EventNotJson)
+                }
                 Ok(Ok(Err(error))) => Ok(InvokeOutput::FunctionError(error)),
                 Ok(Err(panic)) => Ok(InvokeOutput::error(&panic_message(panic), "Panic")),
                 Err(_) => Ok(InvokeOutput::error(

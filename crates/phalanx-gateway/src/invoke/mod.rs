@@ -7,6 +7,7 @@
 mod in_process;
 mod runtime_api;
 
+pub(crate) use in_process::is_json_event;
 pub use in_process::{Handler, InProcess};
 pub use runtime_api::{ACCOUNT_ID, FunctionProcess, MAX_RESPONSE_BYTES, RuntimeApiHost};
 
@@ -58,6 +59,10 @@ pub enum InvokeError {
     UnknownFunction(String),
     /// The function exists but cannot run (e.g. its command failed to start).
     Unavailable(String),
+    /// The event is not JSON, which Lambda refuses before any function
+    /// runs. Only an invoker whose [`Invoker::refuses_non_json`] says so
+    /// reports it; for the others the pipeline checks the event first.
+    EventNotJson,
 }
 
 impl std::fmt::Display for InvokeError {
@@ -68,6 +73,9 @@ impl std::fmt::Display for InvokeError {
                 "no function `{name}` is registered (for a template, pass --function {name}='COMMAND')"
             ),
             InvokeError::Unavailable(why) => write!(f, "function unavailable: {why}"),
+            InvokeError::EventNotJson => f.write_str(
+                "Lambda rejected the event: Could not parse request body into json (the integration request template must produce JSON)",
+            ),
         }
     }
 }
@@ -82,6 +90,16 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait Invoker: Send + Sync + 'static {
     /// Runs one invocation to completion (or to its timeout).
     fn invoke(&self, invocation: Invocation) -> BoxFuture<'_, Result<InvokeOutput, InvokeError>>;
+
+    /// Whether this invoker itself refuses an event for `function` that is
+    /// not JSON, with [`InvokeError::EventNotJson`]. Lambda refuses such an
+    /// event before the function runs; when the invoker does not say it
+    /// checks, the pipeline parses every event once more to check. (An
+    /// in-process handler that deserialises its event finds out anyway:
+    /// see [`InProcess::register_parsing`].)
+    fn refuses_non_json(&self, _function: &str) -> bool {
+        false
+    }
 }
 
 /// The `errorMessage` AWS reports when a function runs past its timeout

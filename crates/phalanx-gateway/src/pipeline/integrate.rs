@@ -180,7 +180,9 @@ async fn invoke(
         })
         .await
         .map_err(|e| match e {
-            InvokeError::UnknownFunction(_) => GatewayError::configuration(e.to_string()),
+            InvokeError::UnknownFunction(_) | InvokeError::EventNotJson => {
+                GatewayError::configuration(e.to_string())
+            }
             InvokeError::Unavailable(_) => {
                 GatewayError::new(ResponseType::IntegrationFailure, "Internal server error")
                     .with_status(500)
@@ -197,11 +199,14 @@ async fn lambda(
     request_id: &str,
 ) -> Result<EndpointResponse, GatewayError> {
     // Lambda refuses an event that is not JSON; API Gateway reports 500.
-    if !ireq.body.iter().all(u8::is_ascii_whitespace)
-        && serde_json::from_slice::<serde::de::IgnoredAny>(&ireq.body).is_err()
-    {
+    // (An invoker that refuses it itself is not asked twice.)
+    let refused_by_invoker = integration
+        .function
+        .as_deref()
+        .is_some_and(|f| invoker.refuses_non_json(f));
+    if !refused_by_invoker && !crate::invoke::is_json_event(&ireq.body) {
         return Err(GatewayError::configuration(
-            "Lambda rejected the event: Could not parse request body into json (the integration request template must produce JSON)",
+            InvokeError::EventNotJson.to_string(),
         ));
     }
     let json_header = vec![("Content-Type".to_string(), "application/json".to_string())];
