@@ -9,9 +9,10 @@
 
 use super::override_map::OverrideMap;
 use indexmap::IndexMap;
-use phalanx_vtl::{MethodError, Object, Value};
+use phalanx_vtl::{KeyHasher, MethodError, Object, Value};
 use serde_json::{Value as Json, json};
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// The caller, as `$context.identity` shows it. Local requests are
@@ -160,11 +161,14 @@ impl RequestContext {
     }
 
     /// `identity` as the VTL map templates read, built directly (not
-    /// through JSON): every `$context.identity.x` of a render reads it, and
-    /// the keys are shared strings made once per thread.
+    /// through JSON): every `$context.identity.x` of a render reads it. A
+    /// copy of a per-thread map of the keys (all null), so the keys are
+    /// neither made nor hashed again; then the four values a local request
+    /// has are set in place.
     fn identity_value(&self) -> Value {
         thread_local! {
-            static KEYS: [Value; 14] = IDENTITY_KEYS.map(Value::from);
+            static NULLS: IndexMap<Value, Value, KeyHasher> =
+                IDENTITY_KEYS.iter().map(|k| (Value::from(*k), Value::Null)).collect();
         }
         let id = &self.identity;
         let optional = |s: &str| {
@@ -174,24 +178,20 @@ impl RequestContext {
                 Value::from(s)
             }
         };
-        // In `IDENTITY_KEYS`' order.
+        // Indices in `IDENTITY_KEYS`.
         let values = [
-            Value::Null,
-            Value::Null,
-            Value::Null,
-            Value::Null,
-            Value::from(id.source_ip.as_str()),
-            Value::Null,
-            Value::Null,
-            Value::Null,
-            Value::Null,
-            Value::Null,
-            Value::from(id.user_agent.as_str()),
-            Value::Null,
-            optional(&id.api_key),
-            optional(&id.api_key_id),
+            (4, Value::from(id.source_ip.as_str())),
+            (10, Value::from(id.user_agent.as_str())),
+            (12, optional(&id.api_key)),
+            (13, optional(&id.api_key_id)),
         ];
-        KEYS.with(|keys| Value::map(keys.iter().cloned().zip(values)))
+        let mut map = NULLS.with(IndexMap::clone);
+        for (index, value) in values {
+            if let Some((_, slot)) = map.get_index_mut(index) {
+                *slot = value;
+            }
+        }
+        Value::Map(Rc::new(RefCell::new(map)))
     }
 
     /// A context variable by its dotted name (`requestId`,

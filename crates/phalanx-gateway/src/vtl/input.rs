@@ -70,11 +70,17 @@ impl Params {
                     .map(|(k, v)| (Value::from(k.as_str()), Value::from(v.as_str()))),
             )
         };
-        Value::map([
-            (Value::from("path"), section(&self.path)),
-            (Value::from("querystring"), section(&self.querystring)),
-            (Value::from("header"), section(&self.header)),
-        ])
+        // The three keys are made once per thread, not on every request.
+        thread_local! {
+            static KEYS: [Value; 3] = ["path", "querystring", "header"].map(Value::from);
+        }
+        KEYS.with(|[path, querystring, header]| {
+            Value::map([
+                (path.clone(), section(&self.path)),
+                (querystring.clone(), section(&self.querystring)),
+                (header.clone(), section(&self.header)),
+            ])
+        })
     }
 }
 
