@@ -944,33 +944,28 @@ async fn an_event_that_is_not_json_is_refused_as_lambda_refuses_it() {
             .unwrap();
             Gateway::build(&api, "dev", functions.clone()).unwrap_or_else(|e| panic!("{e}"))
         };
-        let post = || request("POST", "/dev/items");
+        // POST /items {"name":"pen"}
+        let pen = || {
+            with_body(
+                request("POST", "/dev/items"),
+                "application/json",
+                r#"{"name":"pen"}"#,
+            )
+        };
 
         let not_json = gw_with("name=$input.path('$.name')");
-        let reply = send(
-            &not_json,
-            with_body(post(), "application/json", r#"{"name":"pen"}"#),
-        )
-        .await;
+        let reply = send(&not_json, pen()).await;
         assert_eq!(reply.status, 500, "{function}: {}", body(&reply));
         assert_eq!(body(&reply), r#"{"message":"Internal server error"}"#);
 
         let json = gw_with("{\"name\": \"$input.path('$.name')\"}");
-        let reply = send(
-            &json,
-            with_body(post(), "application/json", r#"{"name":"pen"}"#),
-        )
-        .await;
+        let reply = send(&json, pen()).await;
         assert_eq!(reply.status, 200, "{function}: {}", body(&reply));
         // JSON the typed handler cannot hold is the function's error, not
         // Lambda's refusal: selected by the "Bad" pattern.
         if function == "Typed" {
             let wrong = gw_with("{\"title\": \"$input.path('$.name')\"}");
-            let reply = send(
-                &wrong,
-                with_body(post(), "application/json", r#"{"name":"pen"}"#),
-            )
-            .await;
+            let reply = send(&wrong, pen()).await;
             assert_eq!(reply.status, 400, "{}", body(&reply));
         }
     }
