@@ -161,7 +161,15 @@ impl Function {
             Box::pin(async move {
                 // An event the handler's type cannot hold is the client's
                 // fault: 400, selected like any ErrorResponse.
-                let request: Req = serde_json::from_slice(&event).map_err(|e| {
+                // Read as text: one UTF-8 check of the whole event rather
+                // than serde_json's check of every string in it (the
+                // gateway's events are rendered text). Bytes that are not
+                // UTF-8 go to `from_slice`, whose error says where.
+                let parsed = match std::str::from_utf8(&event) {
+                    Ok(text) => serde_json::from_str(text),
+                    Err(_) => serde_json::from_slice(&event),
+                };
+                let request: Req = parsed.map_err(|e| {
                     let error = ErrorResponse::new(400, format!("invalid request: {e}"));
                     error_object(&error.to_message(), "ErrorResponse")
                 })?;
