@@ -604,9 +604,12 @@ impl<'a> Renderer<'a> {
             return Ok(value);
         }
         let value = match self.context_map_path(r) {
-            Some(value) => value,
-            None => {
-                let mut value = self.lookup_hashed(&r.root, r.root_hash, r.span)?;
+            Ok(value) => value,
+            Err(root) => {
+                let mut value = match root {
+                    Some(root) => root,
+                    None => self.lookup_hashed(&r.root, r.root_hash, r.span)?,
+                };
                 for accessor in &r.accessors {
                     if value.is_null() {
                         break;
@@ -651,19 +654,24 @@ impl<'a> Renderer<'a> {
 
     /// The common `$context.identity.sourceIp`: a context variable followed
     /// only by properties of maps, walked by reference so that only the
-    /// value at the end is cloned. `None` when the reference is anything
-    /// else (the general path handles it).
-    fn context_map_path(&self, r: &Reference) -> Option<Value> {
+    /// value at the end is cloned. When the reference is anything else,
+    /// `Err` for the general path: with the root variable's value when it
+    /// was found here (a host object, say), so that it is not looked up
+    /// twice, or `None` when the general path must look it up itself.
+    fn context_map_path(&self, r: &Reference) -> Result<Value, Option<Value>> {
         // Inside macros, and for names loops bind, other names bind first:
         // the general path.
         if r.accessors.is_empty() || self.current.is_some() || self.may_be_loop_bound(r.root_hash) {
-            return None;
+            return Err(None);
         }
         if !matches!(r.accessors.first(), Some(Accessor::Property { .. })) {
-            return None;
+            return Err(None);
         }
-        let root = self.ctx.get_hashed(&r.root, r.root_hash)?;
-        map_path(root, &r.accessors)
+        // Only the context binds the name here: absent, it is null.
+        let Some(root) = self.ctx.get_hashed(&r.root, r.root_hash) else {
+            return Ok(Value::Null);
+        };
+        map_path(root, &r.accessors).ok_or_else(|| Some(root.clone()))
     }
 
     fn access(&mut self, target: &Value, accessor: &Accessor) -> Result<Value, Error> {
