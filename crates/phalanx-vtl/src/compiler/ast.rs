@@ -124,7 +124,12 @@ impl LoopPosition {
         if root != "foreach" {
             return None;
         }
-        Some(match &**name {
+        LoopPosition::named(name)
+    }
+
+    /// The position a property of `$foreach` of this name reads.
+    pub fn named(property: &str) -> Option<LoopPosition> {
+        Some(match property {
             "index" => LoopPosition::Index,
             "count" => LoopPosition::Count,
             "hasNext" => LoopPosition::HasNext,

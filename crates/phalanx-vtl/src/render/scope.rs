@@ -25,18 +25,13 @@ impl ForeachScope {
         }
     }
 
-    /// A property of the loop's position (`index`, `hasNext`, …).
+    /// A property of the loop: its position (`index`, `hasNext`, …) or
+    /// the enclosing loop's scope (`parent`).
     pub(crate) fn get(&self, name: &str) -> Option<Value> {
-        let i = self.index.get();
-        Some(match name {
-            "index" => i.into(),
-            "count" => (i + 1).into(),
-            "hasNext" => self.has_next.get().into(),
-            "first" => (i == 0).into(),
-            "last" => (!self.has_next.get()).into(),
-            "parent" => self.parent.clone(),
-            _ => return None,
-        })
+        match name {
+            "parent" => Some(self.parent.clone()),
+            _ => LoopPosition::named(name).map(|p| self.position(p)),
+        }
     }
 }
 
