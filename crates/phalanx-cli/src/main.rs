@@ -39,12 +39,9 @@ fn main() -> ExitCode {
     // Access log and warnings on stderr; RUST_LOG overrides the level.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // Written by a thread of its own, through a buffer flushed whenever no
-    // line is waiting: the access log has a line a request (see the
-    // framework's `phalanx::main`). `_flush` writes the rest at the end.
-    let (log_writer, _flush) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .finish(std::io::BufWriter::new(std::io::stderr()));
+    // Off the workers' path (see `log_writer`); `_flush` writes what is
+    // left when `main` returns.
+    let (log_writer, _flush) = phalanx_gateway::server::log_writer();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(log_writer)

@@ -22,6 +22,24 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
+/// The writer a binary serving the gateway should give its log lines to
+/// (`tracing_subscriber::fmt().with_writer(…)`), and the guard that writes
+/// what is left when it is dropped (keep it until the end of `main`).
+///
+/// The access log has a line a request. Lines are formatted on the worker
+/// that served the request and written to stderr by a thread of their own,
+/// through a buffer flushed whenever no line is waiting; none is dropped.
+/// A `write` a line on every worker cost about a tenth of the served
+/// requests a second under load (`docs/PERFORMANCE.md`).
+pub fn log_writer() -> (
+    tracing_appender::non_blocking::NonBlocking,
+    tracing_appender::non_blocking::WorkerGuard,
+) {
+    tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::BufWriter::new(std::io::stderr()))
+}
+
 /// API Gateway's maximum payload (10 MB).
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 

@@ -118,14 +118,9 @@ pub fn main(service: Service) -> ExitCode {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log_level));
-    // The access log writes a line a request: formatted on the worker that
-    // served it, written by a thread of its own through a buffer flushed
-    // whenever no line is waiting (a write a line on every worker cost a
-    // fifth of `serve`'s throughput under load). `_flush` writes what is
+    // Off the workers' path (see `log_writer`); `_flush` writes what is
     // left when `main` returns.
-    let (log_writer, _flush) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .finish(std::io::BufWriter::new(std::io::stderr()));
+    let (log_writer, _flush) = phalanx_gateway::server::log_writer();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(log_writer)
