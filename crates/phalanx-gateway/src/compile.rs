@@ -96,9 +96,38 @@ pub(crate) struct CompiledIntegration {
 pub(crate) struct CompiledIntegrationResponse {
     pub(crate) status: u16,
     /// `None` for the default response.
-    pub(crate) pattern: Option<Regex>,
+    pub(crate) pattern: Option<SelectionPattern>,
     pub(crate) response_parameters: Vec<(String, Source)>,
     pub(crate) templates: Vec<(String, Template)>,
+}
+
+/// An integration response's selection pattern (a Java regex that must
+/// match the whole selection value).
+pub(crate) struct SelectionPattern {
+    regex: Regex,
+    /// Whether the pattern matches "", the selection value of every
+    /// successful Lambda call: answered once here, since every such call
+    /// tries each error response's pattern before it reaches the default.
+    matches_empty: bool,
+}
+
+impl SelectionPattern {
+    pub(crate) fn new(regex: Regex) -> SelectionPattern {
+        let matches_empty = regex.is_match("").unwrap_or(false);
+        SelectionPattern {
+            regex,
+            matches_empty,
+        }
+    }
+
+    /// Whether the pattern matches all of `value` (a match that runs out
+    /// of its backtracking budget does not match).
+    pub(crate) fn is_match(&self, value: &str) -> bool {
+        if value.is_empty() {
+            return self.matches_empty;
+        }
+        self.regex.is_match(value).unwrap_or(false)
+    }
 }
 
 pub(crate) struct CompiledGatewayResponse {
@@ -487,7 +516,7 @@ pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, De
                     None
                 }
                 Some(p) => match phalanx_vtl::java_regex_whole_match(p) {
-                    Ok(r) => Some(r),
+                    Ok(r) => Some(SelectionPattern::new(r)),
                     Err(e) => {
                         c.push(&rplace, format!("Invalid selection pattern specified: {e}"));
                         continue;
@@ -717,5 +746,26 @@ impl jsonschema::Retrieve for ModelRetriever {
             )
             .into()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SelectionPattern;
+
+    fn pattern(p: &str) -> SelectionPattern {
+        SelectionPattern::new(phalanx_vtl::java_regex_whole_match(p).expect("a valid pattern"))
+    }
+
+    #[test]
+    fn the_empty_selection_value_gets_the_answer_the_regex_gives() {
+        // The answer for "" is computed once; it must be the regex's own.
+        assert!(pattern(".*").is_match(""));
+        assert!(pattern("(4\\d{2})?").is_match(""));
+        assert!(!pattern(".*\"code\":4\\d{2}.*").is_match(""));
+        assert!(!pattern(".+").is_match(""));
+        // Other values still go to the regex, whole-string.
+        assert!(pattern(".+").is_match("x"));
+        assert!(!pattern("4\\d{2}").is_match("4000"));
     }
 }

@@ -3,7 +3,8 @@
 use super::{BoxFuture, Invocation, InvokeError, InvokeOutput, Invoker, timeout_message};
 use bytes::Bytes;
 use futures_util::FutureExt as _;
-use std::collections::HashMap;
+// FxHash: a lookup per invocation, keyed by the service's function names.
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 /// A function body: takes the event (JSON text) and returns the result

@@ -40,11 +40,7 @@ pub(crate) fn select<'a>(
     integration
         .responses
         .iter()
-        .find(|r| {
-            r.pattern
-                .as_ref()
-                .is_some_and(|p| p.is_match(value).unwrap_or(false))
-        })
+        .find(|r| r.pattern.as_ref().is_some_and(|p| p.is_match(value)))
         .or_else(|| integration.responses.iter().find(|r| r.pattern.is_none()))
 }
 

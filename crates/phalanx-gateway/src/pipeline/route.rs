@@ -8,7 +8,9 @@
 //! the method, routing falls back to the next-best resource that has it.
 //! Nothing found → 403 "Missing Authentication Token".
 
-use std::collections::HashMap;
+// FxHash: every request hashes its path parts and method here. The tables
+// are built from the API's own paths, so a request cannot grow them.
+use rustc_hash::FxHashMap as HashMap;
 
 /// A resource tree, built once from the methods' resource paths.
 #[derive(Debug, Default)]

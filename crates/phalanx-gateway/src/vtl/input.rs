@@ -171,8 +171,10 @@ const PATH_CACHE_LIMIT: usize = 256;
 thread_local! {
     /// Templates pass the same literal paths on every request: parse each
     /// once per thread.
-    static PATHS: std::cell::RefCell<std::collections::HashMap<String, Rc<Path>>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    /// FxHash, not SipHash: a path built from request data could be chosen
+    /// to collide, but the cache holds at most `PATH_CACHE_LIMIT` entries.
+    static PATHS: std::cell::RefCell<rustc_hash::FxHashMap<String, Rc<Path>>> =
+        std::cell::RefCell::new(rustc_hash::FxHashMap::default());
 }
 
 fn cached_path(source: &str) -> Result<Rc<Path>, String> {
