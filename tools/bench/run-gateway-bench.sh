@@ -10,7 +10,12 @@
 #  3. peak RSS of the gateway sampled every 5 s over a 60 s run;
 #  4. the framework's echo example (`cargo run --example echo -- serve`:
 #     envelope template, typed handler, response template) against the same
-#     baseline, and its cold start (process spawn to first 200).
+#     baseline, and its cold start (process spawn to first 200);
+#  5. what a pipeline of a given cost could reach here: the per-core hello
+#     server doing WORK_US (default "2 4 6 9") microseconds of CPU work a
+#     request, against the same baseline. A ratio is a property of the
+#     machine as much as of the server: this row says which per-request
+#     cost a target ratio asks for on the machine that runs the script.
 #
 # Needs wrk, and PHALANX_PYTHON (a Python with awslambdaric, as
 # scripts/test.sh creates) for part 2.
@@ -127,3 +132,20 @@ for r in $(seq "$ROUNDS"); do
 done
 rm -f "$GET_LUA"
 echo "median ratio (echo / baseline): $(printf '%s\n' "${erat[@]}" | median)"
+
+echo
+echo "Calibration: the per-core hello server doing N us of CPU work a request (64 connections):"
+echo "| work (us) | baseline req/s | busy req/s | ratio |"
+echo "|---|---|---|---|"
+port=3306
+for us in ${WORK_US:-2 4 6 9}; do
+  "$BIN" busy-per-core "$port" "$us" & busy=$!; pids+=("$busy")
+  # Calibration takes a moment; wait until it answers.
+  until curl -sf "http://127.0.0.1:$port/" >/dev/null 2>&1; do sleep 0.1; done
+  read -r b _ < <(measure 3301 64)
+  read -r w _ < <(measure "$port" 64)
+  echo "| $us | $b | $w | $(awk -v w="$w" -v b="$b" 'BEGIN {printf "%.2f", w/b}') |"
+  kill "$busy" 2>/dev/null || true
+  wait "$busy" 2>/dev/null || true
+  port=$((port + 1))
+done
