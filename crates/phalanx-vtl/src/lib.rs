@@ -66,5 +66,5 @@ pub use dialect::Dialect;
 pub use engine::{Engine, Template};
 pub use error::{Error, ErrorKind, Location, Span};
 pub use regex::java_regex_whole_match;
-pub use render::{Context, Limits};
+pub use render::{Context, Limits, Name};
 pub use value::{KeyHasher, List, Map, MethodError, Object, Value, format_double};

@@ -289,8 +289,9 @@ impl Object for ContextObject {
                     })
                     .clone(),
             ),
-            "accountId" => s(&c.account_id),
-            "apiId" => s(&c.api_id),
+            // Shared strings are handed out shared, not copied.
+            "accountId" => Some(Value::String(c.account_id.clone())),
+            "apiId" => Some(Value::String(c.api_id.clone())),
             "domainName" => s(&c.domain_name),
             "domainPrefix" => s(&c.domain_prefix),
             "extendedRequestId" => s(&c.extended_request_id),
@@ -300,10 +301,10 @@ impl Object for ContextObject {
             "requestId" | "awsEndpointRequestId" => s(&c.request_id),
             "requestTime" => s(&c.request_time),
             "requestTimeEpoch" => Some(Value::Int(c.request_time_epoch)),
-            "resourceId" => s(&c.resource_id),
-            "resourcePath" => s(&c.resource_path),
-            "stage" => s(&c.stage),
-            "deploymentId" => s(&c.deployment_id),
+            "resourceId" => Some(Value::String(c.resource_id.clone())),
+            "resourcePath" => Some(Value::String(c.resource_path.clone())),
+            "stage" => Some(Value::String(c.stage.clone())),
+            "deploymentId" => Some(Value::String(c.deployment_id.clone())),
             "isCanaryRequest" => Some(Value::Bool(false)),
             _ => None,
         }

@@ -12,8 +12,8 @@ pub use input::{Input, JsonArray, Params, json_to_value};
 pub use util::{Util, escape_javascript, escape_javascript_into, url_decode, url_encode};
 
 use indexmap::IndexMap;
-use phalanx_vtl::{Context, Template, Value};
-use std::sync::Arc;
+use phalanx_vtl::{Context, Name, Template, Value};
+use std::sync::{Arc, LazyLock};
 
 /// Everything one render needs besides the template.
 pub struct TemplateInput<'a> {
@@ -37,12 +37,23 @@ pub fn render(
     template: &Template,
     input: TemplateInput<'_>,
 ) -> Result<(String, Overrides), phalanx_vtl::Error> {
+    /// The four names, hashed once.
+    static NAMES: LazyLock<[Name; 4]> =
+        LazyLock::new(|| ["input", "util", "context", "stageVariables"].map(Name::new));
+    thread_local! {
+        /// `$util` holds nothing: one per thread, shared by every render.
+        static UTIL: Value = Value::object(Util);
+    }
+    let [input_name, util_name, context_name, stage_variables_name] = &*NAMES;
     let mut ctx = Context::with_capacity(4);
-    ctx.insert_static("input", Value::object(Input::new(input.body, input.params)));
-    ctx.insert_static("util", Value::object(Util));
-    ctx.insert_static("context", input.context.to_value(input.overrides));
-    ctx.insert_static(
-        "stageVariables",
+    ctx.insert_name(
+        input_name,
+        Value::object(Input::new(input.body, input.params)),
+    );
+    ctx.insert_name(util_name, UTIL.with(Value::clone));
+    ctx.insert_name(context_name, input.context.to_value(input.overrides));
+    ctx.insert_name(
+        stage_variables_name,
         Value::map(
             input
                 .stage_variables

@@ -6,6 +6,25 @@ use crate::value::{Value, same_name};
 use hashbrown::HashTable;
 use std::borrow::Cow;
 
+/// A variable name known at compile time, with its hash: see
+/// [`Context::insert_name`]. (The hash is the process's own, so a `Name` is
+/// made at run time, e.g. in a `LazyLock`.)
+#[derive(Debug, Clone, Copy)]
+pub struct Name {
+    text: &'static str,
+    hash: u64,
+}
+
+impl Name {
+    /// The name `text`, hashed now rather than on every insert.
+    pub fn new(text: &'static str) -> Name {
+        Name {
+            text,
+            hash: name_hash(text),
+        }
+    }
+}
+
 /// The variables of one render: what `$name` looks up and `#set` writes.
 ///
 /// A context is changed by rendering (`#set`), so build a fresh one per
@@ -74,8 +93,27 @@ impl Context {
         self.insert_cow(Cow::Borrowed(name), value)
     }
 
+    /// [`Context::insert_static`] with the name's hash computed once, in
+    /// [`Name::new`], for hosts that insert the same names on every render.
+    ///
+    /// ```
+    /// use phalanx_vtl::{Context, Name, Value};
+    /// use std::sync::LazyLock;
+    /// static ANSWER: LazyLock<Name> = LazyLock::new(|| Name::new("answer"));
+    /// let mut ctx = Context::with_capacity(1);
+    /// ctx.insert_name(&ANSWER, Value::Int(42));
+    /// assert_eq!(ctx.get("answer"), Some(&Value::Int(42)));
+    /// ```
+    pub fn insert_name(&mut self, name: &Name, value: Value) -> Option<Value> {
+        self.insert_hashed(Cow::Borrowed(name.text), name.hash, value)
+    }
+
     fn insert_cow(&mut self, name: Cow<'static, str>, value: Value) -> Option<Value> {
         let hash = name_hash(&name);
+        self.insert_hashed(name, hash, value)
+    }
+
+    fn insert_hashed(&mut self, name: Cow<'static, str>, hash: u64, value: Value) -> Option<Value> {
         // Replacing in place keeps a key from being allocated again.
         match self.vars.find_mut(hash, |(k, _)| same_name(k, &name)) {
             Some((_, slot)) => Some(std::mem::replace(slot, value)),

@@ -5,7 +5,7 @@ mod context;
 mod limits;
 mod scope;
 
-pub use context::Context;
+pub use context::{Context, Name};
 pub use limits::Limits;
 pub(crate) use scope::ForeachScope;
 
@@ -419,15 +419,16 @@ impl<'a> Renderer<'a> {
         {
             let bound = peek_variable(&self.loops, self.loop_names, self.ctx, &r.root, r.root_hash);
             let out = &mut self.out;
+            let mut units = 0;
             let written = match (bound, &r.accessors[..]) {
                 (Some(Value::String(s)), []) => {
                     out.push_str(s);
                     true
                 }
-                // `$context.identity.sourceIp`: properties of maps, followed
-                // by reference to the string at the end.
+                // `$context.identity.sourceIp`: properties of maps and host
+                // objects, followed by reference to the string at the end.
                 (Some(root), [Accessor::Property { .. }, ..]) => {
-                    with_map_path(root, &r.accessors, &mut |value| match value {
+                    with_map_path(root, &r.accessors, &mut units, &mut |value| match value {
                         Value::String(s) => {
                             out.push_str(s);
                             true
@@ -438,6 +439,9 @@ impl<'a> Renderer<'a> {
                 _ => false,
             };
             if written {
+                if units > 0 {
+                    self.burn(units, r.span)?;
+                }
                 self.check_output(r.span)?;
                 return Ok(Flow::Normal);
             }
@@ -1553,14 +1557,35 @@ fn peek_variable<'v>(
 }
 
 /// Calls `f` with the value at the end of `accessors` when all of them are
-/// properties of maps starting at `value` (by reference, inside the maps'
-/// borrows); false when they are not, or `f` says so.
-fn with_map_path(value: &Value, accessors: &[Accessor], f: &mut dyn FnMut(&Value) -> bool) -> bool {
+/// properties of maps (read by reference, inside the maps' borrows) or of
+/// host objects (`$context.stage`: the object's `property`, as `access`
+/// reads it) starting at `value`; false when they are not, or `f` says so.
+/// `units` adds up what the properties read from host objects built, for
+/// the caller to charge as `access` would.
+fn with_map_path(
+    value: &Value,
+    accessors: &[Accessor],
+    units: &mut u64,
+    f: &mut dyn FnMut(&Value) -> bool,
+) -> bool {
     let Some((first, rest)) = accessors.split_first() else {
         return f(value);
     };
-    let (Accessor::Property { name, hash, .. }, Value::Map(m)) = (first, value) else {
+    let Accessor::Property { name, hash, .. } = first else {
         return false;
+    };
+    let m = match value {
+        Value::Map(m) => m,
+        Value::Object(o) => {
+            // A property the object does not have is left to the general
+            // path (which makes it null, or reports it).
+            let Some(child) = o.property(name) else {
+                return false;
+            };
+            *units = units.saturating_add(built_units(&child));
+            return with_map_path(&child, rest, units, f);
+        }
+        _ => return false,
     };
     let Ok(map) = m.try_borrow() else {
         return false;
@@ -1569,7 +1594,7 @@ fn with_map_path(value: &Value, accessors: &[Accessor], f: &mut dyn FnMut(&Value
         .raw_entry_v1()
         .from_hash(*hash, |k| k.as_str().is_some_and(|k| same_name(k, name)))
     {
-        Some((_, child)) => with_map_path(child, rest, f),
+        Some((_, child)) => with_map_path(child, rest, units, f),
         None => false,
     }
 }
