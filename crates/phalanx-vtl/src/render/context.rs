@@ -77,7 +77,20 @@ impl Context {
     /// Sets a variable, returning its previous value.
     pub fn insert(&mut self, name: impl AsRef<str>, value: Value) -> Option<Value> {
         let name = name.as_ref();
-        self.insert_cow(Cow::Owned(name.to_string()), value)
+        self.set_hashed(name, name_hash(name), value)
+    }
+
+    /// Sets a variable by its `name_hash`; the name is copied only when
+    /// the variable is new (`#set` mostly changes variables already set).
+    pub(crate) fn set_hashed(&mut self, name: &str, hash: u64, value: Value) -> Option<Value> {
+        if let Some((_, slot)) = self.vars.find_mut(hash, |(k, _)| same_name(k, name)) {
+            return Some(std::mem::replace(slot, value));
+        }
+        self.vars
+            .insert_unique(hash, (Cow::Owned(name.to_string()), value), |(k, _)| {
+                name_hash(k)
+            });
+        None
     }
 
     /// [`Context::insert`] for a name known at compile time; the name is

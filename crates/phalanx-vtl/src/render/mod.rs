@@ -382,7 +382,7 @@ impl<'a> Renderer<'a> {
                     depth: Cell::new(0),
                     scope: self.macro_scope(self.current),
                 };
-                self.assign_variable(name, Value::object(block));
+                self.assign_variable(name, name_hash(name), Value::object(block));
             }
             Node::Evaluate { expr, span } => return self.evaluate(expr, *span),
             Node::MacroCall(call) => return self.macro_call(call),
@@ -962,7 +962,8 @@ impl<'a> Renderer<'a> {
     /// changes `$p` after the call too. Only a parameter's value can differ
     /// from the global one, so each frame on the way that has such a
     /// parameter records it; the value then goes on to the context.
-    fn assign_variable(&mut self, name: &str, value: Value) {
+    /// `#set($name = …)` (`hash` is `name`'s `name_hash`).
+    fn assign_variable(&mut self, name: &str, hash: u64, value: Value) {
         let mut frame = self.current;
         while let Some(i) = frame {
             let f = &mut self.frames[i];
@@ -986,7 +987,7 @@ impl<'a> Renderer<'a> {
                 return;
             }
         }
-        self.ctx.insert(name, value);
+        self.ctx.set_hashed(name, hash, value);
     }
 
     fn set(&mut self, target: &Reference, value: &Expr, span: Span) -> Result<(), Error> {
@@ -997,7 +998,7 @@ impl<'a> Renderer<'a> {
             return Ok(());
         }
         let Some((last, path)) = target.accessors.split_last() else {
-            self.assign_variable(&target.root, value);
+            self.assign_variable(&target.root, target.root_hash, value);
             return Ok(());
         };
         let mut holder = self.lookup_hashed(&target.root, target.root_hash, target.span)?;
