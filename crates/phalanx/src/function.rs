@@ -174,9 +174,20 @@ impl Function {
                     error_object(&error.to_message(), "ErrorResponse")
                 })?;
                 match handler(request, ctx).await {
-                    Ok(response) => serde_json::to_vec(&response).map(Bytes::from).map_err(|e| {
-                        error_object(&format!("the result cannot be serialized: {e}"), "Error")
-                    }),
+                    Ok(response) => {
+                        // Sized like the event: results are often about as
+                        // large (an envelope echoed), and growing from empty
+                        // copies the output several times over.
+                        let mut out = Vec::with_capacity(event.len().clamp(128, 64 * 1024));
+                        serde_json::to_writer(&mut out, &response)
+                            .map(|()| Bytes::from(out))
+                            .map_err(|e| {
+                                error_object(
+                                    &format!("the result cannot be serialized: {e}"),
+                                    "Error",
+                                )
+                            })
+                    }
                     Err(e) => {
                         let (message, error_type) = e.to_lambda_error();
                         Err(error_object(&message, &error_type))
