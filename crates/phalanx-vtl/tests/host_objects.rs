@@ -77,3 +77,26 @@ fn a_variable_set_over_the_object_is_read_instead() {
     let src = "$request.stage|#set($request = {'stage': 'prod'})$request.stage";
     assert_eq!(render(&Engine::velocity(), src), "dev|prod");
 }
+
+#[test]
+fn properties_of_host_objects_read_as_values_are_the_general_paths() {
+    // Read as values (assigned, compared, passed): the value path's walk
+    // through objects, and references it leaves to the general path.
+    let cases = [
+        ("#set($ip = $request.identity.sourceIp)$ip", "127.0.0.1"),
+        ("#if($request.count == 3)three#end", "three"),
+        (
+            "$request.stage.concat($request.identity.sourceIp)",
+            "dev127.0.0.1",
+        ),
+        ("#set($m = $request.identity)$m.sourceIp", "127.0.0.1"),
+        ("$request.identity.keySet()", "[sourceIp]"),
+        ("$request.identity.get('sourceIp')", "127.0.0.1"),
+        // Null and missing on the way: null at the end.
+        ("#if(!$request.nothing.x)null#end", "null"),
+        ("#if(!$request.missing.x.y)null#end", "null"),
+    ];
+    for (src, expected) in cases {
+        assert_eq!(render(&Engine::velocity(), src), expected, "{src}");
+    }
+}

@@ -607,8 +607,14 @@ impl<'a> Renderer<'a> {
         if let Some(value) = self.loop_position(r) {
             return Ok(value);
         }
-        let value = match self.context_map_path(r) {
-            Ok(value) => value,
+        let mut units = 0;
+        let value = match self.context_map_path(r, &mut units) {
+            Ok(value) => {
+                if units > 0 {
+                    self.burn(units, r.span)?;
+                }
+                value
+            }
             Err(root) => {
                 let mut value = match root {
                     Some(root) => root,
@@ -657,12 +663,14 @@ impl<'a> Renderer<'a> {
     }
 
     /// The common `$context.identity.sourceIp`: a context variable followed
-    /// only by properties of maps, walked by reference so that only the
-    /// value at the end is cloned. When the reference is anything else,
-    /// `Err` for the general path: with the root variable's value when it
-    /// was found here (a host object, say), so that it is not looked up
-    /// twice, or `None` when the general path must look it up itself.
-    fn context_map_path(&self, r: &Reference) -> Result<Value, Option<Value>> {
+    /// only by properties of maps (walked by reference so that only the
+    /// value at the end is cloned) and of host objects. When the reference
+    /// is anything else, `Err` for the general path: with the root
+    /// variable's value when it was found here (a host object followed by
+    /// a method, say), so that it is not looked up twice, or `None` when
+    /// the general path must look it up itself. `units`: what host objects'
+    /// properties built, for the caller to charge as `access` would.
+    fn context_map_path(&self, r: &Reference, units: &mut u64) -> Result<Value, Option<Value>> {
         // Inside macros, and for names loops bind, other names bind first:
         // the general path.
         if r.accessors.is_empty() || self.current.is_some() || self.may_be_loop_bound(r.root_hash) {
@@ -675,7 +683,7 @@ impl<'a> Renderer<'a> {
         let Some(root) = self.ctx.get_hashed(&r.root, r.root_hash) else {
             return Ok(Value::Null);
         };
-        map_path(root, &r.accessors).ok_or_else(|| Some(root.clone()))
+        map_path(root, &r.accessors, units).ok_or_else(|| Some(root.clone()))
     }
 
     fn access(&mut self, target: &Value, accessor: &Accessor) -> Result<Value, Error> {
@@ -1600,23 +1608,35 @@ fn with_map_path(
     }
 }
 
-fn map_path(value: &Value, accessors: &[Accessor]) -> Option<Value> {
+/// The value at the end of `accessors` from `value`, when they are all
+/// properties of maps and host objects (a null on the way gives null, as
+/// the general path's walk stops there); `None` for anything else. A host
+/// object is only asked when every accessor after it is a property too, so
+/// that a `None` never leaves the general path to ask it again.
+fn map_path(value: &Value, accessors: &[Accessor], units: &mut u64) -> Option<Value> {
     let Some((first, rest)) = accessors.split_first() else {
         return Some(value.clone());
     };
-    let (Accessor::Property { name, hash, .. }, Value::Map(m)) = (first, value) else {
-        return if value.is_null() {
-            Some(Value::Null)
-        } else {
-            None
-        };
+    let Accessor::Property { name, hash, .. } = first else {
+        return value.is_null().then_some(Value::Null);
+    };
+    let m = match value {
+        Value::Map(m) => m,
+        Value::Object(o) if rest.iter().all(|a| matches!(a, Accessor::Property { .. })) => {
+            // As `access` reads it: a property the object lacks is null.
+            let child = o.property(name).unwrap_or_default();
+            *units = units.saturating_add(built_units(&child));
+            return map_path(&child, rest, units);
+        }
+        Value::Null => return Some(Value::Null),
+        _ => return None,
     };
     let map = m.try_borrow().ok()?;
     match map
         .raw_entry_v1()
         .from_hash(*hash, |k| k.as_str().is_some_and(|k| same_name(k, name)))
     {
-        Some((_, child)) => map_path(child, rest),
+        Some((_, child)) => map_path(child, rest, units),
         None => Some(Value::Null),
     }
 }
