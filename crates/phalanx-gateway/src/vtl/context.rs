@@ -228,12 +228,9 @@ impl RequestContext {
     pub fn to_value(self: &Arc<Self>, overrides: &Overrides) -> Value {
         Value::object(ContextObject {
             context: self.clone(),
-            // Most requests set no overrides: an empty default costs nothing.
-            base: if overrides.is_empty() {
-                Overrides::default()
-            } else {
-                overrides.clone()
-            },
+            // Most requests set no overrides: nothing is made for them (an
+            // empty `Overrides` is four maps, each seeding its hasher).
+            base: (!overrides.is_empty()).then(|| Box::new(overrides.clone())),
             request_override: OnceCell::new(),
             response_override: OnceCell::new(),
             identity: OnceCell::new(),
@@ -248,13 +245,23 @@ impl RequestContext {
 /// changes them and [`Overrides::read_from`] finds the change.
 struct ContextObject {
     context: Arc<RequestContext>,
-    /// The overrides before this render; the maps below are made from
-    /// them when a template first touches them.
-    base: Overrides,
+    /// The overrides before this render (`None`: none); the maps below
+    /// are made from them when a template first touches them.
+    base: Option<Box<Overrides>>,
     request_override: OnceCell<Value>,
     response_override: OnceCell<Value>,
     identity: OnceCell<Value>,
     error: OnceCell<Value>,
+}
+
+impl ContextObject {
+    /// The overrides before this render.
+    fn base(&self) -> std::borrow::Cow<'_, Overrides> {
+        match &self.base {
+            Some(base) => std::borrow::Cow::Borrowed(base),
+            None => std::borrow::Cow::Owned(Overrides::default()),
+        }
+    }
 }
 
 impl Object for ContextObject {
@@ -268,12 +275,12 @@ impl Object for ContextObject {
         match name {
             "requestOverride" => Some(
                 self.request_override
-                    .get_or_init(|| self.base.request_value())
+                    .get_or_init(|| self.base().request_value())
                     .clone(),
             ),
             "responseOverride" => Some(
                 self.response_override
-                    .get_or_init(|| self.base.response_value())
+                    .get_or_init(|| self.base().response_value())
                     .clone(),
             ),
             "identity" => Some(
@@ -416,11 +423,7 @@ impl Overrides {
             // A template that never touched an override map: the overrides
             // are the ones it started with, apart from any map it did touch.
             // (Usually none: an empty set is made, not cloned map by map.)
-            let mut out = if ctx.base.is_empty() {
-                Overrides::default()
-            } else {
-                ctx.base.clone()
-            };
+            let mut out = ctx.base.as_deref().cloned().unwrap_or_default();
             if let Some(request) = ctx.request_override.get() {
                 let read = Overrides::read_maps(request, &Value::Null);
                 out.request_headers = read.request_headers;
