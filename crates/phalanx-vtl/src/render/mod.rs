@@ -1569,6 +1569,9 @@ fn peek_variable<'v>(
 /// properties of maps (read by reference, inside the maps' borrows) or of
 /// host objects (`$context.stage`: the object's `property`, as `access`
 /// reads it) starting at `value`; false when they are not, or `f` says so.
+/// As in [`map_path`], a host object is only asked when every accessor
+/// after it is a property (a `false` then sends the general path to ask it
+/// again, which only happens when the value at the end is not a string).
 /// `units` adds up what the properties read from host objects built, for
 /// the caller to charge as `access` would.
 fn with_map_path(
@@ -1585,7 +1588,7 @@ fn with_map_path(
     };
     let m = match value {
         Value::Map(m) => m,
-        Value::Object(o) => {
+        Value::Object(o) if rest.iter().all(|a| matches!(a, Accessor::Property { .. })) => {
             // A property the object does not have is left to the general
             // path (which makes it null, or reports it).
             let Some(child) = o.property(name) else {
