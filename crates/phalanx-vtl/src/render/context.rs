@@ -83,14 +83,13 @@ impl Context {
     /// Sets a variable by its `name_hash`; the name is copied only when
     /// the variable is new (`#set` mostly changes variables already set).
     pub(crate) fn set_hashed(&mut self, name: &str, hash: u64, value: Value) -> Option<Value> {
-        if let Some((_, slot)) = self.vars.find_mut(hash, |(k, _)| same_name(k, name)) {
-            return Some(std::mem::replace(slot, value));
+        match self.replace_existing(name, hash, value) {
+            Ok(previous) => Some(previous),
+            Err(value) => {
+                self.insert_new(Cow::Owned(name.to_string()), hash, value);
+                None
+            }
         }
-        self.vars
-            .insert_unique(hash, (Cow::Owned(name.to_string()), value), |(k, _)| {
-                name_hash(k)
-            });
-        None
     }
 
     /// [`Context::insert`] for a name known at compile time; the name is
@@ -127,15 +126,29 @@ impl Context {
     }
 
     fn insert_hashed(&mut self, name: Cow<'static, str>, hash: u64, value: Value) -> Option<Value> {
-        // Replacing in place keeps a key from being allocated again.
-        match self.vars.find_mut(hash, |(k, _)| same_name(k, &name)) {
-            Some((_, slot)) => Some(std::mem::replace(slot, value)),
-            None => {
-                self.vars
-                    .insert_unique(hash, (name, value), |(k, _)| name_hash(k));
+        match self.replace_existing(&name, hash, value) {
+            Ok(previous) => Some(previous),
+            Err(value) => {
+                self.insert_new(name, hash, value);
                 None
             }
         }
+    }
+
+    /// Replaces the value of a variable that is set, returning the previous
+    /// one; `Err` gives `value` back when the variable is not set. (In place:
+    /// its key is not made again.)
+    fn replace_existing(&mut self, name: &str, hash: u64, value: Value) -> Result<Value, Value> {
+        match self.vars.find_mut(hash, |(k, _)| same_name(k, name)) {
+            Some((_, slot)) => Ok(std::mem::replace(slot, value)),
+            None => Err(value),
+        }
+    }
+
+    /// Adds a variable known not to be set.
+    fn insert_new(&mut self, name: Cow<'static, str>, hash: u64, value: Value) {
+        self.vars
+            .insert_unique(hash, (name, value), |(k, _)| name_hash(k));
     }
 
     /// Looks a variable up.
