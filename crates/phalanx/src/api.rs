@@ -2,7 +2,7 @@
 //! seven steps configure — built into the gateway's model.
 
 use crate::envelope::{
-    ERROR_CODES, ERROR_TEMPLATE, ErrorResponse, RESPONSE_TEMPLATE, default_request_templates,
+    ERROR_CODES, ErrorResponse, default_request_templates, error_template, response_template,
 };
 use crate::function::Function;
 use http::{Method, StatusCode};
@@ -337,12 +337,9 @@ impl Resource {
         }];
         let mut integration_responses = vec![model::IntegrationResponse {
             status_code: success,
-            response_templates: [(
-                "application/json".to_string(),
-                RESPONSE_TEMPLATE.to_string(),
-            )]
-            .into_iter()
-            .collect(),
+            response_templates: [("application/json".to_string(), response_template())]
+                .into_iter()
+                .collect(),
             ..model::IntegrationResponse::default()
         }];
         for code in ERROR_CODES {
@@ -356,12 +353,9 @@ impl Resource {
             integration_responses.push(model::IntegrationResponse {
                 status_code: code.to_string(),
                 selection_pattern: Some(ErrorResponse::selection_pattern(code)),
-                response_templates: [(
-                    "application/json".to_string(),
-                    ERROR_TEMPLATE.replace("__CODE__", &code.to_string()),
-                )]
-                .into_iter()
-                .collect(),
+                response_templates: [("application/json".to_string(), error_template(code))]
+                    .into_iter()
+                    .collect(),
                 ..model::IntegrationResponse::default()
             });
         }

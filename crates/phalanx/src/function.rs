@@ -88,6 +88,23 @@ impl std::fmt::Debug for Function {
     }
 }
 
+/// Runs `handler` on `event`; a panic becomes Lambda's error object with
+/// `errorType` `Runtime.Panic`, as the local gateway reports it, so a
+/// panicking handler looks the same locally and in AWS.
+pub(crate) async fn call(handler: &ErasedHandler, event: Bytes) -> Result<Bytes, Bytes> {
+    use futures_util::FutureExt;
+    match std::panic::AssertUnwindSafe(handler(event))
+        .catch_unwind()
+        .await
+    {
+        Ok(result) => result,
+        Err(panic) => Err(error_object(
+            &phalanx_gateway::invoke::panic_message(panic.as_ref()),
+            phalanx_gateway::invoke::PANIC_ERROR_TYPE,
+        )),
+    }
+}
+
 /// Lambda's error object for a handler error.
 fn error_object(message: &str, error_type: &str) -> Bytes {
     Bytes::from(

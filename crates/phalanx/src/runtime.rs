@@ -2,14 +2,22 @@
 //! function of the service; the environment says which (`PHALANX_FUNCTION`,
 //! set by `export`, or `_HANDLER`, the template's `Handler`). The Runtime
 //! API client is AWS's `lambda_runtime` crate.
+//!
+//! The event reaches the handler as the bytes Lambda sent: it is read as a
+//! [`RawValue`] (checked to be JSON, never built into a tree), and the
+//! handler's own types parse it once. The result goes back the same way.
+//! A panic is a function error (`Runtime.Panic`), as locally; logs are JSON
+//! lines when the function's log format is JSON (`AWS_LAMBDA_LOG_FORMAT`).
 
+use crate::function::{ErasedHandler, call};
 use crate::service::Service;
 use bytes::Bytes;
 use lambda_runtime::{Diagnostic, LambdaEvent};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// Serves the function the environment names until the runtime stops.
 pub(crate) fn run(service: &Service) -> Result<(), String> {
+    init_logging();
     let wanted = std::env::var("PHALANX_FUNCTION")
         .or_else(|_| std::env::var("_HANDLER"))
         .map_err(|_| {
@@ -24,34 +32,54 @@ pub(crate) fn run(service: &Service) -> Result<(), String> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     runtime
         .block_on(lambda_runtime::run(lambda_runtime::service_fn(
-            move |event: LambdaEvent<Value>| {
-                let handler = handler.clone();
-                async move {
-                    let payload = serde_json::to_vec(&event.payload).map_err(|e| Diagnostic {
-                        error_type: "Runtime.InvalidEvent".into(),
-                        error_message: e.to_string(),
-                    })?;
-                    match handler(Bytes::from(payload)).await {
-                        Ok(result) => {
-                            serde_json::from_slice::<Value>(&result).map_err(|e| Diagnostic {
-                                error_type: "Runtime.InvalidResult".into(),
-                                error_message: e.to_string(),
-                            })
-                        }
-                        Err(error) => {
-                            // The handler already made Lambda's error object.
-                            let error: Value = serde_json::from_slice(&error).unwrap_or_default();
-                            Err(Diagnostic {
-                                error_type: error["errorType"].as_str().unwrap_or("Error").into(),
-                                error_message: error["errorMessage"]
-                                    .as_str()
-                                    .unwrap_or_default()
-                                    .into(),
-                            })
-                        }
-                    }
-                }
-            },
+            move |event: LambdaEvent<Box<RawValue>>| invoke(handler.clone(), event.payload),
         )))
         .map_err(|e| format!("the Lambda runtime stopped: {e}"))
+}
+
+/// One invocation: the event's bytes in, the result's bytes (or Lambda's
+/// error object as a [`Diagnostic`]) out.
+async fn invoke(handler: ErasedHandler, event: Box<RawValue>) -> Result<Box<RawValue>, Diagnostic> {
+    let event = Bytes::from(Box::<str>::from(event).into_boxed_bytes());
+    match call(&handler, event).await {
+        Ok(result) => String::from_utf8(result.to_vec())
+            .map_err(|e| e.to_string())
+            .and_then(|text| RawValue::from_string(text).map_err(|e| e.to_string()))
+            .map_err(|e| Diagnostic {
+                error_type: "Runtime.InvalidResult".into(),
+                error_message: format!("the handler's result is not JSON: {e}"),
+            }),
+        Err(error) => {
+            // The handler already made Lambda's error object.
+            let error: serde_json::Value = serde_json::from_slice(&error).unwrap_or_default();
+            Err(Diagnostic {
+                error_type: error["errorType"].as_str().unwrap_or("Error").into(),
+                error_message: error["errorMessage"].as_str().unwrap_or_default().into(),
+            })
+        }
+    }
+}
+
+/// Logs to standard output (Lambda sends it to CloudWatch): JSON lines
+/// when `AWS_LAMBDA_LOG_FORMAT` is `JSON` (Lambda's advanced logging
+/// controls), else text; the level from `AWS_LAMBDA_LOG_LEVEL`, else
+/// `RUST_LOG`, else `info`.
+fn init_logging() {
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".to_string())
+        .to_ascii_lowercase();
+    let filter = tracing_subscriber::EnvFilter::try_new(&level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout)
+        .with_ansi(false)
+        .with_target(false);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let _ = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
 }

@@ -97,6 +97,23 @@ impl Service {
             })
     }
 
+    /// Refuses a privilege that grants every action (`*`): a function's
+    /// role gets exactly what its author names, and a wildcard over all
+    /// services is never what was meant.
+    pub(crate) fn check_privileges(&self) -> Result<(), String> {
+        for f in &self.functions {
+            for p in &f.privileges {
+                if p.actions.iter().any(|a| a == "*" || a == "*:*") {
+                    return Err(format!(
+                        "function `{}`: a privilege grants every action (`*`): name the actions it needs, e.g. `s3:GetObject`",
+                        f.name
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The functions as an in-process registry, by logical id.
     pub fn in_process(&self) -> InProcess {
         let mut functions = InProcess::new();

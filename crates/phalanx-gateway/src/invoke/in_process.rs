@@ -121,7 +121,10 @@ impl Invoker for InProcess {
                     Err(InvokeError::EventNotJson)
                 }
                 Ok(Ok(Err(error))) => Ok(InvokeOutput::FunctionError(error)),
-                Ok(Err(panic)) => Ok(InvokeOutput::error(&panic_message(panic), "Panic")),
+                Ok(Err(panic)) => Ok(InvokeOutput::error(
+                    &panic_message(panic.as_ref()),
+                    PANIC_ERROR_TYPE,
+                )),
                 Err(_) => Ok(InvokeOutput::error(
                     &timeout_message(&invocation.request_id, invocation.timeout),
                     "Sandbox.Timedout",
@@ -131,7 +134,15 @@ impl Invoker for InProcess {
     }
 }
 
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+/// The `errorType` of a handler that panicked, here and in AWS (the
+/// `phalanx` runtime reports a panic the same way), in the `Runtime.*`
+/// family Lambda uses for failures of the runtime rather than of the code's
+/// own error handling (`Runtime.ExitError`, `Runtime.InvalidEntrypoint`).
+pub const PANIC_ERROR_TYPE: &str = "Runtime.Panic";
+
+/// The `errorMessage` of a handler that panicked with `payload`:
+/// `handler panicked: MESSAGE`.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         format!("handler panicked: {s}")
     } else if let Some(s) = payload.downcast_ref::<String>() {

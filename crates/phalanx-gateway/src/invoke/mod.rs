@@ -8,7 +8,7 @@ mod in_process;
 mod runtime_api;
 
 pub(crate) use in_process::is_json_event;
-pub use in_process::{Handler, InProcess};
+pub use in_process::{Handler, InProcess, PANIC_ERROR_TYPE, panic_message};
 pub use runtime_api::{ACCOUNT_ID, FunctionProcess, MAX_RESPONSE_BYTES, RuntimeApiHost};
 
 use bytes::Bytes;

@@ -14,6 +14,7 @@ pub(crate) fn run(
     service
         .gateway(None)
         .map_err(|e| format!("{}: {e}", service.name()))?;
+    service.check_privileges()?;
     let template = if format == "openapi" {
         crate::export::openapi(service)
     } else {

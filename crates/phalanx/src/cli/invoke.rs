@@ -31,17 +31,8 @@ pub(crate) fn run(service: &Service, function: &str, event: Option<&str>) -> Res
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let handler = f.handler.clone();
-    let result = runtime.block_on(async move {
-        // A panic is a function error, as in AWS.
-        tokio::spawn(handler(Bytes::from(event)))
-            .await
-            .unwrap_or_else(|e| {
-                Err(Bytes::from(
-                    serde_json::json!({"errorMessage": format!("handler panicked: {e}"), "errorType": "Panic", "stackTrace": []})
-                        .to_string(),
-                ))
-            })
-    });
+    // A panic is a function error, as in AWS.
+    let result = runtime.block_on(crate::function::call(&handler, Bytes::from(event)));
     match result {
         Ok(payload) => {
             println!("{}", String::from_utf8_lossy(&payload));

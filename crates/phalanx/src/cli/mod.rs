@@ -1,9 +1,14 @@
 //! [`main`]: the command line every service binary gets.
 
+mod build;
+mod delete;
+mod deploy_args;
 mod describe;
 mod export;
 mod invoke;
+mod provision;
 mod serve;
+mod status;
 mod test_invoke;
 
 use crate::service::Service;
@@ -11,7 +16,9 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(about = "A Phalanx service: serve it locally with AWS API Gateway's behaviour")]
+#[command(
+    about = "A Phalanx service: serve it locally with AWS API Gateway's behaviour, deploy it to AWS"
+)]
 struct Cli {
     /// Log level: error, warn, info, debug, trace.
     #[arg(long, default_value = "info", global = true)]
@@ -82,10 +89,42 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<std::path::PathBuf>,
     },
+    /// Build the Lambda package: this service's executable as `bootstrap`
+    /// (release build, stripped, glibc checked against Lambda's) in a
+    /// reproducible zip.
+    Build(build::BuildArgs),
+    /// Deploy to AWS: build, upload the code and the template to S3, show
+    /// the CloudFormation change set, confirm, execute it and follow the
+    /// stack's events; prints the API's URL.
+    #[command(after_help = PROVISION_HELP)]
+    Provision(provision::ProvisionArgs),
+    /// The deployed stack: status, outputs, last events (exit code 3 when
+    /// it does not exist).
+    Status(status::StatusArgs),
+    /// Delete the deployed stack and wait until it is gone (the uploaded
+    /// objects stay in S3).
+    Delete(delete::DeleteArgs),
 }
 
-/// Runs the command line for `service`: `serve` and `export` (more commands
-/// come with the framework: see the README's status table). When
+/// The whole path, under `provision --help`.
+const PROVISION_HELP: &str = "\
+From a new crate to a deployed URL:
+  1. once: an S3 bucket in your region for the code and templates
+       aws s3 mb s3://my-deploy-bucket
+  2. credentials and region as for the AWS CLI (AWS_PROFILE or --profile,
+     AWS_REGION or --region; AWS_ENDPOINT_URL for a local AWS)
+  3. cargo run --release --bin my-service -- provision --s3-bucket my-deploy-bucket
+     (prints the change set, asks, deploys, prints ApiGatewayUrl)
+  4. my-service status / my-service delete
+
+The running executable is deployed when it fits Lambda (a Linux release
+build needing glibc <= 2.34); otherwise it is rebuilt for the target with
+cargo zigbuild (pip install ziglang; cargo install cargo-zigbuild).
+See docs/GUIDE.md, \"Deploying to AWS\".";
+
+/// Runs the command line for `service`: `serve`, `test-invoke`, `invoke`,
+/// `describe`, `export`, and the deploy commands `build`, `provision`,
+/// `status`, `delete`. When
 /// `AWS_LAMBDA_RUNTIME_API` is set — in AWS, or as a function process of
 /// `phalanx serve --template` — it is instead the Lambda runtime of the
 /// function named by `PHALANX_FUNCTION` (or `_HANDLER`).
@@ -116,8 +155,15 @@ pub fn main(service: Service) -> ExitCode {
         };
     }
     let cli = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log_level));
+    // The AWS SDK's own warnings (e.g. that no instance metadata service
+    // answers on a laptop, while it looks for a region) are not the
+    // user's business unless asked for with RUST_LOG.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!(
+            "{},aws_config=error,aws_smithy_runtime=error",
+            cli.log_level
+        ))
+    });
     // Off the workers' path (see `log_writer`); `_flush` writes what is
     // left when `main` returns.
     let (log_writer, _flush) = phalanx_gateway::server::log_writer();
@@ -132,10 +178,12 @@ pub fn main(service: Service) -> ExitCode {
     } else {
         builder.try_init()
     };
-    let result = match cli.command {
-        Command::Serve { port, host, stage } => serve::run(&service, &host, port, stage.as_deref()),
+    let result: Result<(), Failure> = match cli.command {
+        Command::Serve { port, host, stage } => {
+            serve::run(&service, &host, port, stage.as_deref()).map_err(Into::into)
+        }
         Command::Export { format, yaml, out } => {
-            export::run(&service, &format, yaml, out.as_deref())
+            export::run(&service, &format, yaml, out.as_deref()).map_err(Into::into)
         }
         Command::TestInvoke {
             method,
@@ -151,15 +199,44 @@ pub fn main(service: Service) -> ExitCode {
             body.as_deref(),
             stage.as_deref(),
             &cli.format,
-        ),
-        Command::Invoke { function, event } => invoke::run(&service, &function, event.as_deref()),
-        Command::Describe { out } => describe::run(&service, out.as_deref()),
+        )
+        .map_err(Into::into),
+        Command::Invoke { function, event } => {
+            invoke::run(&service, &function, event.as_deref()).map_err(Into::into)
+        }
+        Command::Describe { out } => describe::run(&service, out.as_deref()).map_err(Into::into),
+        Command::Build(args) => build::run(&service, &args).map(|_| ()).map_err(Into::into),
+        Command::Provision(args) => provision::run(&service, &args).map_err(Into::into),
+        Command::Status(args) => status::run(&service, &args).map_err(Into::into),
+        Command::Delete(args) => delete::run(&service, &args).map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("{message}");
-            ExitCode::FAILURE
+        Err(failure) => {
+            eprintln!("{}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+/// A command's failure: the message and the exit code (1, or one a
+/// command documents, e.g. `status`'s 3 for a missing stack).
+struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure { message, code: 1 }
+    }
+}
+
+impl From<phalanx_deploy::Error> for Failure {
+    fn from(error: phalanx_deploy::Error) -> Failure {
+        Failure {
+            code: error.exit_code(),
+            message: error.to_string(),
         }
     }
 }

@@ -5,6 +5,13 @@
 //! `ApiGatewayUrl` output. Logical ids are derived from names and paths and
 //! everything is emitted in a fixed order, so the same service always
 //! exports byte for byte the same template.
+//!
+//! The Deployment's logical id carries a hash of the API's resources and
+//! the code's S3 key (`Deployment3f9a1c2e`): CloudFormation creates a
+//! deployment only when the Deployment resource is new, so with a fixed id
+//! a changed API would keep being served from the old snapshot (the "stale
+//! stage" of SAM issues #479 and #2888). A new id on every change makes a
+//! new deployment and moves the stage to it; no change, no new deployment.
 
 use crate::function::logical_id;
 use crate::service::Service;
@@ -57,8 +64,63 @@ fn string_map<V: serde::Serialize>(map: &indexmap::IndexMap<String, V>) -> Value
     Value::Object(out)
 }
 
-/// The CloudFormation template of `service`, as JSON.
+/// What a template is exported for, beyond the service itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportOptions {
+    /// The S3 key of the code package when it is known (`provision` knows
+    /// it): part of the Deployment's hash, so new code makes a new
+    /// deployment. The template's `CodeS3Key` parameter still carries it.
+    pub code_key: Option<String>,
+    /// The functions' architecture: `x86_64` (the default) or `arm64`.
+    pub architecture: String,
+}
+
+impl Default for ExportOptions {
+    fn default() -> ExportOptions {
+        ExportOptions {
+            code_key: None,
+            architecture: "x86_64".to_string(),
+        }
+    }
+}
+
+/// The CloudFormation template of `service`, as JSON, with the default
+/// [`ExportOptions`].
+///
+/// ```
+/// use phalanx::{Api, Context, Function, Service};
+/// use http::{Method, StatusCode};
+///
+/// let echo = Function::new("echo", |e: serde_json::Value, _: Context| async move {
+///     Ok::<_, std::convert::Infallible>(e)
+/// });
+/// let mut api = Api::new("echo");
+/// api.resource("/hello", &echo).method(Method::GET, StatusCode::OK);
+/// let template = phalanx::export::cloudformation(&Service::new("echo").function(echo).api(api));
+/// let resources = template["Resources"].as_object().unwrap();
+/// let deployment = resources.keys().find(|id| id.starts_with("Deployment")).unwrap();
+/// assert_eq!(deployment.len(), "Deployment".len() + 8);
+/// assert_eq!(template["Resources"]["Stage"]["Properties"]["DeploymentId"]["Ref"], deployment.as_str());
+/// ```
 pub fn cloudformation(service: &Service) -> Value {
+    cloudformation_with(service, &ExportOptions::default())
+}
+
+/// `Deployment` and the first 8 hex digits of the SHA-256 of the API's
+/// resources (as exported) and the code key.
+fn deployment_id(api_resources: &Map<String, Value>, code_key: Option<&str>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(Value::Object(api_resources.clone()).to_string());
+    hash.update([0]);
+    hash.update(code_key.unwrap_or_default());
+    let digest = hash.finalize();
+    let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    format!("Deployment{hex}")
+}
+
+/// The CloudFormation template of `service` for `options`, as JSON.
+pub fn cloudformation_with(service: &Service, options: &ExportOptions) -> Value {
     let model = service.model();
     let mut resources = Map::new();
 
@@ -189,6 +251,9 @@ pub fn cloudformation(service: &Service) -> Value {
         );
     }
 
+    // Everything so far is the API; its hash names the deployment.
+    let deployment = deployment_id(&resources, options.code_key.as_deref());
+
     // Functions, their roles and their permissions.
     for f in &service.functions {
         let fid = f.logical_id();
@@ -236,6 +301,7 @@ pub fn cloudformation(service: &Service) -> Value {
         }
         props.insert("Handler".into(), json!(f.name));
         props.insert("Runtime".into(), json!("provided.al2023"));
+        props.insert("Architectures".into(), json!([options.architecture]));
         props.insert(
             "Code".into(),
             json!({"S3Bucket": {"Ref": "CodeS3Bucket"}, "S3Key": {"Ref": "CodeS3Key"}}),
@@ -275,7 +341,7 @@ pub fn cloudformation(service: &Service) -> Value {
             ..model::Stage::default()
         });
     resources.insert(
-        "Deployment".into(),
+        deployment.clone(),
         json!({
             "Type": "AWS::ApiGateway::Deployment",
             "DependsOn": method_ids,
@@ -284,7 +350,7 @@ pub fn cloudformation(service: &Service) -> Value {
     );
     let mut stage_props = Map::new();
     stage_props.insert("RestApiId".into(), json!({"Ref": API}));
-    stage_props.insert("DeploymentId".into(), json!({"Ref": "Deployment"}));
+    stage_props.insert("DeploymentId".into(), json!({"Ref": deployment}));
     stage_props.insert("StageName".into(), json!(stage.stage_name));
     if let Some(d) = &stage.description {
         stage_props.insert("Description".into(), json!(d));

@@ -5,5 +5,5 @@
 mod cloudformation;
 mod openapi;
 
-pub use cloudformation::cloudformation;
+pub use cloudformation::{ExportOptions, cloudformation, cloudformation_with};
 pub use openapi::openapi;
