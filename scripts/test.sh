@@ -70,6 +70,33 @@ for _ in $(seq 100); do
 done
 export PHALANX_MOTO_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 
+# The deploy tests (crates/phalanx/tests/deploy.rs) provision the examples
+# into ministack, a local AWS (PyPI, MIT): CloudFormation change sets with
+# events and rollback, API Gateway, Lambda running the uploaded bootstrap
+# as a local process, S3. Its own virtualenv: it pins a botocore of its
+# own, which must not move moto's. It runs its function processes in its
+# process group, so the whole group is stopped at exit.
+MINISTACK_VERSION=1.5.33
+step "ministack $MINISTACK_VERSION (local CloudFormation, API Gateway, Lambda, S3 for the deploy tests)"
+if ! target/ministack-venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('ministack') != '$MINISTACK_VERSION')" 2>/dev/null; then
+  python3 -m venv target/ministack-venv
+  target/ministack-venv/bin/pip install --quiet "ministack==$MINISTACK_VERSION"
+fi
+MINISTACK_PORT="$(target/venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+# A fresh state directory per run: nothing persists between runs.
+MINISTACK_STATE="$(mktemp -d)"
+GATEWAY_PORT="$MINISTACK_PORT" BIND_HOST=127.0.0.1 STATE_DIR="$MINISTACK_STATE" \
+  setsid target/ministack-venv/bin/ministack >target/ministack.log 2>&1 &
+MINISTACK_PID=$!
+trap 'kill $MOTO_PID 2>/dev/null || true; kill -- -$MINISTACK_PID 2>/dev/null || true; rm -rf "$MINISTACK_STATE"' EXIT
+for _ in $(seq 300); do
+  curl -sf -o /dev/null "http://127.0.0.1:$MINISTACK_PORT/_ministack/health" && break
+  sleep 0.1
+done
+curl -sf -o /dev/null "http://127.0.0.1:$MINISTACK_PORT/_ministack/health" \
+  || { echo "ministack did not start; its log:" >&2; cat target/ministack.log >&2; exit 1; }
+export PHALANX_MINISTACK_ENDPOINT="http://127.0.0.1:$MINISTACK_PORT"
+
 # The describe page is opened in headless Chromium by a test.
 if ! command -v chromium >/dev/null 2>&1; then
   step "installing Debian's chromium (for the describe page test)"

@@ -260,3 +260,97 @@ impl std::fmt::Display for ErrorResponse {
 }
 
 impl std::error::Error for ErrorResponse {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Api, Context, Function, Service};
+    use http::{Method, StatusCode};
+    use phalanx_gateway::GatewayRequest;
+    use serde_json::Value;
+
+    /// The request template as the source has it, comments and all.
+    fn with_comments(body: &str) -> String {
+        format!("{{\n{},\n{}}}\n", body.trim_end(), COMMON.trim_end())
+    }
+
+    /// `(status, body)` of a POST through a service whose function returns
+    /// its event (plus a `Response` code when asked for, to take the
+    /// response template's other branch), with `requestId` (new on every
+    /// request) taken out.
+    fn answer(service: &Service, content_type: &str, body: &str) -> (u16, Value) {
+        let gateway = service.gateway(None).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let reply = rt.block_on(gateway.handle(GatewayRequest {
+            method: "POST".into(),
+            path: "/dev/x".into(),
+            query: Some("q=1&r=%22".into()),
+            headers: vec![
+                ("content-type".into(), content_type.into()),
+                ("x-quote".into(), "it's \"quoted\"".into()),
+            ],
+            body: body.to_string().into(),
+            ..Default::default()
+        }));
+        let mut value: Value = serde_json::from_slice(&reply.body).unwrap();
+        if let Some(context) = value.get_mut("context").and_then(Value::as_object_mut) {
+            context.remove("requestId");
+        }
+        (reply.status, value)
+    }
+
+    fn service(raw_templates: bool) -> Service {
+        let echo = Function::new("echo", |event: Value, _: Context| async move {
+            if event["queryParams"]["q"] == "1" && event["body"] == "respond" {
+                return Ok(
+                    serde_json::json!({"code": 202, "headers": {"x-a": "b"}, "body": event}),
+                );
+            }
+            Ok::<_, std::convert::Infallible>(event)
+        });
+        let mut api = Api::new("t").stage("dev");
+        let method = api
+            .resource("/x", &echo)
+            .method(Method::POST, StatusCode::OK);
+        if raw_templates {
+            for (content_type, body) in [
+                ("application/json", BODY_JSON),
+                ("text/plain", BODY_TEXT),
+                ("application/x-www-form-urlencoded", BODY_FORM),
+            ] {
+                method.request_template(content_type, &with_comments(body));
+            }
+            method
+                .integration_response(StatusCode::OK)
+                .response_templates
+                .insert("application/json".into(), RESPONSE.into());
+        }
+        Service::new("t").function(echo).api(api)
+    }
+
+    #[test]
+    fn templates_without_their_comment_lines_render_the_same() {
+        let (raw, stripped) = (service(true), service(false));
+        for (content_type, body) in [
+            ("application/json", r#"{"name": "pen", "n": [1, 2]}"#),
+            ("text/plain", "respond"),
+            ("text/plain", "line one\nline \"two\" \\ it's"),
+            ("application/x-www-form-urlencoded", "a=1&b=x%20y&c&=d"),
+        ] {
+            let expected = answer(&raw, content_type, body);
+            assert_eq!(
+                answer(&stripped, content_type, body),
+                expected,
+                "{content_type}: {body}"
+            );
+        }
+        // And they are smaller: no line of them is a comment.
+        for template in default_request_templates().iter().map(|(_, t)| t) {
+            assert!(!template.lines().any(|l| l.starts_with("##")));
+        }
+        assert!(response_template().len() < RESPONSE.len() / 2);
+    }
+}

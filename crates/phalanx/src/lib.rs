@@ -6,7 +6,11 @@
 //! ([`api::Resource::method`]), each method's request parameters,
 //! integration request templates, integration responses and method
 //! responses ([`api::MethodSpec`]), and a stage ([`Api::stage`]).
-//! [`main`] gives the service binary its command line (`serve`).
+//! [`main`] gives the service binary its command line: `serve`,
+//! `test-invoke`, `invoke`, `describe`, `export`, and the deploy commands
+//! `build`, `provision`, `status` and `delete` (through the
+//! `phalanx-deploy` crate); in AWS the same binary is the Lambda runtime of
+//! each function.
 //!
 //! ```
 //! use phalanx::{Api, ApiGatewayRequest, Context, ErrorResponse, Function, Response, Service};
@@ -38,10 +42,6 @@
 //! assert_eq!(reply.status, 201);
 //! assert_eq!(reply.header("Location"), Some("/items/pen"));
 //! ```
-//!
-//! Not built yet (see the README's status table): deploying from the
-//! binary (`provision`, `status`, `delete`); export the template and deploy
-//! it with the AWS CLI meanwhile.
 //!
 //! # Allocator
 //!

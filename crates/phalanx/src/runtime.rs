@@ -83,3 +83,56 @@ fn init_logging() {
         builder.try_init()
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Context, ErrorResponse, Function};
+
+    fn raw(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_string()).unwrap()
+    }
+
+    fn run<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn the_handler_gets_the_events_bytes_and_its_result_goes_back_as_written() {
+        // A handler of raw text sees exactly what Lambda sent: spacing and
+        // member order are kept (nothing parsed it into a tree and wrote
+        // it out again).
+        let seen = Function::new("seen", |event: Box<RawValue>, _: Context| async move {
+            Ok::<_, std::convert::Infallible>(event)
+        });
+        let event = "{ \"b\" : 1,\n  \"a\": [true, null] }";
+        let result = run(invoke(seen.handler.clone(), raw(event))).unwrap();
+        assert_eq!(result.get(), event);
+    }
+
+    #[test]
+    fn a_panic_is_a_runtime_panic_error_and_an_error_response_keeps_its_type() {
+        let panics = Function::new("panics", |_: serde_json::Value, _: Context| async move {
+            if true {
+                panic!("boom");
+            }
+            Ok::<_, std::convert::Infallible>(())
+        });
+        let error = run(invoke(panics.handler.clone(), raw("{}"))).unwrap_err();
+        assert_eq!(error.error_type, "Runtime.Panic");
+        assert_eq!(error.error_message, "handler panicked: boom");
+
+        let refuses = Function::new("refuses", |_: serde_json::Value, _: Context| async move {
+            Err::<(), _>(ErrorResponse::new(404, "no such item"))
+        });
+        let error = run(invoke(refuses.handler.clone(), raw("{}"))).unwrap_err();
+        assert_eq!(error.error_type, "ErrorResponse");
+        assert_eq!(
+            error.error_message,
+            r#"{"code":404,"message":"no such item"}"#
+        );
+    }
+}
