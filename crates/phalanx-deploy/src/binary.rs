@@ -67,6 +67,25 @@ impl CargoTarget {
     }
 }
 
+/// How to run `command` (e.g. `delete --stack-name echo`) of the running
+/// service binary, for messages: `cargo run --release --example echo --
+/// delete …` when cargo built it, else the executable's name.
+pub fn command_line(command: &str) -> String {
+    let running = std::env::current_exe().ok();
+    match running.as_deref().and_then(CargoTarget::of) {
+        Some(target) if running.as_deref().and_then(target_dir_of).is_some() => {
+            target.run_command(command)
+        }
+        _ => {
+            let name = running.as_deref().and_then(|p| p.file_name()).map_or_else(
+                || "SERVICE".to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            format!("{name} {command}")
+        }
+    }
+}
+
 /// The cargo target directory `executable` was built into
 /// (`T/release/x`, `T/debug/examples/x`, `T/TRIPLE/release/x` → `T`).
 pub fn target_dir_of(executable: &Path) -> Option<PathBuf> {

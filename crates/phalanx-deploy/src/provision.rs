@@ -10,7 +10,7 @@ use crate::aws::{Aws, describe_error};
 use crate::changes::{self, Change};
 use crate::events::Watcher;
 use crate::package::{Package, hex, human_size};
-use crate::{Error, stack, ui};
+use crate::{Error, binary, stack, ui};
 use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, Tag};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
@@ -69,12 +69,14 @@ pub async fn provision(
         Some("ROLLBACK_COMPLETE") => {
             return Err(Error::new(format!(
                 "stack {name} is in ROLLBACK_COMPLETE (its creation failed and was rolled back): CloudFormation cannot update it.\n\
-                 fix: delete it (`delete --stack-name {name}`), then provision again"
+                 fix: delete it (`{}`), then provision again",
+                binary::command_line(&format!("delete --stack-name {name}"))
             )));
         }
         Some(status) if stack::in_progress(status) => {
             return Err(Error::new(format!(
-                "stack {name} is busy ({status}): wait until it settles (`status --stack-name {name}`), then provision again"
+                "stack {name} is busy ({status}): wait until it settles (`{}`), then provision again",
+                binary::command_line(&format!("status --stack-name {name}"))
             )));
         }
         Some(_) => ChangeSetType::Update,
@@ -374,7 +376,8 @@ fn failure_report(
     if status == "ROLLBACK_COMPLETE" {
         message.push_str(&format!(
             "\nThe stack's creation was rolled back; CloudFormation cannot update a stack in ROLLBACK_COMPLETE.\n\
-             fix: delete it (`delete --stack-name {name}`), correct the cause above, and provision again"
+             fix: delete it (`{}`), correct the cause above, and provision again",
+            binary::command_line(&format!("delete --stack-name {name}"))
         ));
     } else if status == "UPDATE_ROLLBACK_COMPLETE" {
         message.push_str("\nThe stack was rolled back to what it was before this provision.");

@@ -15,10 +15,11 @@
 //! function's result must equal the local one.
 //!
 //! What the stand-in lacks, and what these tests therefore do not check:
-//! it does not refuse a missing code object when a function is *created*
-//! (only on update), so a failed create that rolls back to
-//! `ROLLBACK_COMPLETE` is not provoked here; it records request validators
-//! without creating them, so validators are not compared.
+//! it records request validators without creating them, so validators are
+//! not compared; it accepts a missing code object when a function is
+//! created (only an update refuses it), so the failed create below uses
+//! code in another region's bucket, which it refuses as AWS does (Lambda
+//! reads code only from a bucket in the function's region).
 
 mod common;
 
@@ -671,4 +672,77 @@ async fn without_a_terminal_provision_needs_yes_and_a_dry_run_deploys_nothing() 
         left.is_none() || left.as_deref() == Some("DELETE_COMPLETE"),
         "{left:?}"
     );
+}
+
+#[tokio::test]
+async fn a_failed_create_is_rolled_back_and_explained_with_the_delete_command() {
+    let clients = clients().await;
+    let (stack, bucket) = ("phalanx-test-failed-create", "phalanx-test-failed-create");
+    create_bucket(&clients, bucket).await;
+    // The code, in a bucket of another region.
+    let elsewhere = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk().await)
+            .region(Region::new("eu-west-1"))
+            .force_path_style(true)
+            .build(),
+    );
+    let _ = elsewhere
+        .create_bucket()
+        .bucket("phalanx-test-eu-west-1")
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await;
+    elsewhere
+        .put_object()
+        .bucket("phalanx-test-eu-west-1")
+        .key("code.zip")
+        .body(b"PK".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+
+    let failed = provision(
+        "echo",
+        stack,
+        bucket,
+        &[
+            "--param",
+            "CodeS3Bucket=phalanx-test-eu-west-1",
+            "--param",
+            "CodeS3Key=code.zip",
+        ],
+    );
+    assert_eq!(failed.status.code(), Some(1));
+    let text = stderr(&failed);
+    assert!(
+        text.contains("Echo (AWS::Lambda::Function) CREATE_FAILED: "),
+        "{text}"
+    );
+    assert!(text.contains("the stack is ROLLBACK_COMPLETE"), "{text}");
+    let delete = format!("cargo run --release --example echo -- delete --stack-name {stack}");
+    assert!(text.contains(&delete), "{text}");
+    assert_eq!(
+        stack_status(&clients, stack).await.as_deref(),
+        Some("ROLLBACK_COMPLETE")
+    );
+
+    // Provisioning again is refused before anything is uploaded, with the
+    // same fix (CloudFormation cannot update a ROLLBACK_COMPLETE stack).
+    let again = provision("echo", stack, bucket, &[]);
+    assert_eq!(again.status.code(), Some(1));
+    let text = stderr(&again);
+    assert!(text.contains("is in ROLLBACK_COMPLETE"), "{text}");
+    assert!(text.contains(&delete), "{text}");
+
+    let deleted = run("echo", &["delete", "--stack-name", stack, "--yes"]);
+    assert!(deleted.status.success(), "{}", stderr(&deleted));
+    assert_eq!(stack_status(&clients, stack).await, None);
+    let created = provision("echo", stack, bucket, &[]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    let deleted = run("echo", &["delete", "--stack-name", stack, "--yes"]);
+    assert!(deleted.status.success());
 }
