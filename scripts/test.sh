@@ -8,6 +8,23 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
+# A free TCP port on loopback.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits up to 30 s for URL to answer; else prints LOG and fails.
+wait_for_url() {
+  local name="$1" url="$2" log="$3"
+  for _ in $(seq 300); do
+    curl -sf -o /dev/null "$url" && return 0
+    sleep 0.1
+  done
+  echo "$name did not start; its log ($log):" >&2
+  cat "$log" >&2
+  exit 1
+}
+
 step "reference engine: Apache Velocity 1.7 (Debian package) and our Java harness"
 PHALANX_VELOCITY_CP="$(bash tools/velocity-java/build.sh | tail -n 1)"
 export PHALANX_VELOCITY_CP
@@ -17,6 +34,9 @@ cargo fmt --all -- --check
 
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# phalanx without its default features (no deploy commands, no mimalloc)
+# must build and be as clean.
+cargo clippy -p phalanx --lib --no-default-features --locked -- -D warnings
 
 step "cargo doc (warnings are errors: no broken or private links)"
 # Libraries only: the `phalanx` binary (phalanx-cli) and the `phalanx`
@@ -60,14 +80,11 @@ step "moto $MOTO_VERSION (local S3 for the presign example)"
 if ! target/venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('moto') != '$MOTO_VERSION')" 2>/dev/null; then
   target/venv/bin/pip install --quiet "moto[server]==$MOTO_VERSION"
 fi
-MOTO_PORT="$(target/venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+MOTO_PORT="$(free_port)"
 target/venv/bin/moto_server -H 127.0.0.1 -p "$MOTO_PORT" >target/moto.log 2>&1 &
 MOTO_PID=$!
 trap 'kill $MOTO_PID 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  curl -sf -o /dev/null "http://127.0.0.1:$MOTO_PORT/" && break
-  sleep 0.1
-done
+wait_for_url moto "http://127.0.0.1:$MOTO_PORT/" target/moto.log
 export PHALANX_MOTO_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 
 # The deploy tests (crates/phalanx/tests/deploy.rs) provision the examples
@@ -82,19 +99,15 @@ if ! target/ministack-venv/bin/python -c "import importlib.metadata as m, sys; s
   python3 -m venv target/ministack-venv
   target/ministack-venv/bin/pip install --quiet "ministack==$MINISTACK_VERSION"
 fi
-MINISTACK_PORT="$(target/venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-# A fresh state directory per run: nothing persists between runs.
-MINISTACK_STATE="$(mktemp -d)"
-GATEWAY_PORT="$MINISTACK_PORT" BIND_HOST=127.0.0.1 STATE_DIR="$MINISTACK_STATE" \
+MINISTACK_PORT="$(free_port)"
+# Its state and the function code it unpacks (under TMPDIR) in a
+# directory of this run, removed at exit.
+MINISTACK_TMP="$(mktemp -d)"
+GATEWAY_PORT="$MINISTACK_PORT" BIND_HOST=127.0.0.1 STATE_DIR="$MINISTACK_TMP/state" TMPDIR="$MINISTACK_TMP" \
   setsid target/ministack-venv/bin/ministack >target/ministack.log 2>&1 &
 MINISTACK_PID=$!
-trap 'kill $MOTO_PID 2>/dev/null || true; kill -- -$MINISTACK_PID 2>/dev/null || true; rm -rf "$MINISTACK_STATE"' EXIT
-for _ in $(seq 300); do
-  curl -sf -o /dev/null "http://127.0.0.1:$MINISTACK_PORT/_ministack/health" && break
-  sleep 0.1
-done
-curl -sf -o /dev/null "http://127.0.0.1:$MINISTACK_PORT/_ministack/health" \
-  || { echo "ministack did not start; its log:" >&2; cat target/ministack.log >&2; exit 1; }
+trap 'kill $MOTO_PID 2>/dev/null || true; kill -- -$MINISTACK_PID 2>/dev/null || true; rm -rf "$MINISTACK_TMP"' EXIT
+wait_for_url ministack "http://127.0.0.1:$MINISTACK_PORT/_ministack/health" target/ministack.log
 export PHALANX_MINISTACK_ENDPOINT="http://127.0.0.1:$MINISTACK_PORT"
 
 # The describe page is opened in headless Chromium by a test.

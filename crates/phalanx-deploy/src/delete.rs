@@ -62,19 +62,12 @@ pub async fn delete(aws: &Aws, options: &DeleteOptions) -> Result<(), Error> {
             ))
         })?;
     let settled = watcher.wait().await?;
-    let status = settled
-        .as_ref()
-        .map_or("DELETE_COMPLETE", stack::status_of)
-        .to_string();
-    if status != "DELETE_COMPLETE" {
-        let mut message = format!("delete of stack {name} failed: the stack is {status}");
-        for f in watcher.failures() {
-            message.push_str(&format!(
-                "\n  {} ({}) {}: {}",
-                f.logical_id, f.resource_type, f.status, f.reason
-            ));
-        }
-        return Err(Error::new(message));
+    if settled.status != "DELETE_COMPLETE" {
+        return Err(Error::new(format!(
+            "delete of stack {name} failed: the stack is {}{}",
+            settled.status,
+            watcher.failure_report()
+        )));
     }
     println!(
         "Stack {name} deleted in {:.1}s",

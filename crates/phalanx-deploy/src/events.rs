@@ -139,9 +139,9 @@ impl<'a> Watcher<'a> {
         Ok(events.len())
     }
 
-    /// Shows events until the stack settles, and returns it (`None` when it
-    /// is gone, as a deleted stack is when asked for by name).
-    pub async fn wait(&mut self) -> Result<Option<Stack>, Error> {
+    /// Shows events until the stack settles, and returns it with its
+    /// status.
+    pub async fn wait(&mut self) -> Result<Settled, Error> {
         let mut pause = Duration::from_millis(250);
         loop {
             let shown = self.show_new_events().await?;
@@ -154,7 +154,11 @@ impl<'a> Watcher<'a> {
                 // The events written as it settled.
                 self.show_new_events().await?;
                 self.bar.finish_and_clear();
-                return Ok(stack);
+                let status = stack
+                    .as_ref()
+                    .map_or("DELETE_COMPLETE", stack::status_of)
+                    .to_string();
+                return Ok(Settled { stack, status });
             }
             // Poll quickly while events flow, then back off to 2 s (AWS
             // operations take minutes; local servers, moments).
@@ -167,15 +171,44 @@ impl<'a> Watcher<'a> {
         }
     }
 
-    /// The resources that failed during the operation.
-    pub fn failures(&self) -> &[Failure] {
-        &self.failures
+    /// The resources that failed during the operation (the stack's own
+    /// events left out: their reasons only list these).
+    pub fn failures(&self) -> impl Iterator<Item = &Failure> {
+        self.failures
+            .iter()
+            .filter(|f| f.resource_type != "AWS::CloudFormation::Stack")
+    }
+
+    /// The failures, a line each (`  Echo (AWS::Lambda::Function)
+    /// UPDATE_FAILED: reason`), after a heading; empty when none failed.
+    pub fn failure_report(&self) -> String {
+        let mut report = String::new();
+        for f in self.failures() {
+            if report.is_empty() {
+                report.push_str("\nfailed resources:");
+            }
+            report.push_str(&format!(
+                "\n  {} ({}) {}: {}",
+                f.logical_id, f.resource_type, f.status, f.reason
+            ));
+        }
+        report
     }
 
     /// Time since the operation started.
     pub fn elapsed(&self) -> Duration {
         self.start.elapsed()
     }
+}
+
+/// A stack that CloudFormation has finished working on.
+#[derive(Debug)]
+pub struct Settled {
+    /// The stack (`None` once deleted, as a deleted stack is when asked
+    /// for by name).
+    pub stack: Option<Stack>,
+    /// Its status (`DELETE_COMPLETE` when it is gone).
+    pub status: String,
 }
 
 /// A bar on standard error, drawn only on a terminal.

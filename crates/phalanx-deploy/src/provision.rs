@@ -8,7 +8,7 @@
 
 use crate::aws::{Aws, describe_error};
 use crate::changes::{self, Change};
-use crate::events::Watcher;
+use crate::events::{Settled, Watcher};
 use crate::package::{Package, hex, human_size};
 use crate::{Error, binary, stack, ui};
 use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, Tag};
@@ -201,19 +201,20 @@ pub async fn provision(
             ))
         })?;
     let settled = watcher.wait().await?;
-    let status = settled
-        .as_ref()
-        .map_or("DELETE_COMPLETE", stack::status_of)
-        .to_string();
-    if !stack::succeeded(&status) {
-        return Err(failure_report(name, &status, &watcher, settled.as_ref()));
+    if !stack::succeeded(&settled.status) {
+        return Err(failure_report(name, &settled, &watcher));
     }
     eprintln!(
-        "Stack {name}: {status} in {:.1}s ({:.1}s in all)",
+        "Stack {name}: {} in {:.1}s ({:.1}s in all)",
+        settled.status,
         watcher.elapsed().as_secs_f64(),
         began.elapsed().as_secs_f64()
     );
-    let outputs = settled.as_ref().map(stack::outputs).unwrap_or_default();
+    let outputs = settled
+        .stack
+        .as_ref()
+        .map(stack::outputs)
+        .unwrap_or_default();
     if !outputs.is_empty() {
         println!("Outputs:");
         for (k, v) in &outputs {
@@ -350,27 +351,18 @@ async fn discard(aws: &Aws, change_set: &str, stack_id: &str, kind: &ChangeSetTy
 
 /// The error of a failed operation: each failed resource with its reason,
 /// the final status, and what to do about a stack that cannot be updated.
-fn failure_report(
-    name: &str,
-    status: &str,
-    watcher: &Watcher<'_>,
-    stack: Option<&aws_sdk_cloudformation::types::Stack>,
-) -> Error {
+fn failure_report(name: &str, settled: &Settled, watcher: &Watcher<'_>) -> Error {
+    let status = settled.status.as_str();
     let mut message = format!("provision of stack {name} failed: the stack is {status}");
-    let failures: Vec<_> = watcher
-        .failures()
-        .iter()
-        .filter(|f| f.resource_type != "AWS::CloudFormation::Stack")
-        .collect();
+    let failures = watcher.failure_report();
     if !failures.is_empty() {
-        message.push_str("\nfailed resources:");
-        for f in failures {
-            message.push_str(&format!(
-                "\n  {} ({}) {}: {}",
-                f.logical_id, f.resource_type, f.status, f.reason
-            ));
-        }
-    } else if let Some(reason) = stack.and_then(|s| s.stack_status_reason()) {
+        message.push_str(&failures);
+    } else if let Some(reason) = settled
+        .stack
+        .as_ref()
+        .and_then(|s| s.stack_status_reason())
+        .filter(|r| !r.is_empty())
+    {
         message.push_str(&format!("\nreason: {reason}"));
     }
     if status == "ROLLBACK_COMPLETE" {

@@ -135,3 +135,27 @@ impl Service {
         Gateway::build(&model, &stage, self.in_process())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Context, Privilege};
+
+    #[test]
+    fn a_privilege_over_every_action_is_refused() {
+        let f = |privilege: Privilege| {
+            Function::new("f", |e: serde_json::Value, _: Context| async move {
+                Ok::<_, std::convert::Infallible>(e)
+            })
+            .privilege(privilege)
+        };
+        let named = Service::new("s").function(f(Privilege::new(["s3:GetObject"], ["*"])));
+        assert_eq!(named.check_privileges(), Ok(()));
+        let every = Service::new("s").function(f(Privilege::new(["*"], ["*"])));
+        let error = every.check_privileges().unwrap_err();
+        assert!(
+            error.contains("function `f`: a privilege grants every action"),
+            "{error}"
+        );
+    }
+}

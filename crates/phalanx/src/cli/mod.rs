@@ -1,13 +1,18 @@
 //! [`main`]: the command line every service binary gets.
 
+#[cfg(feature = "deploy")]
 mod build;
+#[cfg(feature = "deploy")]
 mod delete;
+#[cfg(feature = "deploy")]
 mod deploy_args;
 mod describe;
 mod export;
 mod invoke;
+#[cfg(feature = "deploy")]
 mod provision;
 mod serve;
+#[cfg(feature = "deploy")]
 mod status;
 mod test_invoke;
 
@@ -92,21 +97,26 @@ enum Command {
     /// Build the Lambda package: this service's executable as `bootstrap`
     /// (release build, stripped, glibc checked against Lambda's) in a
     /// reproducible zip.
+    #[cfg(feature = "deploy")]
     Build(build::BuildArgs),
     /// Deploy to AWS: build, upload the code and the template to S3, show
     /// the CloudFormation change set, confirm, execute it and follow the
     /// stack's events; prints the API's URL.
+    #[cfg(feature = "deploy")]
     #[command(after_help = PROVISION_HELP)]
     Provision(provision::ProvisionArgs),
     /// The deployed stack: status, outputs, last events (exit code 3 when
     /// it does not exist).
+    #[cfg(feature = "deploy")]
     Status(status::StatusArgs),
     /// Delete the deployed stack and wait until it is gone (the uploaded
     /// objects stay in S3).
+    #[cfg(feature = "deploy")]
     Delete(delete::DeleteArgs),
 }
 
 /// The whole path, under `provision --help`.
+#[cfg(feature = "deploy")]
 const PROVISION_HELP: &str = "\
 From a new crate to a deployed URL:
   1. once: an S3 bucket in your region for the code and templates
@@ -205,9 +215,13 @@ pub fn main(service: Service) -> ExitCode {
             invoke::run(&service, &function, event.as_deref()).map_err(Into::into)
         }
         Command::Describe { out } => describe::run(&service, out.as_deref()).map_err(Into::into),
+        #[cfg(feature = "deploy")]
         Command::Build(args) => build::run(&service, &args).map(|_| ()).map_err(Into::into),
+        #[cfg(feature = "deploy")]
         Command::Provision(args) => provision::run(&service, &args).map_err(Into::into),
+        #[cfg(feature = "deploy")]
         Command::Status(args) => status::run(&service, &args).map_err(Into::into),
+        #[cfg(feature = "deploy")]
         Command::Delete(args) => delete::run(&service, &args).map_err(Into::into),
     };
     match result {
@@ -232,6 +246,7 @@ impl From<String> for Failure {
     }
 }
 
+#[cfg(feature = "deploy")]
 impl From<phalanx_deploy::Error> for Failure {
     fn from(error: phalanx_deploy::Error) -> Failure {
         Failure {
