@@ -63,24 +63,7 @@ pub async fn provision(
         ui::require_yes_or_terminal(options.yes, "provision")?;
     }
     let name = &options.stack_name;
-    let existing = stack::find(&aws.cloudformation, name).await?;
-    let change_set_type = match existing.as_ref().map(stack::status_of) {
-        None | Some("REVIEW_IN_PROGRESS") => ChangeSetType::Create,
-        Some("ROLLBACK_COMPLETE") => {
-            return Err(Error::new(format!(
-                "stack {name} is in ROLLBACK_COMPLETE (its creation failed and was rolled back): CloudFormation cannot update it.\n\
-                 fix: delete it (`{}`), then provision again",
-                binary::command_line(&format!("delete --stack-name {name}"))
-            )));
-        }
-        Some(status) if stack::in_progress(status) => {
-            return Err(Error::new(format!(
-                "stack {name} is busy ({status}): wait until it settles (`{}`), then provision again",
-                binary::command_line(&format!("status --stack-name {name}"))
-            )));
-        }
-        Some(_) => ChangeSetType::Update,
-    };
+    let change_set_type = change_set_type(aws, name).await?;
 
     let code_key = package.s3_key(&options.service);
     upload(aws, &options.bucket, &code_key, &package.zip, "code").await?;
@@ -98,61 +81,8 @@ pub async fn provision(
     )
     .await?;
 
-    let mut parameters = vec![
-        ("CodeS3Bucket".to_string(), options.bucket.clone()),
-        ("CodeS3Key".to_string(), code_key),
-    ];
-    for (k, v) in &options.parameters {
-        parameters.retain(|(name, _)| name != k);
-        parameters.push((k.clone(), v.clone()));
-    }
-    let change_set_name = format!(
-        "phalanx-{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis())
-    );
-    eprintln!(
-        "Creating change set {change_set_name} ({}) for stack {name}",
-        change_set_type.as_str()
-    );
-    let created = aws
-        .cloudformation
-        .create_change_set()
-        .stack_name(name)
-        .change_set_name(&change_set_name)
-        .change_set_type(change_set_type.clone())
-        .template_url(aws.object_url(&options.bucket, &template_key))
-        .set_parameters(Some(
-            parameters
-                .iter()
-                .map(|(k, v)| {
-                    Parameter::builder()
-                        .parameter_key(k)
-                        .parameter_value(v)
-                        .build()
-                })
-                .collect(),
-        ))
-        .set_tags(Some(
-            options
-                .tags
-                .iter()
-                .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                .collect(),
-        ))
-        .capabilities(Capability::CapabilityIam)
-        .description(format!("Phalanx provision of {}", options.service))
-        .send()
-        .await
-        .map_err(|e| {
-            Error::new(format!(
-                "cannot create a change set for stack {name}: {}",
-                describe_error(&e)
-            ))
-        })?;
-    let change_set_id = created.id.unwrap_or(change_set_name);
-    let stack_id = created.stack_id.unwrap_or_else(|| name.clone());
+    let (change_set_id, stack_id) =
+        create_change_set(aws, options, &change_set_type, code_key, &template_key).await?;
 
     let changes = match wait_for_change_set(aws, &change_set_id).await? {
         ChangeSetReady::Changes(changes) => changes,
@@ -222,6 +152,95 @@ pub async fn provision(
         }
     }
     Ok(Outcome::Deployed { outputs })
+}
+
+/// CREATE when the stack is absent (or only a change set's placeholder,
+/// `REVIEW_IN_PROGRESS`), else UPDATE; refuses a stack CloudFormation
+/// cannot update now, saying what to do.
+async fn change_set_type(aws: &Aws, name: &str) -> Result<ChangeSetType, Error> {
+    let existing = stack::find(&aws.cloudformation, name).await?;
+    match existing.as_ref().map(stack::status_of) {
+        None | Some("REVIEW_IN_PROGRESS") => Ok(ChangeSetType::Create),
+        Some("ROLLBACK_COMPLETE") => Err(Error::new(format!(
+            "stack {name} is in ROLLBACK_COMPLETE (its creation failed and was rolled back): CloudFormation cannot update it.\n\
+             fix: delete it (`{}`), then provision again",
+            binary::command_line(&format!("delete --stack-name {name}"))
+        ))),
+        Some(status) if stack::in_progress(status) => Err(Error::new(format!(
+            "stack {name} is busy ({status}): wait until it settles (`{}`), then provision again",
+            binary::command_line(&format!("status --stack-name {name}"))
+        ))),
+        Some(_) => Ok(ChangeSetType::Update),
+    }
+}
+
+/// Creates the change set from the uploaded template, with the code's
+/// location as parameters (the user's `--param`s win); its id and the
+/// stack's.
+async fn create_change_set(
+    aws: &Aws,
+    options: &ProvisionOptions,
+    change_set_type: &ChangeSetType,
+    code_key: String,
+    template_key: &str,
+) -> Result<(String, String), Error> {
+    let name = &options.stack_name;
+    let mut parameters = vec![
+        ("CodeS3Bucket".to_string(), options.bucket.clone()),
+        ("CodeS3Key".to_string(), code_key),
+    ];
+    for (k, v) in &options.parameters {
+        parameters.retain(|(name, _)| name != k);
+        parameters.push((k.clone(), v.clone()));
+    }
+    let change_set_name = format!(
+        "phalanx-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+    );
+    eprintln!(
+        "Creating change set {change_set_name} ({}) for stack {name}",
+        change_set_type.as_str()
+    );
+    let created = aws
+        .cloudformation
+        .create_change_set()
+        .stack_name(name)
+        .change_set_name(&change_set_name)
+        .change_set_type(change_set_type.clone())
+        .template_url(aws.object_url(&options.bucket, template_key))
+        .set_parameters(Some(
+            parameters
+                .iter()
+                .map(|(k, v)| {
+                    Parameter::builder()
+                        .parameter_key(k)
+                        .parameter_value(v)
+                        .build()
+                })
+                .collect(),
+        ))
+        .set_tags(Some(
+            options
+                .tags
+                .iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
+        .capabilities(Capability::CapabilityIam)
+        .description(format!("Phalanx provision of {}", options.service))
+        .send()
+        .await
+        .map_err(|e| {
+            Error::new(format!(
+                "cannot create a change set for stack {name}: {}",
+                describe_error(&e)
+            ))
+        })?;
+    let change_set_id = created.id.unwrap_or(change_set_name);
+    let stack_id = created.stack_id.unwrap_or_else(|| name.clone());
+    Ok((change_set_id, stack_id))
 }
 
 /// Uploads `body` to `key` unless an object is there already (the keys
