@@ -25,6 +25,7 @@ pub(crate) fn run(service: &Service) -> Result<(), String> {
                 .to_string()
         })?;
     let function = service.find_function(&wanted)?;
+    tracing::info!(function = %function.name, "serving the function through the Lambda Runtime API");
     let handler = function.handler.clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -119,6 +119,8 @@ enum Command {
 #[cfg(feature = "deploy")]
 const PROVISION_HELP: &str = "\
 From a new crate to a deployed URL:
+  0. cargo new my-service; cargo add phalanx; declare the functions and the
+     API and end main with phalanx::main(service) (docs/GUIDE.md, 1-3)
   1. once: an S3 bucket in your region for the code and templates
        aws s3 mb s3://my-deploy-bucket
   2. credentials and region as for the AWS CLI (AWS_PROFILE or --profile,
@@ -130,7 +132,7 @@ From a new crate to a deployed URL:
 The running executable is deployed when it fits Lambda (a Linux release
 build needing glibc <= 2.34); otherwise it is rebuilt for the target with
 cargo zigbuild (pip install ziglang; cargo install cargo-zigbuild).
-See docs/GUIDE.md, \"Deploying to AWS\".";
+See docs/GUIDE.md, \"5. Deploy to AWS\".";
 
 /// Runs the command line for `service`: `serve`, `test-invoke`, `invoke`,
 /// `describe`, `export`, and the deploy commands `build`, `provision`,
