@@ -104,6 +104,19 @@ where
     text
 }
 
+/// Turns an SDK error into an [`Error`] that says what was being done:
+/// `.map_err(failed(format!("cannot delete stack {name}")))` gives
+/// "cannot delete stack echo: ValidationError: …".
+pub fn failed<E, R>(
+    doing: impl std::fmt::Display,
+) -> impl FnOnce(aws_sdk_cloudformation::error::SdkError<E, R>) -> Error
+where
+    E: aws_sdk_cloudformation::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    move |e| Error::new(format!("{doing}: {}", describe_error(&e)))
+}
+
 /// The error code AWS sent, if any.
 pub fn error_code<E, R>(error: &aws_sdk_cloudformation::error::SdkError<E, R>) -> Option<&str>
 where

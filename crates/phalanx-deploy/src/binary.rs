@@ -19,13 +19,33 @@ use crate::package::{Arch, BuildOptions};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The executable chosen, and how, for the user.
+/// The executable chosen, read once: its bytes and what its ELF headers
+/// say, and how it was chosen, for the user.
 #[derive(Debug)]
 pub struct BinarySource {
     /// Its path.
     pub path: PathBuf,
     /// e.g. "the running executable (release build)".
     pub description: String,
+    /// Its bytes.
+    pub data: Vec<u8>,
+    /// What its headers say.
+    pub executable: elf::Executable,
+}
+
+impl BinarySource {
+    /// Reads and inspects the executable at `path`.
+    fn load(path: PathBuf, description: String) -> Result<BinarySource, Error> {
+        let data = std::fs::read(&path)
+            .map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
+        let executable = elf::inspect(&data, &path.display().to_string())?;
+        Ok(BinarySource {
+            path,
+            description,
+            data,
+            executable,
+        })
+    }
 }
 
 /// A cargo build target: `--bin NAME` or `--example NAME`.
@@ -122,10 +142,7 @@ pub(crate) fn locate(options: &BuildOptions) -> Result<BinarySource, Error> {
                 path.display()
             )));
         }
-        return Ok(BinarySource {
-            path: path.clone(),
-            description: format!("{} (--binary)", path.display()),
-        });
+        return BinarySource::load(path.clone(), format!("{} (--binary)", path.display()));
     }
     let running = std::env::current_exe()
         .map_err(|e| Error::new(format!("cannot find the running executable: {e}")))?;
@@ -140,27 +157,21 @@ pub(crate) fn locate(options: &BuildOptions) -> Result<BinarySource, Error> {
              fix: {fix} (the same for provision), or pass --allow-debug-build to deploy it anyway"
         )));
     }
-    let fits = std::fs::read(&running)
-        .map_err(|e| Error::new(format!("cannot read {}: {e}", running.display())))
-        .and_then(|data| elf::inspect(&data, &running.display().to_string()));
-    let reason = match fits {
-        Ok(exe) if exe.arch != options.arch => format!("it is built for {}", exe.arch),
-        Ok(exe) => match elf::check_glibc(&exe, "it") {
-            Ok(()) => {
-                let profile = if options.running_is_debug {
-                    "debug build, --allow-debug-build"
-                } else {
-                    "release build"
-                };
-                return Ok(BinarySource {
-                    description: format!("the running executable ({profile})"),
-                    path: running,
-                });
-            }
-            Err(_) => {
-                let (version, _) = exe
-                    .newest_glibc
-                    .unwrap_or((elf::LAMBDA_GLIBC, String::new()));
+    let profile = if options.running_is_debug {
+        "debug build, --allow-debug-build"
+    } else {
+        "release build"
+    };
+    let reason = match BinarySource::load(
+        running.clone(),
+        format!("the running executable ({profile})"),
+    ) {
+        Ok(source) if source.executable.arch != options.arch => {
+            format!("it is built for {}", source.executable.arch)
+        }
+        Ok(source) => match source.executable.glibc_beyond_lambda() {
+            None => return Ok(source),
+            Some((version, _)) => {
                 format!("it needs glibc {version}, Lambda has {}", elf::LAMBDA_GLIBC)
             }
         },
@@ -243,13 +254,11 @@ fn cargo_build(
         path.push("examples");
     }
     path.push(&target.name);
-    Ok(BinarySource {
-        description: format!(
-            "{} (cargo {subcommand} --release --target {target_arg})",
-            path.display()
-        ),
-        path,
-    })
+    let description = format!(
+        "{} (cargo {subcommand} --release --target {target_arg})",
+        path.display()
+    );
+    BinarySource::load(path, description)
 }
 
 /// Whether rustup lists `triple` as installed (`None`: no rustup).

@@ -2,7 +2,7 @@
 //! does not exist is already deleted: success. The objects `provision`
 //! uploaded stay in their bucket (other stacks or a rollback may use them).
 
-use crate::aws::{Aws, describe_error};
+use crate::aws::{Aws, failed};
 use crate::events::Watcher;
 use crate::{Error, stack, ui};
 
@@ -55,12 +55,7 @@ pub async fn delete(aws: &Aws, options: &DeleteOptions) -> Result<(), Error> {
         .stack_name(&stack_id)
         .send()
         .await
-        .map_err(|e| {
-            Error::new(format!(
-                "cannot delete stack {name}: {}",
-                describe_error(&e)
-            ))
-        })?;
+        .map_err(failed(format!("cannot delete stack {name}")))?;
     let settled = watcher.wait().await?;
     if settled.status != "DELETE_COMPLETE" {
         return Err(Error::new(format!(

@@ -47,6 +47,16 @@ pub struct Executable {
     pub has_symbols: bool,
 }
 
+impl Executable {
+    /// The glibc version it needs beyond Lambda's, with a symbol that
+    /// needs it; `None` when it runs on Lambda's glibc.
+    pub fn glibc_beyond_lambda(&self) -> Option<&(GlibcVersion, String)> {
+        self.newest_glibc
+            .as_ref()
+            .filter(|(version, _)| *version > LAMBDA_GLIBC)
+    }
+}
+
 /// Reads `data` (an executable's bytes); `what` names it in errors.
 pub fn inspect(data: &[u8], what: &str) -> Result<Executable, Error> {
     match FileKind::parse(data) {
@@ -142,8 +152,8 @@ fn newest_glibc(
 /// Refuses an executable that needs a newer glibc than Lambda's, with the
 /// command that builds one that does not.
 pub fn check_glibc(exe: &Executable, what: &str) -> Result<(), Error> {
-    match &exe.newest_glibc {
-        Some((version, symbol)) if *version > LAMBDA_GLIBC => Err(Error::new(format!(
+    match exe.glibc_beyond_lambda() {
+        Some((version, symbol)) => Err(Error::new(format!(
             "{what} needs glibc {version} (symbol `{symbol}@GLIBC_{version}`), but Lambda's provided.al2023 runtime has glibc {LAMBDA_GLIBC}: it would fail to start there.\n\
              fix: build against glibc {LAMBDA_GLIBC} with zig as the linker:\n  \
              pip install ziglang && cargo install cargo-zigbuild\n  \
@@ -152,7 +162,7 @@ pub fn check_glibc(exe: &Executable, what: &str) -> Result<(), Error> {
             exe.arch.rust_target(),
             exe.arch.rust_target(),
         ))),
-        _ => Ok(()),
+        None => Ok(()),
     }
 }
 

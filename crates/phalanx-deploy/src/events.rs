@@ -4,7 +4,7 @@
 //! being changed, and the failed resources with their reasons.
 
 use crate::Error;
-use crate::aws::describe_error;
+use crate::aws::failed;
 use crate::stack;
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::{Stack, StackEvent};
@@ -54,13 +54,38 @@ impl<'a> Watcher<'a> {
             bar: progress_bar(resources, what),
             failures: Vec::new(),
         };
-        for event in watcher.new_events().await? {
-            if let Some(id) = event.event_id() {
-                watcher.seen.insert(id.to_string());
-            }
-        }
+        // Events come newest first, and listing new ones stops at the
+        // first seen: the newest page is all there is to remember (a stack
+        // with years of history is not paged through).
+        let newest = watcher.page(None).await?;
+        watcher.seen.extend(
+            newest
+                .stack_events()
+                .iter()
+                .filter_map(|e| e.event_id().map(str::to_string)),
+        );
         watcher.start = Instant::now();
         Ok(watcher)
+    }
+
+    /// One page of the stack's events, newest first.
+    async fn page(
+        &self,
+        token: Option<String>,
+    ) -> Result<
+        aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput,
+        Error,
+    > {
+        self.client
+            .describe_stack_events()
+            .stack_name(&self.stack)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(failed(format!(
+                "cannot read the events of stack {}",
+                self.stack
+            )))
     }
 
     /// The events not yet seen, oldest first. Pages are read until one
@@ -69,20 +94,7 @@ impl<'a> Watcher<'a> {
         let mut fresh = Vec::new();
         let mut token = None;
         loop {
-            let out = self
-                .client
-                .describe_stack_events()
-                .stack_name(&self.stack)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| {
-                    Error::new(format!(
-                        "cannot read the events of stack {}: {}",
-                        self.stack,
-                        describe_error(&e)
-                    ))
-                })?;
+            let out = self.page(token).await?;
             let mut reached_seen = false;
             for event in out.stack_events.unwrap_or_default() {
                 if event.event_id().is_some_and(|id| self.seen.contains(id)) {
@@ -232,10 +244,17 @@ pub fn event_line(
     resource_type: &str,
     reason: &str,
 ) -> String {
-    let mut line = format!(
-        "[{:>6.1}s] {status:<28} {logical_id:<24} {resource_type}",
-        elapsed.as_secs_f64()
-    );
+    format!(
+        "[{:>6.1}s] {}",
+        elapsed.as_secs_f64(),
+        event_columns(status, logical_id, resource_type, reason)
+    )
+}
+
+/// An event's status, resource and reason in columns (what follows the
+/// time in [`event_line`] and in `status`'s list).
+pub fn event_columns(status: &str, logical_id: &str, resource_type: &str, reason: &str) -> String {
+    let mut line = format!("{status:<28} {logical_id:<24} {resource_type}");
     if !reason.is_empty() {
         line.push_str(" — ");
         line.push_str(reason);

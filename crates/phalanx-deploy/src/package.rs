@@ -112,10 +112,14 @@ impl Package {
 /// Builds the package: finds or builds the executable (see
 /// [`crate::binary`]), checks it against Lambda, strips it and zips it.
 pub fn build(options: &BuildOptions) -> Result<Package, Error> {
-    let BinarySource { path, description } = binary::locate(options)?;
+    // Read and inspected once, while it was chosen.
+    let BinarySource {
+        path,
+        description,
+        data,
+        executable: exe,
+    } = binary::locate(options)?;
     let what = path.display().to_string();
-    let data = std::fs::read(&path).map_err(|e| Error::new(format!("cannot read {what}: {e}")))?;
-    let exe = elf::inspect(&data, &what)?;
     if exe.arch != options.arch {
         return Err(Error::new(format!(
             "{what} is built for {}, not {}: build for {} (`--target {}`)",

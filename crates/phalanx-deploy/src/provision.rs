@@ -6,7 +6,7 @@
 //! "Template body size in a request"), which a service of a few methods
 //! passes; from S3 the limit is 1 MB.
 
-use crate::aws::{Aws, describe_error};
+use crate::aws::{Aws, describe_error, failed};
 use crate::changes::{self, Change};
 use crate::events::{Settled, Watcher};
 use crate::package::{Package, hex, human_size};
@@ -124,12 +124,7 @@ pub async fn provision(
         .change_set_name(&change_set_id)
         .send()
         .await
-        .map_err(|e| {
-            Error::new(format!(
-                "cannot execute change set {change_set_id}: {}",
-                describe_error(&e)
-            ))
-        })?;
+        .map_err(failed(format!("cannot execute change set {change_set_id}")))?;
     let settled = watcher.wait().await?;
     if !stack::succeeded(&settled.status) {
         return Err(failure_report(name, &settled, &watcher));
@@ -232,12 +227,9 @@ async fn create_change_set(
         .description(format!("Phalanx provision of {}", options.service))
         .send()
         .await
-        .map_err(|e| {
-            Error::new(format!(
-                "cannot create a change set for stack {name}: {}",
-                describe_error(&e)
-            ))
-        })?;
+        .map_err(failed(format!(
+            "cannot create a change set for stack {name}"
+        )))?;
     let change_set_id = created.id.unwrap_or(change_set_name);
     let stack_id = created.stack_id.unwrap_or_else(|| name.clone());
     Ok((change_set_id, stack_id))
@@ -307,12 +299,7 @@ async fn wait_for_change_set(aws: &Aws, id: &str) -> Result<ChangeSetReady, Erro
                 .set_next_token(token)
                 .send()
                 .await
-                .map_err(|e| {
-                    Error::new(format!(
-                        "cannot read change set {id}: {}",
-                        describe_error(&e)
-                    ))
-                })?;
+                .map_err(failed(format!("cannot read change set {id}")))?;
             changes.extend(out.changes().iter().filter_map(Change::from_sdk));
             token = out.next_token.clone();
             if token.is_none() {

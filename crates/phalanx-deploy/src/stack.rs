@@ -39,11 +39,12 @@ pub(crate) fn in_progress(status: &str) -> bool {
     status.ends_with("_IN_PROGRESS") && status != "REVIEW_IN_PROGRESS"
 }
 
-/// Whether a settled stack status is a success.
+/// Whether a stack that settled after a create or update is a success
+/// (a stack gone, `DELETE_COMPLETE`, is not).
 pub(crate) fn succeeded(status: &str) -> bool {
     matches!(
         status,
-        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" | "DELETE_COMPLETE"
+        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE"
     )
 }
 

@@ -1,8 +1,8 @@
 //! `status`: what the stack is — its status and reason, when it last
 //! changed, its outputs and its last events.
 
-use crate::aws::{Aws, describe_error};
-use crate::events::event_line;
+use crate::aws::{Aws, failed};
+use crate::events::event_columns;
 use crate::{Error, stack};
 
 /// The exit code of `status` when the stack does not exist (documented in
@@ -58,12 +58,9 @@ pub async fn status(aws: &Aws, stack_name: &str) -> Result<(), Error> {
         .stack_name(stack_name)
         .send()
         .await
-        .map_err(|e| {
-            Error::new(format!(
-                "cannot read the events of stack {stack_name}: {}",
-                describe_error(&e)
-            ))
-        })?
+        .map_err(failed(format!(
+            "cannot read the events of stack {stack_name}"
+        )))?
         .stack_events
         .unwrap_or_default();
     if !events.is_empty() {
@@ -77,17 +74,12 @@ pub async fn status(aws: &Aws, stack_name: &str) -> Result<(), Error> {
                         .ok()
                 })
                 .unwrap_or_default();
-            let line = event_line(
-                std::time::Duration::ZERO,
+            let line = event_columns(
                 event.resource_status().map_or("", |s| s.as_str()),
                 event.logical_resource_id().unwrap_or_default(),
                 event.resource_type().unwrap_or_default(),
                 event.resource_status_reason().unwrap_or_default(),
             );
-            // The elapsed column means nothing here: the time replaces it.
-            let line = line
-                .split_once("] ")
-                .map_or(line.as_str(), |(_, rest)| rest);
             println!("  {time}  {line}");
         }
     }

@@ -20,7 +20,7 @@ const ERROR: &str = include_str!("templates/error_response.vm");
 /// inline). A `##` comment runs to the end of its line and takes the line
 /// break with it (Velocity 1.7's single-line comment), so dropping those
 /// lines renders the same text — `tests/envelope.rs` checks that it does.
-pub fn without_comment_lines(template: &str) -> String {
+pub(crate) fn without_comment_lines(template: &str) -> String {
     let mut out = String::with_capacity(template.len());
     for line in template.split_inclusive('\n') {
         if !line.starts_with("##") {

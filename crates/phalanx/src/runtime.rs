@@ -43,7 +43,8 @@ pub(crate) fn run(service: &Service) -> Result<(), String> {
 async fn invoke(handler: ErasedHandler, event: Box<RawValue>) -> Result<Box<RawValue>, Diagnostic> {
     let event = Bytes::from(Box::<str>::from(event).into_boxed_bytes());
     match call(&handler, event).await {
-        Ok(result) => String::from_utf8(result.to_vec())
+        // Bytes → Vec takes the buffer over when it is not shared.
+        Ok(result) => String::from_utf8(Vec::from(result))
             .map_err(|e| e.to_string())
             .and_then(|text| RawValue::from_string(text).map_err(|e| e.to_string()))
             .map_err(|e| Diagnostic {

@@ -8,26 +8,16 @@ mod common;
 
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn build(args: &[&str]) -> Output {
-    let output = Command::new(common::example_binary("echo"))
-        .arg("build")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the example runs");
-    eprintln!(
-        "$ echo build {}\n{}{}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+    let mut all = vec!["build"];
+    all.extend_from_slice(args);
+    common::run_example("echo", &all, |_| {})
 }
 
 fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    common::text(&output.stderr)
 }
 
 #[test]

@@ -27,7 +27,7 @@ use aws_sdk_cloudformation::config::{Credentials, Region};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 const REGION: &str = "us-east-1";
 
@@ -77,32 +77,23 @@ async fn clients() -> Clients {
 /// Runs an example binary with the stand-in's settings in its environment
 /// and no standard input (as CI runs it: not a terminal).
 fn run(example: &str, args: &[&str]) -> Output {
-    let output = Command::new(common::example_binary(example))
-        .args(args)
-        .env("AWS_ENDPOINT_URL", endpoint())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", REGION)
-        .env_remove("AWS_PROFILE")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .output()
-        .expect("the example runs");
-    eprintln!(
-        "$ {example} {}\n--- stdout\n{}--- stderr\n{}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+    common::run_example(example, args, |command| {
+        command
+            .env("AWS_ENDPOINT_URL", endpoint())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", REGION)
+            .env_remove("AWS_PROFILE")
+            .env_remove("RUST_LOG");
+    })
 }
 
 fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    common::text(&output.stdout)
 }
 
 fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    common::text(&output.stderr)
 }
 
 /// `provision` of a debug build: the tests run what `cargo test` built.

@@ -111,7 +111,7 @@ pub fn cloudformation(service: &Service) -> Value {
 fn deployment_id(api_resources: &Map<String, Value>, code_key: Option<&str>) -> String {
     use sha2::{Digest, Sha256};
     let mut hash = Sha256::new();
-    hash.update(Value::Object(api_resources.clone()).to_string());
+    hash.update(serde_json::to_string(api_resources).unwrap_or_default());
     hash.update([0]);
     hash.update(code_key.unwrap_or_default());
     let digest = hash.finalize();
