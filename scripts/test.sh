@@ -121,3 +121,10 @@ fi
 
 step "cargo test"
 cargo test --workspace --locked
+
+# The renderer's fast paths must give the answers its general paths give:
+# the suites that pin rendering run again with every fast path off
+# (phalanx-vtl's `no-fast-paths` feature, see `render::FAST_PATHS`).
+step "phalanx-vtl again with every fast path off (fixtures, Velocity conformance, differential)"
+cargo test -p phalanx-vtl --features no-fast-paths --locked \
+  --test fixtures --test velocity_conformance --test differential
