@@ -13,7 +13,8 @@ use std::collections::HashMap;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-use super::intrinsics::{Result, Template, characters, child};
+use super::intrinsics::characters;
+use super::template::{Result, Template, child};
 use super::{GeneratedApiKey, ImportOptions, Imported};
 use crate::model::{
     ApiKey, ContentHandling, Function, GatewayResponse, Integration, IntegrationResponse,

@@ -14,17 +14,21 @@
 //! is an [`ImportError`] naming the file, the resource and the property, so
 //! the user knows exactly what to replace.
 //!
-//! The work is split in three steps, one module each:
+//! The work is split in steps, one module each:
 //! - parsing JSON or YAML, with YAML's short-form tags turned into long
 //!   forms ([`parse_template`]);
+//! - the parsed template's sections and typed property readers
+//!   (`template`);
 //! - intrinsic functions, parameters, conditions and references
 //!   (`intrinsics`);
-//! - joining the resources of one RestApi into the model (`build`).
+//! - joining the resources of one RestApi into the model (`build`), where
+//!   each supported resource type is read.
 
 mod build;
 mod error;
 mod intrinsics;
 mod parse;
+mod template;
 
 use indexmap::IndexMap;
 use serde_json::Value;
@@ -33,7 +37,7 @@ pub use error::{ImportError, ImportErrorKind};
 pub use parse::parse_template;
 
 use crate::model::RestApi;
-use intrinsics::{Pseudo, Template, child};
+use template::{Pseudo, Template, child};
 
 /// How to import a template: which API, and the values CloudFormation would
 /// supply when deploying it.
