@@ -206,23 +206,9 @@ fn status_code(c: &mut Collector, place: &str, code: &str) -> Option<u16> {
     }
 }
 
-/// A stable made-up id (10 lowercase letters and digits) for local APIs.
-pub fn local_id(seed: &str) -> String {
-    // FNV-1a: stable across runs and platforms, unlike std's hasher.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in seed.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    (0..10)
-        .map(|_| {
-            let ch = ALPHABET[(h % 36) as usize] as char;
-            h /= 36;
-            ch
-        })
-        .collect()
-}
+/// Made-up ids live with every other id in `ids.rs`; re-exported here,
+/// where they have always been public.
+pub use crate::ids::local_id;
 
 /// Builds the model into a [`CompiledApi`] for `stage_name`.
 pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, DefinitionErrors> {

@@ -13,9 +13,9 @@ use std::collections::HashMap;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-use super::intrinsics::characters;
 use super::template::{Result, Template, child};
 use super::{GeneratedApiKey, ImportOptions, Imported};
+use crate::ids::characters;
 use crate::model::{
     ApiKey, ContentHandling, Function, GatewayResponse, Integration, IntegrationResponse,
     IntegrationType, Method, MethodResponse, Model, PassthroughBehavior, RequestValidator, RestApi,

@@ -21,6 +21,8 @@
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
+use crate::ids::{characters, made_up_id};
+
 use super::template::{Parameter, Result, Template, child, item, kind_of};
 
 /// The name and argument of an intrinsic function, if `value` is one: an
@@ -34,33 +36,6 @@ fn intrinsic(value: &Value) -> Option<(&str, &Value)> {
     }
     let (name, argument) = map.iter().next()?;
     (name == "Ref" || name.starts_with("Fn::")).then_some((name.as_str(), argument))
-}
-
-/// A stable made-up id: `len` lowercase alphanumeric characters from a hash
-/// of `seed` (FNV-1a, then SplitMix64 for more characters), so ids do not
-/// change between runs or Rust versions.
-pub(crate) fn made_up_id(seed: &str, len: usize) -> String {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    characters(seed, len, ALPHABET)
-}
-
-/// `len` characters drawn from `alphabet` by a hash of `seed`.
-pub(crate) fn characters(seed: &str, len: usize, alphabet: &[u8]) -> String {
-    let mut state = seed.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
-    let mut out = String::with_capacity(len);
-    for _ in 0..len {
-        // SplitMix64.
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        let index = usize::try_from(z % alphabet.len() as u64).unwrap_or(0);
-        out.push(char::from(alphabet[index]));
-    }
-    out
 }
 
 impl Template<'_> {

@@ -27,7 +27,7 @@ pub(crate) fn check_api_key(
     match key.and_then(|k| api.api_keys.get(k).map(|name| (k, name))) {
         Some((value, name)) => {
             identity.api_key = value.to_string();
-            identity.api_key_id = crate::compile::local_id(name);
+            identity.api_key_id = crate::ids::local_id(name);
             Ok(())
         }
         None => Err(
