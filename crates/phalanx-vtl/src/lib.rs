@@ -45,8 +45,9 @@
 //! - `value`: the value type, Java's methods on it (`methods`), its
 //!   formatting, bounded walks over nested values (`walk`) and keyed hashing
 //!   (`hashing`);
-//! - `render`: the evaluator, the context, the `$foreach` object and the
-//!   [`Limits`];
+//! - `render`: the evaluator; how a name is resolved (`render/lookup.rs`,
+//!   the one place), expressions, `#foreach` and the `$foreach` object,
+//!   macro frames, the [`Context`] and the [`Limits`] with their meters;
 //! - [`Dialect`]: plain Velocity 1.7 or API Gateway's variant;
 //! - `regex`: Java regular expressions.
 
