@@ -9,6 +9,12 @@
 //!
 //! Mapping templates are rendered by [`phalanx_vtl`], re-exported as
 //! [`template`].
+//!
+//! No `unsafe` code, except where allowed and audited: each such spot
+//! carries `#[allow(unsafe_code)]` and a `// SAFETY:` comment (today one,
+//! the process-group kill in `invoke/runtime_api/pool.rs`).
+
+#![deny(unsafe_code)]
 
 pub mod clock;
 pub mod cloudformation;

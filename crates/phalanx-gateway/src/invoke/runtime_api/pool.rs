@@ -251,14 +251,25 @@ impl ProcessGuard {
     fn kill_group(&self) {
         #[cfg(unix)]
         if let Some(pgid) = self.group.and_then(|pid| i32::try_from(pid).ok()) {
-            // SAFETY: kill(2) takes plain integers and touches no memory of
-            // ours; a negative pid addresses the process group we created
-            // (`process_group(0)`), whose id stays ours while its leader is
-            // unreaped or any member lives.
-            unsafe {
-                libc::kill(-pgid, libc::SIGKILL);
-            }
+            kill_process_group(pgid);
         }
+    }
+}
+
+/// Sends SIGKILL to the process group `pgid` (one this host created).
+/// The crate's only `unsafe`: neither std nor Tokio can signal a group.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn kill_process_group(pgid: i32) {
+    // SAFETY: kill(2) takes plain integers and touches no memory of ours,
+    // so the call cannot break Rust's memory safety whatever it returns;
+    // its failure (the group already gone) is harmless and ignored. A
+    // negative pid addresses the process group we created
+    // (`process_group(0)`), whose id stays ours while its leader is
+    // unreaped or any member lives (`ProcessGuard::group` is cleared right
+    // after the leader is reaped).
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
     }
 }
 
