@@ -4,11 +4,21 @@ use crate::service::Service;
 use bytes::Bytes;
 use std::io::Read;
 
+/// `invoke FUNCTION [--event FILE|-]`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct InvokeArgs {
+    /// The function's name.
+    function: String,
+    /// The event: a JSON file, or `-` for stdin (default: `{}`).
+    #[arg(long, value_name = "FILE|-")]
+    event: Option<String>,
+}
+
 /// Prints the function's result; a function error is printed (Lambda's
 /// error object) and fails the command.
-pub(crate) fn run(service: &Service, function: &str, event: Option<&str>) -> Result<(), String> {
-    let f = service.find_function(function)?;
-    let event = match event {
+pub(crate) fn run(service: &Service, args: &InvokeArgs) -> Result<(), String> {
+    let f = service.find_function(&args.function)?;
+    let event = match args.event.as_deref() {
         None => "{}".to_string(),
         Some("-") => {
             let mut s = String::new();

@@ -1,4 +1,10 @@
 //! [`main`]: the command line every service binary gets.
+//!
+//! One module per command, each holding the command's clap arguments
+//! (`serve::ServeArgs`, `test_invoke::TestInvokeArgs`, …) beside its
+//! `run`; the deploy commands share their AWS and package arguments
+//! through `deploy_args`. A new command is a new module here, a variant of
+//! `Command` wrapping its `Args`, and an arm in [`main`]'s `match`.
 
 #[cfg(feature = "deploy")]
 mod build;
@@ -38,62 +44,18 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API on 127.0.0.1 with the handlers in process.
-    Serve {
-        /// The port (0 picks a free one; the URL is printed).
-        #[arg(long, default_value_t = 3000)]
-        port: u16,
-        /// The address to listen on.
-        #[arg(long, default_value = "127.0.0.1")]
-        host: String,
-        /// The stage to serve (default: the API's).
-        #[arg(long)]
-        stage: Option<String>,
-    },
+    Serve(serve::ServeArgs),
     /// One request through the pipeline, printing every stage as API
     /// Gateway's console test does.
-    TestInvoke {
-        /// GET, POST, ….
-        method: String,
-        /// The path without the stage, with an optional query: `/hello?x=1`.
-        path: String,
-        /// A request header, `Name: value` (repeatable).
-        #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
-        headers: Vec<String>,
-        /// The request body (`@FILE` reads a file).
-        #[arg(long)]
-        body: Option<String>,
-        /// The stage (default: the API's).
-        #[arg(long)]
-        stage: Option<String>,
-    },
+    TestInvoke(test_invoke::TestInvokeArgs),
     /// Call one function with an event and print its result.
-    Invoke {
-        /// The function's name.
-        function: String,
-        /// The event: a JSON file, or `-` for stdin (default: `{}`).
-        #[arg(long, value_name = "FILE|-")]
-        event: Option<String>,
-    },
+    Invoke(invoke::InvokeArgs),
     /// Write a self-contained HTML page describing the service: a graph,
     /// every method's mappings, the CloudFormation template.
-    Describe {
-        /// Where (default: SERVICE.html).
-        #[arg(long, value_name = "FILE")]
-        out: Option<std::path::PathBuf>,
-    },
+    Describe(describe::DescribeArgs),
     /// Print the CloudFormation template that deploys the service, or its
     /// OpenAPI 3 document with API Gateway's extensions.
-    Export {
-        /// What to export.
-        #[arg(long, default_value = "cloudformation", value_parser = ["cloudformation", "openapi"])]
-        format: String,
-        /// YAML instead of JSON.
-        #[arg(long)]
-        yaml: bool,
-        /// Write to FILE instead of stdout.
-        #[arg(long, value_name = "FILE")]
-        out: Option<std::path::PathBuf>,
-    },
+    Export(export::ExportArgs),
     /// Build the Lambda package: this service's executable as `bootstrap`
     /// (release build, stripped, glibc checked against Lambda's) in a
     /// reproducible zip.
@@ -191,32 +153,13 @@ pub fn main(service: Service) -> ExitCode {
         builder.try_init()
     };
     let result: Result<(), Failure> = match cli.command {
-        Command::Serve { port, host, stage } => {
-            serve::run(&service, &host, port, stage.as_deref()).map_err(Into::into)
+        Command::Serve(args) => serve::run(&service, &args).map_err(Into::into),
+        Command::TestInvoke(args) => {
+            test_invoke::run(&service, &args, &cli.format).map_err(Into::into)
         }
-        Command::Export { format, yaml, out } => {
-            export::run(&service, &format, yaml, out.as_deref()).map_err(Into::into)
-        }
-        Command::TestInvoke {
-            method,
-            path,
-            headers,
-            body,
-            stage,
-        } => test_invoke::run(
-            &service,
-            &method,
-            &path,
-            &headers,
-            body.as_deref(),
-            stage.as_deref(),
-            &cli.format,
-        )
-        .map_err(Into::into),
-        Command::Invoke { function, event } => {
-            invoke::run(&service, &function, event.as_deref()).map_err(Into::into)
-        }
-        Command::Describe { out } => describe::run(&service, out.as_deref()).map_err(Into::into),
+        Command::Invoke(args) => invoke::run(&service, &args).map_err(Into::into),
+        Command::Describe(args) => describe::run(&service, &args).map_err(Into::into),
+        Command::Export(args) => export::run(&service, &args).map_err(Into::into),
         #[cfg(feature = "deploy")]
         Command::Build(args) => build::run(&service, &args).map(|_| ()).map_err(Into::into),
         #[cfg(feature = "deploy")]

@@ -2,15 +2,25 @@
 
 use crate::service::Service;
 
-/// Serves until Ctrl-C.
-pub(crate) fn run(
-    service: &Service,
-    host: &str,
+/// `serve [--port N] [--host ADDR] [--stage NAME]`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct ServeArgs {
+    /// The port (0 picks a free one; the URL is printed).
+    #[arg(long, default_value_t = 3000)]
     port: u16,
-    stage: Option<&str>,
-) -> Result<(), String> {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// The stage to serve (default: the API's).
+    #[arg(long)]
+    stage: Option<String>,
+}
+
+/// Serves until Ctrl-C.
+pub(crate) fn run(service: &Service, args: &ServeArgs) -> Result<(), String> {
+    let (host, port) = (args.host.as_str(), args.port);
     let gateway = service
-        .gateway(stage)
+        .gateway(args.stage.as_deref())
         .map_err(|e| format!("{}: {e}", service.name()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -6,28 +6,39 @@
 use crate::service::Service;
 use phalanx_gateway::{GatewayRequest, TraceStep};
 
+/// `test-invoke METHOD PATH [-H 'NAME: VALUE']... [--body BODY|@FILE] [--stage NAME]`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct TestInvokeArgs {
+    /// GET, POST, ….
+    method: String,
+    /// The path without the stage, with an optional query: `/hello?x=1`.
+    path: String,
+    /// A request header, `Name: value` (repeatable).
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    headers: Vec<String>,
+    /// The request body (`@FILE` reads a file).
+    #[arg(long)]
+    body: Option<String>,
+    /// The stage (default: the API's).
+    #[arg(long)]
+    stage: Option<String>,
+}
+
 /// Runs the request and prints the trace (`text`) or a JSON document
-/// (`json`).
-pub(crate) fn run(
-    service: &Service,
-    method: &str,
-    target: &str,
-    headers: &[String],
-    body: Option<&str>,
-    stage: Option<&str>,
-    format: &str,
-) -> Result<(), String> {
+/// (`json`), `format` being the global `--format`.
+pub(crate) fn run(service: &Service, args: &TestInvokeArgs, format: &str) -> Result<(), String> {
+    let (method, target) = (args.method.as_str(), args.path.as_str());
     let gateway = service
-        .gateway(stage)
+        .gateway(args.stage.as_deref())
         .map_err(|e| format!("{}: {e}", service.name()))?;
     let mut request_headers = Vec::new();
-    for h in headers {
+    for h in &args.headers {
         let (name, value) = h
             .split_once(':')
             .ok_or_else(|| format!("--header {h:?}: expected `Name: value`"))?;
         request_headers.push((name.trim().to_string(), value.trim().to_string()));
     }
-    let body = match body {
+    let body = match args.body.as_deref() {
         Some(b) if b.starts_with('@') => {
             std::fs::read(&b[1..]).map_err(|e| format!("{}: {e}", &b[1..]))?
         }
