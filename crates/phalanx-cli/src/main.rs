@@ -5,6 +5,7 @@
 //!
 //! Each command lives in its own module under `commands/`.
 
+#![deny(unsafe_code)]
 mod commands;
 
 use clap::{Parser, Subcommand};

@@ -42,6 +42,7 @@
 //! # Ok(()) }
 //! ```
 
+#![deny(unsafe_code)]
 pub mod aws;
 pub mod binary;
 pub mod changes;

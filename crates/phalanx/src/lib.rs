@@ -53,6 +53,8 @@
 //! binary that sets its own `#[global_allocator]` turns the feature off
 //! (`default-features = false`).
 
+#![deny(unsafe_code)]
+
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
