@@ -10,7 +10,7 @@ use crate::model::{
     ContentHandling, Function, IntegrationType, PassthroughBehavior, RestApi, Stage,
 };
 use crate::pipeline::gateway_response::ResponseType;
-use crate::pipeline::route::{RouteTree, parse_resource_path};
+use crate::pipeline::route::{PathPart, RouteTree, parse_resource_path};
 use fancy_regex::Regex;
 use indexmap::IndexMap;
 use phalanx_vtl::{Engine, Template};
@@ -210,76 +210,220 @@ fn status_code(c: &mut Collector, place: &str, code: &str) -> Option<u16> {
 /// where they have always been public.
 pub use crate::ids::local_id;
 
-/// Builds the model into a [`CompiledApi`] for `stage_name`.
+/// Builds the model into a [`CompiledApi`] for `stage_name`: each part of
+/// the API is compiled by a function of its own below, in the order AWS's
+/// own checks would meet them, all reporting into one list of errors.
 pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, DefinitionErrors> {
-    let mut c = Collector { errors: Vec::new() };
-    let engine = Engine::api_gateway();
-    let api_id = if api.id.is_empty() {
-        local_id(&api.name)
-    } else {
-        api.id.clone()
-    };
+    let mut cx = Compiler::new(api);
+    let stage = cx.stage(stage_name);
+    let (routes, methods) = cx.methods();
+    let gateway_responses = cx.gateway_responses();
+    let api_keys = stage_api_keys(api, stage_name);
 
-    let stage = match api.stages.iter().find(|s| s.stage_name == stage_name) {
-        Some(s) => s.clone(),
-        None if api.stages.is_empty() => Stage {
-            stage_name: stage_name.to_string(),
-            ..Stage::default()
-        },
-        None => {
-            let known: Vec<&str> = api.stages.iter().map(|s| s.stage_name.as_str()).collect();
-            c.push(
-                &format!("stage {stage_name}"),
-                format!(
-                    "Invalid stage identifier specified; the API has stages: {}",
-                    known.join(", ")
-                ),
-            );
-            Stage::default()
+    if !cx.c.errors.is_empty() {
+        return Err(DefinitionErrors(cx.c.errors));
+    }
+    let api_id = cx.api_id;
+    Ok(CompiledApi {
+        deployment_id: Arc::from(&local_id(&format!("{api_id}/{stage_name}"))[..6]),
+        api_id: Arc::from(api_id.as_str()),
+        account_id: Arc::from(crate::gateway::LOCAL_ACCOUNT_ID),
+        stage_name: Arc::from(stage_name),
+        stage,
+        binary_media_types: api.binary_media_types.clone(),
+        routes,
+        methods,
+        gateway_responses,
+        api_keys,
+        functions: api.functions.clone(),
+    })
+}
+
+/// What every step of one compilation reads, and where it reports.
+struct Compiler<'a> {
+    api: &'a RestApi,
+    /// The API's id: its own, or one made up from its name.
+    api_id: String,
+    engine: Engine,
+    c: Collector,
+    /// Every model by name: a method's body model is compiled with `$ref`s
+    /// to the others resolved through them.
+    models: HashMap<&'a str, &'a crate::model::Model>,
+    validators: HashMap<&'a str, &'a crate::model::RequestValidator>,
+}
+
+/// A method request's checks, compiled.
+struct MethodRequest<'a> {
+    /// Required parameters, sorted by full name as AWS reports them.
+    required_parameters: Vec<(Location, String)>,
+    /// Every declared `method.request.*` name: integration request
+    /// parameters may only map these.
+    declared: HashSet<&'a str>,
+    validate_parameters: bool,
+    body_schema: Option<jsonschema::Validator>,
+}
+
+impl<'a> Compiler<'a> {
+    fn new(api: &'a RestApi) -> Compiler<'a> {
+        let engine = Engine::api_gateway();
+        let api_id = if api.id.is_empty() {
+            local_id(&api.name)
+        } else {
+            api.id.clone()
+        };
+        // Models: compiled lazily per method, with `$ref`s between them
+        // resolved through a registry of every model.
+        let models = api.models.iter().map(|m| (m.name.as_str(), m)).collect();
+        let validators = api
+            .request_validators
+            .iter()
+            .map(|v| (v.name.as_str(), v))
+            .collect();
+        Compiler {
+            api,
+            api_id,
+            engine,
+            c: Collector { errors: Vec::new() },
+            models,
+            validators,
         }
-    };
+    }
 
-    // Models: compiled lazily per method below, with `$ref`s between them
-    // resolved through a registry of every model.
-    let models: HashMap<&str, &crate::model::Model> =
-        api.models.iter().map(|m| (m.name.as_str(), m)).collect();
-    let validators: HashMap<&str, &crate::model::RequestValidator> = api
-        .request_validators
-        .iter()
-        .map(|v| (v.name.as_str(), v))
-        .collect();
+    /// The stage served: the API's stage of that name; any name when the
+    /// API declares no stages (a model built in code); an error naming the
+    /// stages otherwise.
+    fn stage(&mut self, stage_name: &str) -> Stage {
+        let api = self.api;
+        match api.stages.iter().find(|s| s.stage_name == stage_name) {
+            Some(s) => s.clone(),
+            None if api.stages.is_empty() => Stage {
+                stage_name: stage_name.to_string(),
+                ..Stage::default()
+            },
+            None => {
+                let known: Vec<&str> = api.stages.iter().map(|s| s.stage_name.as_str()).collect();
+                self.c.push(
+                    &format!("stage {stage_name}"),
+                    format!(
+                        "Invalid stage identifier specified; the API has stages: {}",
+                        known.join(", ")
+                    ),
+                );
+                Stage::default()
+            }
+        }
+    }
 
-    let mut routes = RouteTree::default();
-    let mut methods = Vec::new();
-    for method in &api.methods {
+    /// Every method, and the route tree that finds them by index.
+    fn methods(&mut self) -> (RouteTree, Vec<CompiledMethod>) {
+        let mut routes = RouteTree::default();
+        let mut methods = Vec::new();
+        for method in &self.api.methods {
+            if let Some(compiled) = self.method(method, &mut routes, methods.len()) {
+                methods.push(compiled);
+            }
+        }
+        (routes, methods)
+    }
+
+    /// One method, routed as `index`. `None` when it cannot be compiled at
+    /// all (its errors are reported); the compilation then fails, so the
+    /// route left behind is never served.
+    fn method(
+        &mut self,
+        method: &'a crate::model::Method,
+        routes: &mut RouteTree,
+        index: usize,
+    ) -> Option<CompiledMethod> {
         let verb = method.http_method.to_ascii_uppercase();
         let place = format!("{verb} {}", method.resource_path);
+        let parts = self.route(method, &verb, &place, routes, index)?;
+        let request = self.method_request(method, &place);
+        let method_responses = self.method_responses(method, &place);
+        let Some(integration) = &method.integration else {
+            self.c.push(
+                &place,
+                "No integration defined for method (add an Integration; MOCK answers without a backend)",
+            );
+            return None;
+        };
+        let integration =
+            self.integration(integration, &place, &request, &parts, &method_responses);
+        Some(CompiledMethod {
+            resource_path: Arc::from(method.resource_path.as_str()),
+            resource_id: Arc::from(&local_id(&method.resource_path)[..6]),
+            http_method: verb,
+            api_key_required: method.api_key_required,
+            required_parameters: request.required_parameters,
+            validate_parameters: request.validate_parameters,
+            body_schema: request.body_schema,
+            integration,
+        })
+    }
+
+    /// The method's resource path and verb, checked, and its place in the
+    /// route tree; the path's parts, for the path variables a mapping may
+    /// read.
+    fn route(
+        &mut self,
+        method: &crate::model::Method,
+        verb: &str,
+        place: &str,
+        routes: &mut RouteTree,
+        index: usize,
+    ) -> Option<Vec<PathPart>> {
         let parts = match parse_resource_path(&method.resource_path) {
             Ok(p) => p,
             Err(e) => {
-                c.push(&place, e);
-                continue;
+                self.c.push(place, e);
+                return None;
             }
         };
         const VERBS: [&str; 8] = [
             "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY",
         ];
-        if !VERBS.contains(&verb.as_str()) {
-            c.push(
-                &place,
+        if !VERBS.contains(&verb) {
+            self.c.push(
+                place,
                 format!(
                     "Invalid HttpMethod specified: {verb} (use one of {})",
                     VERBS.join(", ")
                 ),
             );
-            continue;
+            return None;
         }
-        if let Err(e) = routes.insert(&parts, &verb, methods.len()) {
-            c.push(&place, e);
-            continue;
+        if let Err(e) = routes.insert(&parts, verb, index) {
+            self.c.push(place, e);
+            return None;
         }
+        Some(parts)
+    }
 
-        // Method request.
+    /// The method request: declared parameters (which are required), and
+    /// the request validator's checks.
+    fn method_request(
+        &mut self,
+        method: &'a crate::model::Method,
+        place: &str,
+    ) -> MethodRequest<'a> {
+        let (required_parameters, declared) = self.method_request_parameters(method, place);
+        let (validate_parameters, body_schema) = self.request_validator(method, place);
+        MethodRequest {
+            required_parameters,
+            declared,
+            validate_parameters,
+            body_schema,
+        }
+    }
+
+    /// `method.request.{path,querystring,header}.NAME` declarations: every
+    /// declared name, and the required ones sorted by full name (the order
+    /// AWS lists missing parameters in).
+    fn method_request_parameters(
+        &mut self,
+        method: &'a crate::model::Method,
+        place: &str,
+    ) -> (Vec<(Location, String)>, HashSet<&'a str>) {
         let mut required_parameters = Vec::new();
         let mut declared: HashSet<&str> = HashSet::new();
         for (name, required) in &method.request_parameters {
@@ -300,22 +444,33 @@ pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, De
                         required_parameters.push((name.clone(), loc, n));
                     }
                 }
-                None => c.push(&place, mapping::invalid_parameter(name)),
+                None => self.c.push(place, mapping::invalid_parameter(name)),
             }
         }
         required_parameters.sort_by(|a, b| a.0.cmp(&b.0));
-        let required_parameters: Vec<(Location, String)> = required_parameters
+        let required_parameters = required_parameters
             .into_iter()
             .map(|(_, loc, n)| (loc, n))
             .collect();
+        (required_parameters, declared)
+    }
 
+    /// The request validator: whether it checks parameters, and the body's
+    /// compiled JSON Schema when it checks bodies. Request models are
+    /// checked to exist even when no validator reads them, as AWS does at
+    /// deployment.
+    fn request_validator(
+        &mut self,
+        method: &crate::model::Method,
+        place: &str,
+    ) -> (bool, Option<jsonschema::Validator>) {
         let validator = match method.request_validator.as_deref() {
             None | Some("") => None,
-            Some(name) => match validators.get(name) {
+            Some(name) => match self.validators.get(name) {
                 Some(v) => Some(*v),
                 None => {
-                    c.push(
-                        &place,
+                    self.c.push(
+                        place,
                         format!("Invalid Request Validator identifier specified: {name} (no RequestValidator has that name)"),
                     );
                     None
@@ -330,26 +485,34 @@ pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, De
                 .or_else(|| method.request_models.get("$default"))
                 .map(String::as_str)
                 .unwrap_or("Empty");
-            compile_model(&mut c, &place, &api_id, model_name, &models)
+            compile_model(&mut self.c, place, &self.api_id, model_name, &self.models)
         } else {
             for model_name in method.request_models.values() {
                 if model_name != "Empty"
                     && model_name != "Error"
-                    && !models.contains_key(model_name.as_str())
+                    && !self.models.contains_key(model_name.as_str())
                 {
-                    c.push(
-                        &place,
+                    self.c.push(
+                        place,
                         format!("Invalid model identifier specified: {model_name}"),
                     );
                 }
             }
             None
         };
+        (validate_parameters, body_schema)
+    }
 
-        // Method responses.
+    /// The method responses: status → the header names (lower-cased) each
+    /// declares, which integration responses may map and nothing else.
+    fn method_responses(
+        &mut self,
+        method: &crate::model::Method,
+        place: &str,
+    ) -> HashMap<u16, HashSet<String>> {
         let mut method_responses: HashMap<u16, HashSet<String>> = HashMap::new();
         for mr in &method.method_responses {
-            let Some(status) = status_code(&mut c, &place, &mr.status_code) else {
+            let Some(status) = status_code(&mut self.c, place, &mr.status_code) else {
                 continue;
             };
             let mut headers = HashSet::new();
@@ -358,27 +521,69 @@ pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, De
                     Some(h) if !h.is_empty() => {
                         headers.insert(h.to_ascii_lowercase());
                     }
-                    _ => c.push(&place, mapping::invalid_parameter(name)),
+                    _ => self.c.push(place, mapping::invalid_parameter(name)),
                 }
             }
             if method_responses.insert(status, headers).is_some() {
-                c.push(
-                    &place,
-                    format!("Method response {status} is declared twice"),
-                );
+                self.c
+                    .push(place, format!("Method response {status} is declared twice"));
             }
         }
+        method_responses
+    }
 
-        // Integration.
-        let Some(integration) = &method.integration else {
-            c.push(
-                &place,
-                "No integration defined for method (add an Integration; MOCK answers without a backend)",
+    /// The integration: its backend, timeout, request templates and
+    /// parameters, and its responses.
+    fn integration(
+        &mut self,
+        integration: &crate::model::Integration,
+        place: &str,
+        request: &MethodRequest<'_>,
+        parts: &[PathPart],
+        method_responses: &HashMap<u16, HashSet<String>>,
+    ) -> CompiledIntegration {
+        self.backend(integration, place);
+        let timeout_ms = integration.timeout_in_millis.unwrap_or(DEFAULT_TIMEOUT_MS);
+        if !(50..=DEFAULT_TIMEOUT_MS).contains(&timeout_ms) {
+            self.c.push(
+                place,
+                format!(
+                    "Timeout should be between 50 ms and 29000 ms (TimeoutInMillis is {timeout_ms})"
+                ),
             );
-            continue;
-        };
+        }
+        let request_templates = compile_templates(
+            &mut self.c,
+            &self.engine,
+            place,
+            "integration request",
+            &integration.request_templates,
+        );
+        let request_parameters =
+            self.integration_request_parameters(integration, place, &request.declared, parts);
+        let responses =
+            self.integration_responses(&integration.integration_responses, place, method_responses);
+        CompiledIntegration {
+            kind: integration.kind,
+            function: integration.function.clone(),
+            uri: integration.uri.clone(),
+            http_method: integration.integration_http_method.clone(),
+            has_templates: !integration.request_templates.is_empty(),
+            request_templates,
+            request_parameters,
+            passthrough: integration.passthrough_behavior.unwrap_or_default(),
+            content_handling: integration.content_handling,
+            timeout_ms,
+            responses,
+        }
+    }
+
+    /// What the integration calls, checked for its type: a Lambda function
+    /// of this API (the only AWS service emulated), an http(s) URL, or
+    /// nothing for MOCK.
+    fn backend(&mut self, integration: &crate::model::Integration, place: &str) {
         let kind = integration.kind;
-        let function = integration.function.clone();
+        let function = &integration.function;
         match kind {
             IntegrationType::Aws | IntegrationType::AwsProxy => {
                 let lambda = integration
@@ -386,27 +591,27 @@ pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, De
                     .as_deref()
                     .is_none_or(|u| u.contains(":lambda:path/"));
                 if !lambda {
-                    c.push(
-                        &place,
+                    self.c.push(
+                        place,
                         format!(
                             "AWS service integrations other than Lambda are not supported locally (Uri {})",
                             integration.uri.as_deref().unwrap_or("")
                         ),
                     );
                 } else if function.is_none() {
-                    c.push(
-                        &place,
+                    self.c.push(
+                        place,
                         format!(
                             "the {} integration's Uri does not name a Lambda function of this template ({})",
                             kind.as_str(),
                             integration.uri.as_deref().unwrap_or("no Uri")
                         ),
                     );
-                } else if let Some(f) = &function
-                    && !api.functions.contains_key(f)
+                } else if let Some(f) = function
+                    && !self.api.functions.contains_key(f)
                 {
-                    c.push(
-                        &place,
+                    self.c.push(
+                        place,
                         format!(
                             "the integration invokes `{f}`, which is not a function of this API"
                         ),
@@ -418,8 +623,8 @@ pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, De
                         .as_deref()
                         .is_some_and(|m| !m.eq_ignore_ascii_case("POST"))
                 {
-                    c.push(
-                        &place,
+                    self.c.push(
+                        place,
                         "The 'AWS_PROXY' integration can only be used with the POST integration method (set IntegrationHttpMethod: POST)",
                     );
                 }
@@ -430,8 +635,8 @@ pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, De
                     .as_deref()
                     .is_some_and(|u| u.starts_with("http://") || u.starts_with("https://"));
                 if !ok {
-                    c.push(
-                        &place,
+                    self.c.push(
+                        place,
                         format!(
                             "Invalid HTTP endpoint specified for URI: {} (use an http:// or https:// URL)",
                             integration.uri.as_deref().unwrap_or("(none)")
@@ -441,28 +646,24 @@ pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, De
             }
             IntegrationType::Mock => {}
         }
-        let timeout_ms = integration.timeout_in_millis.unwrap_or(DEFAULT_TIMEOUT_MS);
-        if !(50..=DEFAULT_TIMEOUT_MS).contains(&timeout_ms) {
-            c.push(
-                &place,
-                format!(
-                    "Timeout should be between 50 ms and 29000 ms (TimeoutInMillis is {timeout_ms})"
-                ),
-            );
-        }
-        let request_templates = compile_templates(
-            &mut c,
-            &engine,
-            &place,
-            "integration request",
-            &integration.request_templates,
-        );
+    }
+
+    /// `RequestParameters`: each destination parsed, each source parsed
+    /// and, when it reads a method request parameter, checked to be
+    /// declared (or a path variable of the resource, always available).
+    fn integration_request_parameters(
+        &mut self,
+        integration: &crate::model::Integration,
+        place: &str,
+        declared: &HashSet<&str>,
+        parts: &[PathPart],
+    ) -> Vec<(Location, String, Source)> {
         let mut request_parameters = Vec::new();
         for (dest, expr) in &integration.request_parameters {
             let dest = match mapping::parse_destination(Side::IntegrationRequest, dest) {
                 Ok(d) => d,
                 Err(e) => {
-                    c.push(&place, e);
+                    self.c.push(place, e);
                     continue;
                 }
             };
@@ -470,128 +671,140 @@ pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, De
                 Ok(source) => {
                     if let Some(param) = source.method_request_parameter()
                         && !declared.contains(param.as_str())
-                        && !declared_multi(&declared, &param)
-                        && !is_path_variable(&parts, &source)
+                        && !declared_multi(declared, &param)
+                        && !is_path_variable(parts, &source)
                     {
-                        c.push(&place, mapping::invalid_parameter(&param));
+                        self.c.push(place, mapping::invalid_parameter(&param));
                         continue;
                     }
                     request_parameters.push((dest.0, dest.1, source));
                 }
-                Err(e) => c.push(&place, e),
+                Err(e) => self.c.push(place, e),
             }
         }
+        request_parameters
+    }
 
-        let mut responses = Vec::new();
-        let mut defaults = 0;
-        for ir in &integration.integration_responses {
-            let Some(status) = status_code(&mut c, &place, &ir.status_code) else {
-                continue;
-            };
-            let rplace = format!("{place} integration response {status}");
-            let Some(declared_headers) = method_responses.get(&status) else {
-                c.push(
-                    &rplace,
-                    format!("Invalid Response status code specified: there is no method response {status} (add it to MethodResponses)"),
-                );
-                continue;
-            };
-            let pattern = match ir.selection_pattern.as_deref() {
-                None | Some("") => {
-                    defaults += 1;
-                    None
-                }
-                Some(p) => match phalanx_vtl::java_regex_whole_match(p) {
-                    Ok(r) => Some(SelectionPattern::new(r)),
-                    Err(e) => {
-                        c.push(&rplace, format!("Invalid selection pattern specified: {e}"));
-                        continue;
-                    }
-                },
-            };
-            let mut response_parameters = Vec::new();
-            for (dest, expr) in &ir.response_parameters {
-                let header = match mapping::parse_destination(Side::IntegrationResponse, dest) {
-                    Ok((_, h)) => h,
-                    Err(e) => {
-                        c.push(&rplace, e);
-                        continue;
-                    }
-                };
-                if !declared_headers.contains(&header.to_ascii_lowercase()) {
-                    c.push(
-                        &rplace,
-                        format!(
-                            "{} (declare {dest} in the {status} method response's ResponseParameters)",
-                            mapping::invalid_parameter(dest)
-                        ),
-                    );
-                    continue;
-                }
-                match mapping::parse_source(Side::IntegrationResponse, expr) {
-                    Ok(source) => response_parameters.push((header, source)),
-                    Err(e) => c.push(&rplace, e),
-                }
-            }
-            let templates = compile_templates(
-                &mut c,
-                &engine,
-                &rplace,
-                "integration response",
-                &ir.response_templates,
-            );
-            responses.push(CompiledIntegrationResponse {
-                status,
-                pattern,
-                response_parameters,
-                templates,
-            });
-        }
+    /// The integration responses, in order; at most one may be the default
+    /// (no `SelectionPattern`).
+    fn integration_responses(
+        &mut self,
+        integration_responses: &[crate::model::IntegrationResponse],
+        place: &str,
+        method_responses: &HashMap<u16, HashSet<String>>,
+    ) -> Vec<CompiledIntegrationResponse> {
+        let responses: Vec<CompiledIntegrationResponse> = integration_responses
+            .iter()
+            .filter_map(|ir| self.integration_response(ir, place, method_responses))
+            .collect();
+        let defaults = responses.iter().filter(|r| r.pattern.is_none()).count();
         if defaults > 1 {
-            c.push(
-                &place,
+            self.c.push(
+                place,
                 "more than one integration response has no SelectionPattern; only one default response is allowed",
             );
         }
-
-        methods.push(CompiledMethod {
-            resource_path: Arc::from(method.resource_path.as_str()),
-            resource_id: Arc::from(&local_id(&method.resource_path)[..6]),
-            http_method: verb,
-            api_key_required: method.api_key_required,
-            required_parameters,
-            validate_parameters,
-            body_schema,
-            integration: CompiledIntegration {
-                kind,
-                function,
-                uri: integration.uri.clone(),
-                http_method: integration.integration_http_method.clone(),
-                has_templates: !integration.request_templates.is_empty(),
-                request_templates,
-                request_parameters,
-                passthrough: integration.passthrough_behavior.unwrap_or_default(),
-                content_handling: integration.content_handling,
-                timeout_ms,
-                responses,
-            },
-        });
+        responses
     }
 
-    let mut gateway_responses = HashMap::new();
-    for gr in &api.gateway_responses {
+    /// One integration response: its status must be a method response's;
+    /// its selection pattern compiles as a whole-string Java regex; its
+    /// header mappings may only reach headers that method response
+    /// declares (AWS checks this at deployment).
+    fn integration_response(
+        &mut self,
+        ir: &crate::model::IntegrationResponse,
+        place: &str,
+        method_responses: &HashMap<u16, HashSet<String>>,
+    ) -> Option<CompiledIntegrationResponse> {
+        let status = status_code(&mut self.c, place, &ir.status_code)?;
+        let rplace = format!("{place} integration response {status}");
+        let Some(declared_headers) = method_responses.get(&status) else {
+            self.c.push(
+                &rplace,
+                format!("Invalid Response status code specified: there is no method response {status} (add it to MethodResponses)"),
+            );
+            return None;
+        };
+        let pattern = match ir.selection_pattern.as_deref() {
+            None | Some("") => None,
+            Some(p) => match phalanx_vtl::java_regex_whole_match(p) {
+                Ok(r) => Some(SelectionPattern::new(r)),
+                Err(e) => {
+                    self.c
+                        .push(&rplace, format!("Invalid selection pattern specified: {e}"));
+                    return None;
+                }
+            },
+        };
+        let mut response_parameters = Vec::new();
+        for (dest, expr) in &ir.response_parameters {
+            let header = match mapping::parse_destination(Side::IntegrationResponse, dest) {
+                Ok((_, h)) => h,
+                Err(e) => {
+                    self.c.push(&rplace, e);
+                    continue;
+                }
+            };
+            if !declared_headers.contains(&header.to_ascii_lowercase()) {
+                self.c.push(
+                    &rplace,
+                    format!(
+                        "{} (declare {dest} in the {status} method response's ResponseParameters)",
+                        mapping::invalid_parameter(dest)
+                    ),
+                );
+                continue;
+            }
+            match mapping::parse_source(Side::IntegrationResponse, expr) {
+                Ok(source) => response_parameters.push((header, source)),
+                Err(e) => self.c.push(&rplace, e),
+            }
+        }
+        let templates = compile_templates(
+            &mut self.c,
+            &self.engine,
+            &rplace,
+            "integration response",
+            &ir.response_templates,
+        );
+        Some(CompiledIntegrationResponse {
+            status,
+            pattern,
+            response_parameters,
+            templates,
+        })
+    }
+
+    /// The API's gateway response customisations, by type.
+    fn gateway_responses(&mut self) -> HashMap<ResponseType, CompiledGatewayResponse> {
+        let mut gateway_responses = HashMap::new();
+        for gr in &self.api.gateway_responses {
+            if let Some((kind, compiled)) = self.gateway_response(gr) {
+                gateway_responses.insert(kind, compiled);
+            }
+        }
+        gateway_responses
+    }
+
+    /// One gateway response customisation: a known type, an optional
+    /// status, header mappings and templates.
+    fn gateway_response(
+        &mut self,
+        gr: &crate::model::GatewayResponse,
+    ) -> Option<(ResponseType, CompiledGatewayResponse)> {
         let place = format!("gateway response {}", gr.response_type);
         let Some(kind) = ResponseType::from_name(&gr.response_type) else {
-            c.push(
+            self.c.push(
                 &place,
                 format!("Invalid ResponseType specified: {} (use one of DEFAULT_4XX, DEFAULT_5XX, MISSING_AUTHENTICATION_TOKEN, …)", gr.response_type),
             );
-            continue;
+            return None;
         };
         let status = gr
             .status_code
             .as_deref()
-            .and_then(|s| status_code(&mut c, &place, s));
+            .and_then(|s| status_code(&mut self.c, &place, s));
         let mut response_parameters = Vec::new();
         for (dest, expr) in &gr.response_parameters {
             match (
@@ -599,49 +812,35 @@ pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, De
                 mapping::parse_source(Side::GatewayResponse, expr),
             ) {
                 (Ok((_, header)), Ok(source)) => response_parameters.push((header, source)),
-                (Err(e), _) | (_, Err(e)) => c.push(&place, e),
+                (Err(e), _) | (_, Err(e)) => self.c.push(&place, e),
             }
         }
         let templates = compile_templates(
-            &mut c,
-            &engine,
+            &mut self.c,
+            &self.engine,
             &place,
             "gateway response",
             &gr.response_templates,
         );
-        gateway_responses.insert(
+        Some((
             kind,
             CompiledGatewayResponse {
                 status,
                 response_parameters,
                 templates,
             },
-        );
+        ))
     }
+}
 
-    let api_keys = api
-        .api_keys
+/// The stage's API keys: enabled keys of a usage plan that covers the
+/// stage, value → key name.
+fn stage_api_keys(api: &RestApi, stage_name: &str) -> HashMap<String, String> {
+    api.api_keys
         .iter()
         .filter(|k| k.enabled && k.stages.iter().any(|s| s == stage_name))
         .map(|k| (k.value.clone(), k.name.clone()))
-        .collect();
-
-    if !c.errors.is_empty() {
-        return Err(DefinitionErrors(c.errors));
-    }
-    Ok(CompiledApi {
-        deployment_id: Arc::from(&local_id(&format!("{api_id}/{stage_name}"))[..6]),
-        api_id: Arc::from(api_id.as_str()),
-        account_id: Arc::from(crate::gateway::LOCAL_ACCOUNT_ID),
-        stage_name: Arc::from(stage_name),
-        stage,
-        binary_media_types: api.binary_media_types.clone(),
-        routes,
-        methods,
-        gateway_responses,
-        api_keys,
-        functions: api.functions.clone(),
-    })
+        .collect()
 }
 
 fn declared_multi(declared: &HashSet<&str>, param: &str) -> bool {
@@ -661,8 +860,7 @@ fn declared_multi(declared: &HashSet<&str>, param: &str) -> bool {
 
 /// `method.request.path.X` is available for every `{X}` of the resource
 /// path even when not declared.
-fn is_path_variable(parts: &[crate::pipeline::route::PathPart], source: &Source) -> bool {
-    use crate::pipeline::route::PathPart;
+fn is_path_variable(parts: &[PathPart], source: &Source) -> bool {
     match source {
         Source::MethodRequest(Location::Path, name) => parts
             .iter()
