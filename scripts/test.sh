@@ -37,6 +37,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # phalanx without its default features (no deploy commands, no mimalloc)
 # must build and be as clean.
 cargo clippy -p phalanx --lib --no-default-features --locked -- -D warnings
+# phalanx-vtl's compiler as public API (`unstable-internals`, no user in
+# the workspace) must stay as clean.
+cargo clippy -p phalanx-vtl --lib --features unstable-internals --locked -- -D warnings
 
 step "cargo doc (warnings are errors: no broken or private links)"
 # Libraries only: the `phalanx` binary (phalanx-cli) and the `phalanx`

@@ -41,7 +41,8 @@
 //! ```
 //!
 //! ## Layout
-//! - [`compiler`]: lexer, parser and syntax tree;
+//! - `compiler`: lexer, parser and syntax tree (public only with the
+//!   `unstable-internals` feature, without any stability promise);
 //! - `value`: the value type, Java's methods on it (`methods`), its
 //!   formatting, bounded walks over nested values (`walk`) and keyed hashing
 //!   (`hashing`);
@@ -55,7 +56,10 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "unstable-internals")]
 pub mod compiler;
+#[cfg(not(feature = "unstable-internals"))]
+mod compiler;
 mod dialect;
 mod engine;
 mod error;

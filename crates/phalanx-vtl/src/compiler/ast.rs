@@ -28,7 +28,9 @@ pub enum Node {
     /// `#foreach($var in iterable) body #end`.
     Foreach(Box<Foreach>),
     /// `#break` (optionally `#break($foreach)`): leaves the innermost loop.
-    Break(Span),
+    // The span is not read by the renderer; it stays in the tree for
+    // `unstable-internals` users (and `Debug`).
+    Break(#[cfg_attr(not(feature = "unstable-internals"), allow(dead_code))] Span),
     /// `#stop`: ends the whole render, keeping the output so far.
     Stop,
     /// `#define($name) body #end`: `$name` renders the body when referenced.
@@ -79,6 +81,9 @@ pub struct MacroDef {
     pub name: Box<str>,
     pub params: Vec<Box<str>>,
     pub body: Block,
+    // Not read by the renderer; kept for `unstable-internals` users (and
+    // `Debug`), as `Break`'s span.
+    #[cfg_attr(not(feature = "unstable-internals"), allow(dead_code))]
     pub span: Span,
 }
 
@@ -209,9 +214,12 @@ impl std::fmt::Debug for ConstArgs {
 // never changed after it is made (there is no `&mut` access), and all that
 // can be done with a `&Value` of a scalar (read it, clone it: an `Arc`
 // clone) is thread-safe. Dropping one runs `Value`'s `Drop`, which only
-// touches thread-locals for lists, maps and objects.
+// touches thread-locals for lists, maps and objects. The field is private,
+// so no code outside this module can put another kind of value in one.
 #[allow(unsafe_code)]
 unsafe impl Send for ConstArgs {}
+// SAFETY: as for `Send` above: only scalars, never mutated, so shared
+// `&ConstArgs` on several threads only read `bool`s, numbers and `Arc<str>`s.
 #[allow(unsafe_code)]
 unsafe impl Sync for ConstArgs {}
 
@@ -320,27 +328,6 @@ pub enum BinaryOp {
     Mul,
     Div,
     Mod,
-}
-
-impl BinaryOp {
-    /// The operator as written in VTL.
-    pub fn symbol(self) -> &'static str {
-        match self {
-            BinaryOp::Or => "||",
-            BinaryOp::And => "&&",
-            BinaryOp::Eq => "==",
-            BinaryOp::Ne => "!=",
-            BinaryOp::Lt => "<",
-            BinaryOp::Le => "<=",
-            BinaryOp::Gt => ">",
-            BinaryOp::Ge => ">=",
-            BinaryOp::Add => "+",
-            BinaryOp::Sub => "-",
-            BinaryOp::Mul => "*",
-            BinaryOp::Div => "/",
-            BinaryOp::Mod => "%",
-        }
-    }
 }
 
 /// The hash the context and maps use for a name (see `value::hashing`),

@@ -26,10 +26,6 @@ impl<'s> Cursor<'s> {
         self.src.get(self.pos..).unwrap_or("")
     }
 
-    pub fn at_end(&self) -> bool {
-        self.pos >= self.src.len()
-    }
-
     /// The byte at the cursor (all VTL syntax is ASCII).
     pub fn peek(&self) -> Option<u8> {
         self.src.as_bytes().get(self.pos).copied()
