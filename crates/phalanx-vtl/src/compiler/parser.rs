@@ -4,6 +4,14 @@
 //! rules: a directive's closing `)` swallows the rest of its line when only
 //! spaces or tabs follow, and so do `#else` and `#end`; `##` comments swallow
 //! their newline.
+//!
+//! `Parser::block` reads text and references and hands each `#` to
+//! `Parser::hash`: comments, unparsed blocks, the terminators (`#end`,
+//! `#else`, `#elseif`), macro calls, and for a directive one function of
+//! its own (`set_directive`, `if_directive`, `foreach_directive`,
+//! `break_or_stop`, `define_directive`, `evaluate_directive`,
+//! `macro_definition`, `literal_directive`, `unsupported_directive` for
+//! `#include`/`#parse`), as minijinja's parser has one per statement.
 
 use super::ast::*;
 use super::lexer::{Cursor, Token, next_token};
@@ -336,58 +344,14 @@ impl<'s, 'm> Parser<'s, 'm> {
             flush(text, nodes);
         }
         if self.cur.starts_with("##") {
-            // A line comment swallows its newline (`\n`, `\r\n` or `\r`).
-            let rest = self.cur.rest();
-            let Some(end) = rest.find(['\n', '\r']) else {
-                // Up to the end: the lexer still reads `$` and `#` as the
-                // start of tokens there, which may not end the template.
-                let body = rest.get(2..).unwrap_or("");
-                if !self.in_string
-                    && (body.ends_with(['$', '#']) || body.ends_with("$!") || body.ends_with("#*"))
-                {
-                    return Err(Error::syntax(
-                        "the template ends in the middle of a token inside a ## comment (a lexical error in Velocity)",
-                        Span::new(start, self.cur.src.len()),
-                    ));
-                }
-                self.cur.bump(rest.len());
-                return Ok(None);
-            };
-            let newline = if rest[end..].starts_with("\r\n") {
-                2
-            } else {
-                1
-            };
-            self.cur.bump(end + newline);
-            return Ok(None);
+            return self.line_comment(start).map(|()| None);
         }
         if self.cur.starts_with("#*") {
-            let rest = self.cur.rest();
-            match rest.get(2..).and_then(|r| r.find("*#")) {
-                Some(i) => self.cur.bump(i + 4),
-                // Velocity 1.7 lets an unclosed `#*` comment run to the end
-                // of the template (a block still open then fails as such).
-                None => self.cur.bump(rest.len()),
-            }
-            self.resume_reference_state(start);
+            self.block_comment(start);
             return Ok(None);
         }
         if self.cur.starts_with("#[[") {
-            let rest = self.cur.rest();
-            match rest.get(3..).and_then(|r| r.find("]]#")) {
-                Some(i) => {
-                    text.push_str(rest.get(3..3 + i).unwrap_or(""));
-                    self.cur.bump(i + 6);
-                }
-                None => {
-                    return Err(Error::syntax(
-                        "unterminated unparsed block: expected ']]#' to close this '#[['",
-                        Span::new(start, start + 3),
-                    ));
-                }
-            }
-            self.resume_reference_state(start);
-            return Ok(None);
+            return self.unparsed_block(start, text).map(|()| None);
         }
 
         self.cur.bump(1);
@@ -444,21 +408,9 @@ impl<'s, 'm> Parser<'s, 'm> {
             _ => {}
         }
         if !self.is_directive(name) {
-            // A macro call needs its '(' (spaces before it are allowed);
-            // otherwise `#name` is just text.
-            let save = self.cur.pos;
-            // A macro already known when parsing may be called without
-            // parentheses (`#m`), as in Velocity 1.7.
-            if self.at_lparen() || self.is_macro(name) {
-                self.cur.pos = save;
-                flush(text, nodes);
-                let node = self.macro_call(name, start, false)?;
-                nodes.push(node);
-            } else {
-                self.cur.pos = save;
-                text.push_str(self.cur.src.get(start..name_end).unwrap_or(""));
-            }
-            return Ok(None);
+            return self
+                .macro_call_or_text(name, start, text, nodes)
+                .map(|()| None);
         }
         if name == "set" && !self.at_set_directive(start) {
             // `#set` is a directive only as `#set(` with spaces at most
@@ -518,6 +470,89 @@ impl<'s, 'm> Parser<'s, 'm> {
             nodes.push(node);
         }
         Ok(None)
+    }
+
+    /// `## …`: a line comment, which swallows its newline (`\n`, `\r\n`
+    /// or `\r`).
+    fn line_comment(&mut self, start: usize) -> Result<(), Error> {
+        let rest = self.cur.rest();
+        let Some(end) = rest.find(['\n', '\r']) else {
+            // Up to the end: the lexer still reads `$` and `#` as the
+            // start of tokens there, which may not end the template.
+            let body = rest.get(2..).unwrap_or("");
+            if !self.in_string
+                && (body.ends_with(['$', '#']) || body.ends_with("$!") || body.ends_with("#*"))
+            {
+                return Err(Error::syntax(
+                    "the template ends in the middle of a token inside a ## comment (a lexical error in Velocity)",
+                    Span::new(start, self.cur.src.len()),
+                ));
+            }
+            self.cur.bump(rest.len());
+            return Ok(());
+        };
+        let newline = if rest[end..].starts_with("\r\n") {
+            2
+        } else {
+            1
+        };
+        self.cur.bump(end + newline);
+        Ok(())
+    }
+
+    /// `#* … *#`: a block comment.
+    fn block_comment(&mut self, start: usize) {
+        let rest = self.cur.rest();
+        match rest.get(2..).and_then(|r| r.find("*#")) {
+            Some(i) => self.cur.bump(i + 4),
+            // Velocity 1.7 lets an unclosed `#*` comment run to the end
+            // of the template (a block still open then fails as such).
+            None => self.cur.bump(rest.len()),
+        }
+        self.resume_reference_state(start);
+    }
+
+    /// `#[[ … ]]#`: an unparsed block, written as text.
+    fn unparsed_block(&mut self, start: usize, text: &mut String) -> Result<(), Error> {
+        let rest = self.cur.rest();
+        match rest.get(3..).and_then(|r| r.find("]]#")) {
+            Some(i) => {
+                text.push_str(rest.get(3..3 + i).unwrap_or(""));
+                self.cur.bump(i + 6);
+            }
+            None => {
+                return Err(Error::syntax(
+                    "unterminated unparsed block: expected ']]#' to close this '#[['",
+                    Span::new(start, start + 3),
+                ));
+            }
+        }
+        self.resume_reference_state(start);
+        Ok(())
+    }
+
+    /// `#name` that is no directive, the cursor after the name: a macro
+    /// call when its '(' follows (spaces before it are allowed) or the
+    /// macro is already known when parsing (`#m`, as in Velocity 1.7);
+    /// otherwise just text.
+    fn macro_call_or_text(
+        &mut self,
+        name: &str,
+        start: usize,
+        text: &mut String,
+        nodes: &mut Block,
+    ) -> Result<(), Error> {
+        let name_end = self.cur.pos;
+        if self.at_lparen() || self.is_macro(name) {
+            self.cur.pos = name_end;
+            flush(text, nodes);
+            let node = self.macro_call(name, start, false)?;
+            nodes.push(node);
+        } else {
+            self.cur.pos = name_end;
+            text.push_str(self.cur.src.get(start..name_end).unwrap_or(""));
+        }
+        Ok(())
     }
 
     /// A `$` that starts no reference. Velocity's lexer makes `${`, `$!{`
@@ -884,234 +919,270 @@ impl<'s, 'm> Parser<'s, 'm> {
         false
     }
 
-    /// A known directive other than the terminators.
+    /// A known directive other than the terminators (`#end`, `#else` and
+    /// `#elseif` end a block in [`Parser::hash`]): one function each, as
+    /// the statements of minijinja's parser.
     fn directive(&mut self, name: &str, span: Span) -> Result<Option<Node>, Error> {
         match name {
-            "set" => {
-                self.expect_lparen("set")?;
-                self.expect_token(|t| matches!(t, Token::Dollar), "a reference like $name")?;
-                let target = self.reference(0)?.ok_or_else(|| {
-                    Error::syntax(
-                        "#set needs a reference to assign to, like #set($name = …)",
-                        span,
-                    )
-                })?;
-                self.expect(Token::Assign, "'=' after the #set target")?;
-                let value = self.expr()?;
-                self.expect_rparen()?;
-                self.cur.eat_line_end();
-                Ok(Some(Node::Set {
-                    target: Box::new(target),
-                    value,
-                    span,
-                }))
-            }
-            "if" => {
-                let cond = self.paren_expr("if", span)?;
-                let mut branches = Vec::new();
-                let mut cond = Some(cond);
-                let mut otherwise = None;
-                while let Some(c) = cond.take() {
-                    let (body, term) = self.block(Some(("if", span)))?;
-                    branches.push((c, body));
-                    match term {
-                        Terminator::End(_) => break,
-                        Terminator::ElseIf(next, _) => cond = Some(next),
-                        Terminator::Else(else_span) => {
-                            let (body, term) = self.block(Some(("else", else_span)))?;
-                            match term {
-                                Terminator::End(_) => {
-                                    otherwise = Some(body);
-                                    break;
-                                }
-                                Terminator::Else(s) | Terminator::ElseIf(_, s) => {
-                                    return Err(Error::syntax(
-                                        "#else/#elseif after #else: expected #end",
-                                        s,
-                                    ));
-                                }
-                                Terminator::Eof => unreachable_eof(else_span)?,
-                            }
-                        }
-                        Terminator::Eof => unreachable_eof(span)?,
-                    }
+            "set" => self.set_directive(span).map(Some),
+            "if" => self.if_directive(span).map(Some),
+            "foreach" => self.foreach_directive(span).map(Some),
+            "break" | "stop" => self.break_or_stop(name, span).map(Some),
+            "define" => self.define_directive(span).map(Some),
+            "evaluate" => self.evaluate_directive(span).map(Some),
+            "macro" => self.macro_definition(span).map(|()| None),
+            "literal" => self.literal_directive(span).map(Some),
+            "include" | "parse" => self.unsupported_directive(name, span).map(Some),
+            _ => Err(Error::syntax(format!("unknown directive #{name}"), span)),
+        }
+    }
+
+    /// `#set($ref = expr)`.
+    fn set_directive(&mut self, span: Span) -> Result<Node, Error> {
+        self.expect_lparen("set")?;
+        self.expect_token(|t| matches!(t, Token::Dollar), "a reference like $name")?;
+        let target = self.reference(0)?.ok_or_else(|| {
+            Error::syntax(
+                "#set needs a reference to assign to, like #set($name = …)",
+                span,
+            )
+        })?;
+        self.expect(Token::Assign, "'=' after the #set target")?;
+        let value = self.expr()?;
+        self.expect_rparen()?;
+        self.cur.eat_line_end();
+        Ok(Node::Set {
+            target: Box::new(target),
+            value,
+            span,
+        })
+    }
+
+    /// `#if(cond) … [#elseif(cond) …]… [#else …] #end`.
+    fn if_directive(&mut self, span: Span) -> Result<Node, Error> {
+        let cond = self.paren_expr("if", span)?;
+        let mut branches = Vec::new();
+        let mut cond = Some(cond);
+        let mut otherwise = None;
+        while let Some(c) = cond.take() {
+            let (body, term) = self.block(Some(("if", span)))?;
+            branches.push((c, body));
+            match term {
+                Terminator::End(_) => break,
+                Terminator::ElseIf(next, _) => cond = Some(next),
+                Terminator::Else(else_span) => {
+                    otherwise = Some(self.else_branch(else_span)?);
+                    break;
                 }
-                Ok(Some(Node::If {
-                    branches,
-                    otherwise,
-                }))
+                Terminator::Eof => unreachable_eof(span)?,
             }
-            "foreach" => {
-                self.expect_lparen("foreach")?;
-                self.expect_token(
-                    |t| matches!(t, Token::Dollar),
-                    "the loop variable, like $item",
-                )?;
-                let var = self.reference(0)?.ok_or_else(|| {
-                    Error::syntax(
-                        "#foreach needs a loop variable: #foreach($item in $list)",
-                        span,
-                    )
-                })?;
-                if !var.accessors.is_empty() {
-                    return Err(Error::syntax(
-                        "the #foreach loop variable must be a plain name like $item",
-                        var.span,
-                    ));
+        }
+        Ok(Node::If {
+            branches,
+            otherwise,
+        })
+    }
+
+    /// The body of an `#else`, up to its `#end`.
+    fn else_branch(&mut self, else_span: Span) -> Result<Block, Error> {
+        let (body, term) = self.block(Some(("else", else_span)))?;
+        match term {
+            Terminator::End(_) => Ok(body),
+            Terminator::Else(s) | Terminator::ElseIf(_, s) => {
+                Err(Error::syntax("#else/#elseif after #else: expected #end", s))
+            }
+            Terminator::Eof => unreachable_eof(else_span).map(|_| body),
+        }
+    }
+
+    /// `#foreach($item in iterable) … #end`.
+    fn foreach_directive(&mut self, span: Span) -> Result<Node, Error> {
+        self.expect_lparen("foreach")?;
+        self.expect_token(
+            |t| matches!(t, Token::Dollar),
+            "the loop variable, like $item",
+        )?;
+        let var = self.reference(0)?.ok_or_else(|| {
+            Error::syntax(
+                "#foreach needs a loop variable: #foreach($item in $list)",
+                span,
+            )
+        })?;
+        if !var.accessors.is_empty() {
+            return Err(Error::syntax(
+                "the #foreach loop variable must be a plain name like $item",
+                var.span,
+            ));
+        }
+        self.expect(Token::Word("in"), "'in' after the loop variable")?;
+        let iterable = self.value(Place::DirectiveArg)?;
+        self.expect_rparen()?;
+        self.cur.eat_line_end();
+        let body = self.body("foreach", span)?;
+        Ok(Node::Foreach(Box::new(Foreach {
+            var_hash: var.root_hash,
+            var: Arc::from(var.root),
+            iterable,
+            body,
+            span,
+        })))
+    }
+
+    /// `#break`, `#stop`, each with an optional argument in parentheses
+    /// (parsed, not used).
+    fn break_or_stop(&mut self, name: &str, span: Span) -> Result<Node, Error> {
+        let save = self.cur.pos;
+        if self.at_lparen() {
+            self.expect_lparen(name)?;
+            let (tok, _) = self.peek_token()?;
+            if tok != Token::RParen {
+                self.value(Place::DirectiveArg)?;
+            }
+            self.expect_rparen()?;
+            self.cur.eat_line_end();
+        } else {
+            self.cur.pos = save;
+        }
+        Ok(if name == "break" {
+            Node::Break(span)
+        } else {
+            Node::Stop
+        })
+    }
+
+    /// `#define($name) … #end`.
+    fn define_directive(&mut self, span: Span) -> Result<Node, Error> {
+        self.expect_lparen("define")?;
+        self.expect_token(|t| matches!(t, Token::Dollar), "a reference like $name")?;
+        let target = self
+            .reference(0)?
+            .ok_or_else(|| Error::syntax("#define needs a name: #define($name) … #end", span))?;
+        self.expect_rparen()?;
+        self.cur.eat_line_end();
+        let body = self.body("define", span)?;
+        Ok(Node::Define {
+            name: target.root,
+            body: Arc::new(body),
+        })
+    }
+
+    /// `#evaluate(value)`.
+    fn evaluate_directive(&mut self, span: Span) -> Result<Node, Error> {
+        self.expect_lparen("evaluate")?;
+        let expr = self.value(Place::DirectiveArg)?;
+        self.expect_rparen()?;
+        self.cur.eat_line_end();
+        Ok(Node::Evaluate { expr, span })
+    }
+
+    /// `#macro(name $p1 $p2 …) … #end`: recorded in `self.macros` (when the
+    /// dialect allows inline macros); it leaves no node.
+    fn macro_definition(&mut self, span: Span) -> Result<(), Error> {
+        self.expect_lparen("macro")?;
+        let (tok, tspan) = next_token(&mut self.cur)?;
+        let Token::Word(macro_name) = tok else {
+            return Err(Error::syntax(
+                format!(
+                    "expected the macro's name after #macro(, found {}",
+                    tok.describe()
+                ),
+                tspan,
+            ));
+        };
+        let params = self.macro_parameters()?;
+        self.expect_rparen()?;
+        self.cur.eat_line_end();
+        let body = self.body("macro", span)?;
+        // Velocity 1.7 keeps the first definition of a name.
+        if self.syntax.inline_macros && !self.macros.iter().any(|m| *m.name == *macro_name) {
+            self.macros.push(MacroDef {
+                name: macro_name.into(),
+                params,
+                body,
+                span,
+            });
+        }
+        Ok(())
+    }
+
+    /// A macro definition's parameters, `$a, $b` or `$a $b`, up to its `)`.
+    fn macro_parameters(&mut self) -> Result<Vec<Box<str>>, Error> {
+        let mut params = Vec::new();
+        loop {
+            let (tok, tspan) = self.peek_token()?;
+            match tok {
+                Token::RParen => return Ok(params),
+                Token::Comma => {
+                    next_token(&mut self.cur)?;
                 }
-                self.expect(Token::Word("in"), "'in' after the loop variable")?;
-                let iterable = self.value(Place::DirectiveArg)?;
-                self.expect_rparen()?;
-                self.cur.eat_line_end();
-                let body = self.body("foreach", span)?;
-                Ok(Some(Node::Foreach(Box::new(Foreach {
-                    var_hash: var.root_hash,
-                    var: Arc::from(var.root),
-                    iterable,
-                    body,
-                    span,
-                }))))
-            }
-            "break" | "stop" => {
-                let save = self.cur.pos;
-                if self.at_lparen() {
-                    self.expect_lparen(name)?;
-                    let (tok, _) = self.peek_token()?;
-                    if tok != Token::RParen {
-                        self.value(Place::DirectiveArg)?;
-                    }
-                    self.expect_rparen()?;
-                    self.cur.eat_line_end();
-                } else {
-                    self.cur.pos = save;
+                Token::Dollar => {
+                    self.cur.skip_whitespace();
+                    let r = self.reference(0)?.ok_or_else(|| {
+                        Error::syntax("expected a parameter name like $arg", tspan)
+                    })?;
+                    params.push(r.root);
                 }
-                Ok(Some(if name == "break" {
-                    Node::Break(span)
-                } else {
-                    Node::Stop
-                }))
-            }
-            "define" => {
-                self.expect_lparen("define")?;
-                self.expect_token(|t| matches!(t, Token::Dollar), "a reference like $name")?;
-                let target = self.reference(0)?.ok_or_else(|| {
-                    Error::syntax("#define needs a name: #define($name) … #end", span)
-                })?;
-                self.expect_rparen()?;
-                self.cur.eat_line_end();
-                let body = self.body("define", span)?;
-                Ok(Some(Node::Define {
-                    name: target.root,
-                    body: Arc::new(body),
-                }))
-            }
-            "evaluate" => {
-                self.expect_lparen("evaluate")?;
-                let expr = self.value(Place::DirectiveArg)?;
-                self.expect_rparen()?;
-                self.cur.eat_line_end();
-                Ok(Some(Node::Evaluate { expr, span }))
-            }
-            "macro" => {
-                self.expect_lparen("macro")?;
-                let (tok, tspan) = next_token(&mut self.cur)?;
-                let Token::Word(macro_name) = tok else {
+                other => {
                     return Err(Error::syntax(
                         format!(
-                            "expected the macro's name after #macro(, found {}",
-                            tok.describe()
+                            "expected a macro parameter like $arg or ')', found {}",
+                            other.describe()
                         ),
                         tspan,
                     ));
-                };
-                let mut params = Vec::new();
-                loop {
-                    let (tok, tspan) = self.peek_token()?;
-                    match tok {
-                        Token::RParen => break,
-                        Token::Comma => {
-                            next_token(&mut self.cur)?;
-                        }
-                        Token::Dollar => {
-                            self.cur.skip_whitespace();
-                            let r = self.reference(0)?.ok_or_else(|| {
-                                Error::syntax("expected a parameter name like $arg", tspan)
-                            })?;
-                            params.push(r.root);
-                        }
-                        other => {
-                            return Err(Error::syntax(
-                                format!(
-                                    "expected a macro parameter like $arg or ')', found {}",
-                                    other.describe()
-                                ),
-                                tspan,
-                            ));
-                        }
-                    }
                 }
-                self.expect_rparen()?;
-                self.cur.eat_line_end();
-                let body = self.body("macro", span)?;
-                // Velocity 1.7 keeps the first definition of a name.
-                if self.syntax.inline_macros && !self.macros.iter().any(|m| *m.name == *macro_name)
-                {
-                    self.macros.push(MacroDef {
-                        name: macro_name.into(),
-                        params,
-                        body,
-                        span,
-                    });
-                }
-                Ok(None)
             }
-            "literal" => {
-                let save = self.cur.pos;
-                if self.at_lparen() {
-                    self.expect_lparen("literal")?;
-                    self.expect_rparen()?;
-                    self.cur.eat_line_end();
-                } else {
-                    self.cur.pos = save;
-                }
-                let body_start = self.cur.pos;
-                let (_, term) = self.block(Some(("literal", span)))?;
-                let Terminator::End(end_span) = term else {
-                    return Err(Error::syntax("#literal body must end with #end", span));
-                };
-                let raw = self
-                    .cur
-                    .src
-                    .get(body_start..end_span.start as usize)
-                    .unwrap_or("");
-                Ok(Some(Node::Text(raw.into())))
-            }
-            "include" | "parse" => {
-                self.expect_lparen(name)?;
-                let mut args = Vec::new();
-                loop {
-                    let (tok, tspan) = self.peek_token()?;
-                    match tok {
-                        Token::RParen => break,
-                        Token::Eof => {
-                            return Err(Error::syntax(format!("#{name}( is never closed"), tspan));
-                        }
-                        Token::Comma => {
-                            next_token(&mut self.cur)?;
-                        }
-                        _ => args.push(self.value(Place::DirectiveArg)?),
-                    }
-                }
-                self.expect_rparen()?;
-                self.cur.eat_line_end();
-                Ok(Some(Node::Unsupported {
-                    directive: name.into(),
-                    args,
-                    span,
-                }))
-            }
-            _ => Err(Error::syntax(format!("unknown directive #{name}"), span)),
         }
+    }
+
+    /// `#literal[()] … #end`: the body's source, as text.
+    fn literal_directive(&mut self, span: Span) -> Result<Node, Error> {
+        let save = self.cur.pos;
+        if self.at_lparen() {
+            self.expect_lparen("literal")?;
+            self.expect_rparen()?;
+            self.cur.eat_line_end();
+        } else {
+            self.cur.pos = save;
+        }
+        let body_start = self.cur.pos;
+        let (_, term) = self.block(Some(("literal", span)))?;
+        let Terminator::End(end_span) = term else {
+            return Err(Error::syntax("#literal body must end with #end", span));
+        };
+        let raw = self
+            .cur
+            .src
+            .get(body_start..end_span.start as usize)
+            .unwrap_or("");
+        Ok(Node::Text(raw.into()))
+    }
+
+    /// `#include(…)` and `#parse(…)`: parsed here; the renderer refuses
+    /// them (templates here cannot load other templates).
+    fn unsupported_directive(&mut self, name: &str, span: Span) -> Result<Node, Error> {
+        self.expect_lparen(name)?;
+        let mut args = Vec::new();
+        loop {
+            let (tok, tspan) = self.peek_token()?;
+            match tok {
+                Token::RParen => break,
+                Token::Eof => {
+                    return Err(Error::syntax(format!("#{name}( is never closed"), tspan));
+                }
+                Token::Comma => {
+                    next_token(&mut self.cur)?;
+                }
+                _ => args.push(self.value(Place::DirectiveArg)?),
+            }
+        }
+        self.expect_rparen()?;
+        self.cur.eat_line_end();
+        Ok(Node::Unsupported {
+            directive: name.into(),
+            args,
+            span,
+        })
     }
 
     /// A block body that must end with `#end`.
