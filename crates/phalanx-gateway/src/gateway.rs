@@ -6,7 +6,7 @@ use crate::invoke::Invoker;
 use crate::model::RestApi;
 use crate::pipeline::integrate::{self, HttpClient};
 use crate::pipeline::{
-    GatewayError, GatewayReply, GatewayRequest, Parsed, TraceStep, authorize, gateway_response,
+    Exchange, GatewayError, GatewayReply, GatewayRequest, TraceStep, authorize, gateway_response,
     integration_request, integration_response, method_request, method_response, parse_query,
     title_case_in_place,
 };
@@ -157,7 +157,7 @@ impl Gateway {
             api_id: api.api_id.clone(),
             domain_prefix: host.split('.').next().unwrap_or("").to_string(),
             domain_name: host,
-            extended_request_id: extended_request_id.clone(),
+            extended_request_id,
             http_method: request.method.clone(),
             identity: Identity {
                 source_ip: request.source_ip.clone(),
@@ -170,7 +170,7 @@ impl Gateway {
             } else {
                 request.protocol.clone()
             },
-            request_id: request_id.clone(),
+            request_id,
             request_time: crate::clock::request_time(now),
             request_time_epoch: crate::clock::epoch_millis(now) as i64,
             stage: api.stage_name.clone(),
@@ -203,7 +203,14 @@ impl Gateway {
                 header: headers,
             });
             let error = GatewayError::missing_authentication_token();
-            return self.error_reply(&error, &context, params, &request, None);
+            let context = gateway_response::error_context(context, &error);
+            let x = Exchange {
+                api,
+                request: &request,
+                params: &params,
+                context: &context,
+            };
+            return self.error_reply(&x, &error, None);
         };
         let method = &api.methods[route.method];
         context.resource_path = method.resource_path.clone();
@@ -222,34 +229,24 @@ impl Gateway {
             querystring: query,
             header: headers,
         });
-        let parsed = Parsed {
-            params: params.clone(),
-        };
         let kind = Some(method.integration.kind);
 
         // 2. Authorize (it records the API key in $context.identity).
-        let (query, headers) = (parsed.query(), parsed.headers());
-        let authorized = authorize::check_api_key(api, method, headers, &mut context.identity);
+        let authorized =
+            authorize::check_api_key(api, method, &params.header, &mut context.identity);
         let context = Arc::new(context);
+        let x = Exchange {
+            api,
+            request: &request,
+            params: &params,
+            context: &context,
+        };
         let result = async {
             authorized?;
             // 3. Method request.
-            method_request::validate(
-                method,
-                &route.path_parameters,
-                query,
-                headers,
-                &request.body,
-            )?;
+            method_request::validate(&x, method)?;
             // 4. Integration request.
-            let ireq = integration_request::build(
-                api,
-                &method.integration,
-                &request,
-                &parsed,
-                &context,
-                &method.resource_path,
-            )?;
+            let ireq = integration_request::build(&x, &method.integration, &method.resource_path)?;
             if tracing {
                 note(
                     "integration request",
@@ -264,16 +261,13 @@ impl Gateway {
             }
             // 5. Integrate.
             let endpoint = integrate::call(
-                api,
+                &x,
                 &method.integration,
                 integrate::Backends {
                     invoker: self.invoker.as_ref(),
                     http: &self.http,
                 },
-                &request,
-                parsed.header("accept"),
                 &ireq,
-                &request_id,
             )
             .await?;
             if tracing {
@@ -292,15 +286,8 @@ impl Gateway {
                 );
             }
             // 6. Integration response.
-            let selected = integration_response::apply(
-                api,
-                &method.integration,
-                &request,
-                &parsed,
-                &context,
-                endpoint,
-                &ireq.overrides,
-            )?;
+            let selected =
+                integration_response::apply(&x, &method.integration, endpoint, &ireq.overrides)?;
             if tracing {
                 note(
                     "integration response",
@@ -316,7 +303,7 @@ impl Gateway {
 
         match result {
             // 7. Method response.
-            Ok(reply) => method_response::finish(reply, &request_id, &extended_request_id, kind),
+            Ok(reply) => method_response::finish(&x, reply, kind),
             Err(error) => {
                 if tracing {
                     note(
@@ -324,36 +311,39 @@ impl Gateway {
                         format!("{}: {}", error.kind.name(), error.detail),
                     );
                 }
-                self.error_reply(&error, &context, params, &request, kind)
+                let context = gateway_response::error_context((*context).clone(), &error);
+                self.error_reply(
+                    &Exchange {
+                        context: &context,
+                        ..x
+                    },
+                    &error,
+                    kind,
+                )
             }
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The error edge: logs why, renders the gateway response for `error`
+    /// and adds AWS's headers. `x.context` has the error set
+    /// ([`gateway_response::error_context`]).
     fn error_reply(
         &self,
+        x: &Exchange<'_>,
         error: &GatewayError,
-        context: &RequestContext,
-        params: Arc<Params>,
-        request: &GatewayRequest,
         kind: Option<crate::model::IntegrationType>,
     ) -> GatewayReply {
         if !error.detail.is_empty() {
             tracing::warn!(
-                request_id = %context.request_id,
+                request_id = %x.context.request_id,
                 "{} {}: {} ({})",
-                request.method,
-                request.path,
+                x.request.method,
+                x.request.path,
                 error.kind.name(),
                 error.detail
             );
         }
-        let reply = gateway_response::render(&self.api, error, context, params, request);
-        method_response::finish(
-            reply,
-            &context.request_id,
-            &context.extended_request_id,
-            kind,
-        )
+        let reply = gateway_response::render(x, error);
+        method_response::finish(x, reply, kind)
     }
 }

@@ -223,24 +223,27 @@ impl GatewayError {
     }
 }
 
-/// Renders the gateway response for `error`: the API's customisation of
-/// its type, else of DEFAULT_4XX/5XX, else AWS's default
-/// (`{"message":$context.error.messageString}`), plus `x-amzn-ErrorType`.
-pub(crate) fn render(
-    api: &crate::compile::CompiledApi,
+/// The request's `$context` as gateway response templates and mappings
+/// see it: with `$context.error` set from `error`.
+pub(crate) fn error_context(
+    mut context: crate::vtl::RequestContext,
     error: &GatewayError,
-    context: &crate::vtl::RequestContext,
-    params: std::sync::Arc<crate::vtl::Params>,
-    request: &super::GatewayRequest,
-) -> super::GatewayReply {
-    let status = error.status();
-    let mut context = context.clone();
+) -> std::sync::Arc<crate::vtl::RequestContext> {
     context.error = Some(crate::vtl::ErrorInfo {
         message: error.message.clone(),
         response_type: error.kind.name().to_string(),
         validation_error_string: error.validation.clone().unwrap_or_default(),
     });
-    let context = std::sync::Arc::new(context);
+    std::sync::Arc::new(context)
+}
+
+/// Renders the gateway response for `error`: the API's customisation of
+/// its type, else of DEFAULT_4XX/5XX, else AWS's default
+/// (`{"message":$context.error.messageString}`), plus `x-amzn-ErrorType`.
+/// `x.context` is the [`error_context`] of the request.
+pub(crate) fn render(x: &super::Exchange<'_>, error: &GatewayError) -> super::GatewayReply {
+    let (api, params, request, context) = (x.api, x.params, x.request, x.context);
+    let status = error.status();
     let custom = api
         .gateway_responses
         .get(&error.kind)
@@ -263,7 +266,7 @@ pub(crate) fn render(
             request_body: &request.body,
             integration_response: None,
             stage_variables: &api.stage.variables,
-            context: &context,
+            context,
         };
         for (header, source) in &custom.response_parameters {
             if let Some(v) = source.evaluate(&sources) {
@@ -279,7 +282,7 @@ pub(crate) fn render(
                 crate::vtl::TemplateInput {
                     body: &super::text(&request.body),
                     params: params.clone(),
-                    context: &context,
+                    context,
                     stage_variables: &api.stage.variables,
                     overrides: &crate::vtl::Overrides::default(),
                 },

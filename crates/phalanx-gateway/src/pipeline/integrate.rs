@@ -16,8 +16,8 @@
 //! - `HTTP`, `HTTP_PROXY`: a real HTTP request to the URI.
 
 use super::integration_request::IntegrationRequest;
-use super::{GatewayError, GatewayRequest, ResponseType, is_binary, media_type};
-use crate::compile::{CompiledApi, CompiledIntegration};
+use super::{Exchange, GatewayError, ResponseType, is_binary, media_type};
+use crate::compile::CompiledIntegration;
 use crate::invoke::{Invocation, InvokeError, InvokeOutput, Invoker};
 use crate::model::IntegrationType;
 use base64::Engine as _;
@@ -71,24 +71,20 @@ pub(crate) struct Backends<'a> {
 
 /// Calls the integration within its timeout.
 pub(crate) async fn call(
-    api: &CompiledApi,
+    x: &Exchange<'_>,
     integration: &CompiledIntegration,
     backends: Backends<'_>,
-    request: &GatewayRequest,
-    accept: Option<&str>,
     ireq: &IntegrationRequest,
-    request_id: &str,
 ) -> Result<EndpointResponse, GatewayError> {
     let Backends { invoker, http } = backends;
+    let api = x.api;
     let work = async {
         match integration.kind {
             IntegrationType::Mock => mock(ireq),
-            IntegrationType::Aws => lambda(api, integration, invoker, ireq, request_id).await,
-            IntegrationType::AwsProxy => {
-                lambda_proxy(api, integration, invoker, accept, ireq, request_id).await
-            }
+            IntegrationType::Aws => lambda(x, integration, invoker, ireq).await,
+            IntegrationType::AwsProxy => lambda_proxy(x, integration, invoker, ireq).await,
             IntegrationType::Http | IntegrationType::HttpProxy => {
-                http_call(integration, http, request, ireq).await
+                http_call(x, integration, http, ireq).await
             }
         }
     };
@@ -155,18 +151,20 @@ pub fn mock_status(text: &str) -> Option<u16> {
     None
 }
 
+/// Invokes the integration's function with `payload`, under the
+/// request's id and the function's own timeout.
 async fn invoke(
-    api: &CompiledApi,
+    x: &Exchange<'_>,
     integration: &CompiledIntegration,
     invoker: &dyn Invoker,
     payload: Bytes,
-    request_id: &str,
 ) -> Result<InvokeOutput, GatewayError> {
     let function = integration
         .function
         .clone()
         .ok_or_else(|| GatewayError::configuration("the integration names no function"))?;
-    let timeout = api
+    let timeout = x
+        .api
         .functions
         .get(&function)
         .and_then(|f| f.timeout)
@@ -175,7 +173,7 @@ async fn invoke(
         .invoke(Invocation {
             function,
             payload,
-            request_id: request_id.to_string(),
+            request_id: x.context.request_id.clone(),
             timeout: Duration::from_secs(timeout),
         })
         .await
@@ -191,12 +189,12 @@ async fn invoke(
         })
 }
 
+/// A Lambda (non-proxy) integration: the integration request is the event.
 async fn lambda(
-    api: &CompiledApi,
+    x: &Exchange<'_>,
     integration: &CompiledIntegration,
     invoker: &dyn Invoker,
     ireq: &IntegrationRequest,
-    request_id: &str,
 ) -> Result<EndpointResponse, GatewayError> {
     // Lambda refuses an event that is not JSON; API Gateway reports 500.
     // (An invoker that refuses it itself is not asked twice.)
@@ -210,7 +208,7 @@ async fn lambda(
         ));
     }
     let json_header = vec![("Content-Type".to_string(), "application/json".to_string())];
-    match invoke(api, integration, invoker, ireq.body.clone(), request_id).await? {
+    match invoke(x, integration, invoker, ireq.body.clone()).await? {
         InvokeOutput::Success(body) => Ok(EndpointResponse {
             status: 200,
             headers: json_header,
@@ -236,15 +234,14 @@ async fn lambda(
     }
 }
 
+/// A Lambda proxy integration: the answer must be a proxy response.
 async fn lambda_proxy(
-    api: &CompiledApi,
+    x: &Exchange<'_>,
     integration: &CompiledIntegration,
     invoker: &dyn Invoker,
-    accept: Option<&str>,
     ireq: &IntegrationRequest,
-    request_id: &str,
 ) -> Result<EndpointResponse, GatewayError> {
-    let payload = match invoke(api, integration, invoker, ireq.body.clone(), request_id).await? {
+    let payload = match invoke(x, integration, invoker, ireq.body.clone()).await? {
         InvokeOutput::Success(p) => p,
         InvokeOutput::FunctionError(body) => {
             return Err(GatewayError::bad_gateway(format!(
@@ -253,8 +250,9 @@ async fn lambda_proxy(
             )));
         }
     };
-    let binary_accepted =
-        accept.is_some_and(|a| is_binary(&media_type(a), &api.binary_media_types));
+    let binary_accepted = x
+        .header("accept")
+        .is_some_and(|a| is_binary(&media_type(a), &x.api.binary_media_types));
     parse_proxy_response(&payload, binary_accepted).map_err(|why| {
         GatewayError::bad_gateway(format!(
             "Execution failed due to configuration error: Malformed Lambda proxy response ({why}): {}",
@@ -380,12 +378,14 @@ pub fn parse_proxy_response(
     })
 }
 
+/// An HTTP or HTTP_PROXY integration: a real request to the URI.
 async fn http_call(
+    x: &Exchange<'_>,
     integration: &CompiledIntegration,
     http: &HttpClient,
-    request: &GatewayRequest,
     ireq: &IntegrationRequest,
 ) -> Result<EndpointResponse, GatewayError> {
+    let request = x.request;
     let mut url = integration.uri.clone().unwrap_or_default();
     // Path parameters keep their slashes: the developer guide's HTTP proxy
     // example maps `{proxy}` ← method.request.path.proxy and /pets/1 reaches

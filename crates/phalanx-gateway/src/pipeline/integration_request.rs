@@ -13,15 +13,14 @@
 //!   `$context`, `$stageVariables`; `RequestParameters` are mapped; the
 //!   template's `requestOverride`s win over mapped parameters.
 
-use super::{GatewayError, GatewayRequest, Parsed, ResponseType, is_binary, media_type};
-use crate::compile::{CompiledApi, CompiledIntegration};
+use super::{Exchange, GatewayError, ResponseType, is_binary, media_type};
+use crate::compile::CompiledIntegration;
 use crate::mapping::{Location, Sources};
 use crate::model::{ContentHandling, IntegrationType, PassthroughBehavior};
-use crate::vtl::{Overrides, RequestContext};
+use crate::vtl::Overrides;
 use base64::Engine as _;
 use bytes::Bytes;
 use serde_json::{Map, Value as Json, json};
-use std::sync::Arc;
 
 /// What the integration is called with.
 #[derive(Debug, Clone, Default)]
@@ -41,19 +40,17 @@ pub struct IntegrationRequest {
     pub template: Option<String>,
 }
 
-/// Builds the integration request.
-#[allow(clippy::too_many_arguments)]
+/// Builds the integration request for `integration`, the integration of
+/// the method at `resource_path`.
 pub(crate) fn build(
-    api: &CompiledApi,
+    x: &Exchange<'_>,
     integration: &CompiledIntegration,
-    request: &GatewayRequest,
-    parsed: &Parsed,
-    context: &Arc<RequestContext>,
     resource_path: &str,
 ) -> Result<IntegrationRequest, GatewayError> {
+    let request = x.request;
     match integration.kind {
         IntegrationType::AwsProxy => {
-            let event = proxy_event(api, request, parsed, context, resource_path);
+            let event = proxy_event(x, resource_path);
             return Ok(IntegrationRequest {
                 body: Bytes::from(event.to_string()),
                 ..IntegrationRequest::default()
@@ -62,23 +59,23 @@ pub(crate) fn build(
         IntegrationType::HttpProxy => {
             let mut out = IntegrationRequest {
                 body: request.body.clone(),
-                headers: parsed
+                headers: x
                     .headers()
                     .iter()
                     .filter(|(k, _)| !k.eq_ignore_ascii_case("host"))
                     .cloned()
                     .collect(),
-                query: parsed.query().to_vec(),
-                path: parsed.params.path.clone(),
+                query: x.query().to_vec(),
+                path: x.path().to_vec(),
                 ..IntegrationRequest::default()
             };
-            apply_parameters(integration, request, parsed, context, api, &mut out);
+            apply_parameters(x, integration, &mut out);
             return Ok(out);
         }
         _ => {}
     }
 
-    let content_type = parsed
+    let content_type = x
         .header("content-type")
         .map(media_type)
         .filter(|m| !m.is_empty())
@@ -111,26 +108,20 @@ pub(crate) fn build(
         }
     }
 
-    let body = convert_body(api, integration, request, parsed)?;
+    let body = convert_body(x, integration)?;
     let mut out = IntegrationRequest::default();
     match template {
         Some((ct, template)) => {
-            let (rendered, overrides) = super::render_mapping(
-                api,
-                template,
-                &body,
-                parsed,
-                context,
-                &Overrides::default(),
-            )?;
+            let (rendered, overrides) =
+                super::render_mapping(x, template, &body, &Overrides::default())?;
             out.body = rendered;
             out.overrides = overrides;
             out.template = Some(ct.clone());
         }
         None => out.body = body,
     }
-    out.path = parsed.params.path.clone();
-    apply_parameters(integration, request, parsed, context, api, &mut out);
+    out.path = x.path().to_vec();
+    apply_parameters(x, integration, &mut out);
     // The template's overrides win over mapped parameters.
     for (k, v) in &out.overrides.request_headers {
         set(&mut out.headers, k, v);
@@ -157,22 +148,21 @@ fn set(list: &mut Vec<(String, String)>, name: &str, value: &str) {
     list.push((name.to_string(), value.to_string()));
 }
 
+/// `RequestParameters`: each mapped value set on the integration
+/// request's headers, query string or path.
 fn apply_parameters(
+    x: &Exchange<'_>,
     integration: &CompiledIntegration,
-    request: &GatewayRequest,
-    parsed: &Parsed,
-    context: &RequestContext,
-    api: &CompiledApi,
     out: &mut IntegrationRequest,
 ) {
     let sources = Sources {
-        path: &parsed.params.path,
-        querystring: parsed.query(),
-        headers: parsed.headers(),
-        request_body: &request.body,
+        path: x.path(),
+        querystring: x.query(),
+        headers: x.headers(),
+        request_body: &x.request.body,
         integration_response: None,
-        stage_variables: &api.stage.variables,
-        context,
+        stage_variables: &x.api.stage.variables,
+        context: x.context,
     };
     for (location, name, source) in &integration.request_parameters {
         let Some(value) = source.evaluate(&sources) else {
@@ -190,14 +180,13 @@ fn apply_parameters(
 /// Content handling of the request body (developer guide, "Content type
 /// conversions in API Gateway").
 fn convert_body(
-    api: &CompiledApi,
+    x: &Exchange<'_>,
     integration: &CompiledIntegration,
-    request: &GatewayRequest,
-    parsed: &Parsed,
 ) -> Result<Bytes, GatewayError> {
-    let binary = parsed
+    let request = x.request;
+    let binary = x
         .header("content-type")
-        .is_some_and(|ct| is_binary(&media_type(ct), &api.binary_media_types));
+        .is_some_and(|ct| is_binary(&media_type(ct), &x.api.binary_media_types));
     match (binary, integration.content_handling) {
         (true, Some(ContentHandling::ConvertToText)) => Ok(Bytes::from(
             base64::engine::general_purpose::STANDARD.encode(&request.body),
@@ -221,13 +210,8 @@ fn convert_body(
 /// decoded path parameters, the raw path without the stage, the request
 /// context, and the body as text — base64 with `isBase64Encoded` when the
 /// content type is one of the API's binary media types.
-pub(crate) fn proxy_event(
-    api: &CompiledApi,
-    request: &GatewayRequest,
-    parsed: &Parsed,
-    context: &RequestContext,
-    resource_path: &str,
-) -> Json {
+pub(crate) fn proxy_event(x: &Exchange<'_>, resource_path: &str) -> Json {
+    let (api, request) = (x.api, x.request);
     fn single(list: &[(String, String)]) -> Json {
         if list.is_empty() {
             return Json::Null;
@@ -253,7 +237,7 @@ pub(crate) fn proxy_event(
         }
         Json::Object(m)
     }
-    let mut headers = parsed.headers().to_vec();
+    let mut headers = x.headers().to_vec();
     let has = |h: &[(String, String)], n: &str| h.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
     if !has(&headers, "X-Forwarded-For") {
         headers.push(("X-Forwarded-For".into(), request.source_ip.clone()));
@@ -261,7 +245,7 @@ pub(crate) fn proxy_event(
     if !has(&headers, "X-Forwarded-Proto") {
         headers.push(("X-Forwarded-Proto".into(), "http".into()));
     }
-    let binary = parsed
+    let binary = x
         .header("content-type")
         .is_some_and(|ct| is_binary(&media_type(ct), &api.binary_media_types));
     let (body, is_base64) = if request.body.is_empty() {
@@ -286,7 +270,7 @@ pub(crate) fn proxy_event(
         .strip_prefix(&stage_prefix)
         .filter(|p| !p.is_empty())
         .unwrap_or("/");
-    let mut request_context = context.to_json();
+    let mut request_context = x.context.to_json();
     if let Some(m) = request_context.as_object_mut() {
         m.remove("error");
     }
@@ -296,9 +280,9 @@ pub(crate) fn proxy_event(
         "httpMethod": request.method,
         "headers": single(&headers),
         "multiValueHeaders": multi(&headers),
-        "queryStringParameters": single(parsed.query()),
-        "multiValueQueryStringParameters": multi(parsed.query()),
-        "pathParameters": single(&parsed.params.path),
+        "queryStringParameters": single(x.query()),
+        "multiValueQueryStringParameters": multi(x.query()),
+        "pathParameters": single(x.path()),
         "stageVariables": if api.stage.variables.is_empty() { Json::Null } else { json!(api.stage.variables) },
         "requestContext": request_context,
         "body": body,

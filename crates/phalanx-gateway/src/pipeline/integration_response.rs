@@ -18,12 +18,11 @@
 //!   apply last.
 
 use super::integrate::EndpointResponse;
-use super::{GatewayError, GatewayReply, GatewayRequest, Parsed, media_type};
-use crate::compile::{CompiledApi, CompiledIntegration, CompiledIntegrationResponse};
+use super::{Exchange, GatewayError, GatewayReply, media_type};
+use crate::compile::{CompiledIntegration, CompiledIntegrationResponse};
 use crate::mapping::Sources;
 use crate::model::IntegrationType;
-use crate::vtl::{Overrides, RequestContext};
-use std::sync::Arc;
+use crate::vtl::Overrides;
 
 /// Which integration response was selected, for traces.
 pub(crate) struct Selected {
@@ -44,14 +43,11 @@ pub(crate) fn select<'a>(
         .or_else(|| integration.responses.iter().find(|r| r.pattern.is_none()))
 }
 
-/// Applies the integration response.
-#[allow(clippy::too_many_arguments)]
+/// Applies the integration response to the backend's answer, after the
+/// request template set `overrides`.
 pub(crate) fn apply(
-    api: &CompiledApi,
+    x: &Exchange<'_>,
     integration: &CompiledIntegration,
-    request: &GatewayRequest,
-    parsed: &Parsed,
-    context: &Arc<RequestContext>,
     endpoint: EndpointResponse,
     overrides: &Overrides,
 ) -> Result<Selected, GatewayError> {
@@ -83,13 +79,13 @@ pub(crate) fn apply(
 
     let mut headers: Vec<(String, String)> = Vec::new();
     let sources = Sources {
-        path: &parsed.params.path,
-        querystring: parsed.query(),
-        headers: parsed.headers(),
-        request_body: &request.body,
+        path: x.path(),
+        querystring: x.query(),
+        headers: x.headers(),
+        request_body: &x.request.body,
         integration_response: Some((&endpoint.headers, &endpoint.body)),
-        stage_variables: &api.stage.variables,
-        context,
+        stage_variables: &x.api.stage.variables,
+        context: x.context,
     };
     for (header, source) in &response.response_parameters {
         if let Some(value) = source.evaluate(&sources) {
@@ -98,11 +94,11 @@ pub(crate) fn apply(
         }
     }
 
-    let template = choose_template(&response.templates, parsed.header("accept"));
+    let template = choose_template(&response.templates, x.header("accept"));
     let (body, content_type, overrides) = match template {
         Some((content_type, template)) => {
             let (rendered, overrides) =
-                super::render_mapping(api, template, &endpoint.body, parsed, context, overrides)?;
+                super::render_mapping(x, template, &endpoint.body, overrides)?;
             (rendered, content_type.clone(), overrides)
         }
         None => (

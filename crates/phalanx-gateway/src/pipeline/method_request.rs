@@ -9,18 +9,14 @@
 //!   method's `application/json` model (`$default`, then the built-in
 //!   `Empty`), an empty body as `{}`; else 400 `Invalid request body`.
 
-use super::{GatewayError, ResponseType};
+use super::{Exchange, GatewayError, ResponseType};
 use crate::compile::CompiledMethod;
 use crate::mapping::Location;
 
 /// Runs the validator's checks.
-pub(crate) fn validate(
-    method: &CompiledMethod,
-    path: &[(String, String)],
-    query: &[(String, String)],
-    headers: &[(String, String)],
-    body: &[u8],
-) -> Result<(), GatewayError> {
+pub(crate) fn validate(x: &Exchange<'_>, method: &CompiledMethod) -> Result<(), GatewayError> {
+    let (path, query, headers) = (x.path(), x.query(), x.headers());
+    let body: &[u8] = &x.request.body;
     if method.validate_parameters {
         let present = |list: &[(String, String)], name: &str, fold: bool| {
             list.iter().any(|(k, v)| {

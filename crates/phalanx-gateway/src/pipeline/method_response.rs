@@ -4,16 +4,18 @@
 //! every response are set: `x-amzn-RequestId`, `x-amz-apigw-id`, and
 //! `X-Amzn-Trace-Id` for Lambda integrations.
 
-use super::GatewayReply;
+use super::{Exchange, GatewayReply};
 use crate::model::IntegrationType;
 
-/// Adds AWS's own headers.
+/// Adds AWS's own headers; `kind` is the matched method's integration type
+/// (none when no route matched).
 pub(crate) fn finish(
+    x: &Exchange<'_>,
     mut reply: GatewayReply,
-    request_id: &str,
-    extended_request_id: &str,
     kind: Option<IntegrationType>,
 ) -> GatewayReply {
+    let request_id = x.context.request_id.as_str();
+    let extended_request_id = x.context.extended_request_id.as_str();
     reply
         .headers
         .push(("x-amzn-RequestId".into(), request_id.into()));

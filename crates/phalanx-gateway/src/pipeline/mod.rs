@@ -14,6 +14,11 @@
 //!
 //! Any stage may stop with a [`GatewayError`], which one edge
 //! ([`gateway_response`]) turns into the API's gateway response.
+//!
+//! What every stage reads about the request — the API, the request, its
+//! parsed parameters, `$context` — travels in one `Exchange`, passed by
+//! reference; each stage takes it, the part of the method it applies, and
+//! what the stage before it produced.
 
 pub mod authorize;
 pub mod gateway_response;
@@ -26,7 +31,8 @@ pub mod route;
 
 pub use gateway_response::{GatewayError, ResponseType};
 
-use crate::vtl::Params;
+use crate::compile::CompiledApi;
+use crate::vtl::{Overrides, Params, RequestContext};
 use bytes::Bytes;
 use std::sync::Arc;
 
@@ -91,22 +97,46 @@ pub struct TraceStep {
     pub detail: String,
 }
 
-/// The parsed parts of a request every stage reads: path parameters,
-/// decoded query string, headers (moved out of the request, names
-/// title-cased).
-pub(crate) struct Parsed {
-    pub(crate) params: Arc<Params>,
+/// One request on its way through the stages: what every stage reads,
+/// gathered once, as `http::request::Parts` gathers a request's head.
+/// It only borrows — building one copies nothing — and is passed by
+/// reference.
+///
+/// The matched method is not in it: a request that matches no route still
+/// reaches the error edge ([`gateway_response::render`]), so the stages
+/// after routing take the method (or its integration) beside it.
+pub(crate) struct Exchange<'a> {
+    /// The compiled API for the stage served (stage variables, binary media
+    /// types, gateway responses, functions).
+    pub(crate) api: &'a CompiledApi,
+    /// The request as received (method, path, body, client); its headers
+    /// have moved into `params`.
+    pub(crate) request: &'a GatewayRequest,
+    /// Path parameters, decoded query string, headers (names title-cased):
+    /// what mapping expressions and `$input.params()` read.
+    pub(crate) params: &'a Arc<Params>,
+    /// `$context`. At the error edge, the context with the error set
+    /// ([`gateway_response::error_context`]).
+    pub(crate) context: &'a Arc<RequestContext>,
 }
 
-impl Parsed {
+impl Exchange<'_> {
+    /// Path parameters, decoded.
+    pub(crate) fn path(&self) -> &[(String, String)] {
+        &self.params.path
+    }
+
+    /// The decoded query string, every value in order.
     pub(crate) fn query(&self) -> &[(String, String)] {
         &self.params.querystring
     }
 
+    /// The headers, every value in order.
     pub(crate) fn headers(&self) -> &[(String, String)] {
         &self.params.header
     }
 
+    /// The last value of a header (names compared without case).
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.params.header(name)
     }
@@ -159,21 +189,19 @@ fn form_decode(s: &str) -> String {
 /// body or the integration response's), with the overrides set so far; a
 /// template that fails is a 500, as AWS answers a template error.
 pub(crate) fn render_mapping(
-    api: &crate::compile::CompiledApi,
+    x: &Exchange<'_>,
     template: &phalanx_vtl::Template,
     body: &[u8],
-    parsed: &Parsed,
-    context: &Arc<crate::vtl::RequestContext>,
-    overrides: &crate::vtl::Overrides,
-) -> Result<(Bytes, crate::vtl::Overrides), GatewayError> {
+    overrides: &Overrides,
+) -> Result<(Bytes, Overrides), GatewayError> {
     let text = text(body);
     let (rendered, overrides) = crate::vtl::render(
         template,
         crate::vtl::TemplateInput {
             body: &text,
-            params: parsed.params.clone(),
-            context,
-            stage_variables: &api.stage.variables,
+            params: x.params.clone(),
+            context: x.context,
+            stage_variables: &x.api.stage.variables,
             overrides,
         },
     )
