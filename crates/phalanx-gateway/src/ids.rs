@@ -62,7 +62,8 @@ pub(crate) fn stable_hash(seed: &str) -> u64 {
 }
 
 /// A stable made-up id (10 lowercase letters and digits) for local APIs:
-/// the base-36 digits of [`stable_hash`], least significant first.
+/// the base-36 digits of the seed's 64-bit FNV-1a hash, least significant
+/// first.
 pub fn local_id(seed: &str) -> String {
     let mut h = stable_hash(seed);
     (0..10)

@@ -36,11 +36,11 @@ pub const ACCOUNT_ID: &str = "123456789012";
 /// One function the host runs: how to start its processes and the
 /// settings they see.
 ///
-/// The timeout is not here: it comes with each [`Invocation`], as for
+/// The timeout is not here: it comes with each [`Invocation`](super::Invocation), as for
 /// [`super::InProcess`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionProcess {
-    /// The logical id invocations name ([`Invocation::function`]); also the
+    /// The logical id invocations name ([`Invocation::function`](super::Invocation::function)); also the
     /// prefix of the process's forwarded output (`[Echo] …`).
     pub logical_id: String,
     /// Shell command that starts the runtime, run as `sh -c COMMAND`, e.g.
@@ -147,7 +147,7 @@ impl FunctionProcess {
 /// - **Time limits as AWS sets them**: the process has
 ///   [`FunctionProcess::init_timeout`] (AWS's 10 s init phase) to ask for
 ///   its first invocation; from then the invocation's own
-///   [`Invocation::timeout`] runs, and `Lambda-Runtime-Deadline-Ms` says
+///   [`Invocation::timeout`](super::Invocation::timeout) runs, and `Lambda-Runtime-Deadline-Ms` says
 ///   when it ends. A process that misses either is killed and never reused.
 ///
 /// The error objects are AWS's: `Sandbox.Timedout` for timeouts,
@@ -253,7 +253,7 @@ impl RuntimeApiHost {
 
     /// Stops the host: kills every idle process now; invocations under way
     /// finish (or time out) and their processes are then killed; later
-    /// invocations fail with [`InvokeError::Unavailable`].
+    /// invocations fail with [`InvokeError::Unavailable`](super::InvokeError::Unavailable).
     pub fn shutdown(&self) {
         self.inner.closed.store(true, Ordering::SeqCst);
         for pool in self.inner.pools.values() {
