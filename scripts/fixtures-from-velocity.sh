@@ -5,8 +5,12 @@
 #
 #   scripts/fixtures-from-velocity.sh [--check] [FILTER]
 #
-# - a fixture with `expected_error.txt` must fail in Velocity too (nothing is written);
-# - any other velocity fixture gets `expected.txt` = Velocity's output, byte for byte;
+# - a fixture with `expected_error.snap` (an insta snapshot of our whole error
+#   message, checked by `cargo test -p phalanx-vtl --test fixtures`) must fail
+#   in Velocity too (nothing is written);
+# - any other velocity fixture gets `expected.txt` = Velocity's output, byte for
+#   byte (the fixtures test compares our output with it as it is: Velocity's
+#   output stays the source of truth, never a snapshot of ours);
 # - apigateway fixtures are skipped: their expected files are written by hand
 #   from Velocity's output and the differences documented in src/dialect.rs.
 # FILTER keeps only the fixtures whose `group/name` contains it.
@@ -40,7 +44,7 @@ while IFS= read -r template; do
     args=("$template")
     [[ -f "$dir/context.json" ]] && args+=("$dir/context.json")
     if java -Xss16m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$CP" VelocityRender "${args[@]}" >"$tmp" 2>"$tmp.err"; then
-        if [[ -f "$dir/expected_error.txt" ]]; then
+        if [[ -f "$dir/expected_error.snap" ]]; then
             echo "$id: expects an error, but Velocity 1.7 renders it" >&2
             status=1
         elif [[ $check == 1 ]]; then
@@ -52,7 +56,7 @@ while IFS= read -r template; do
         else
             cp "$tmp" "$dir/expected.txt"
         fi
-    elif [[ ! -f "$dir/expected_error.txt" ]]; then
+    elif [[ ! -f "$dir/expected_error.snap" ]]; then
         echo "$id: Velocity 1.7 fails: $(cat "$tmp.err")" >&2
         status=1
     fi

@@ -122,6 +122,9 @@ if ! command -v chromium >/dev/null 2>&1; then
   $SUDO apt-get install -y -qq chromium >&2
 fi
 
+# Snapshots (insta) are checked, never written: a missing or different one
+# fails the run (review them locally, see tests/fixtures/README.md).
+export INSTA_UPDATE=no
 step "cargo test"
 cargo test --workspace --locked
 

@@ -1,4 +1,5 @@
-//! The project's own data-driven fixtures: `tests/fixtures/<group>/<name>/`.
+//! The project's own data-driven fixtures: `tests/fixtures/<group>/<name>/`,
+//! run with `insta::glob!` over every `template.vm`.
 //!
 //! Each fixture directory holds
 //!
@@ -7,16 +8,21 @@
 //! - `dialect` (optional) — `velocity` (the default) or `apigateway`;
 //! - exactly one of
 //!   - `expected.txt` — the exact output, byte for byte, or
-//!   - `expected_error.txt` — a substring the error message must contain;
-//!     the error must also name a place (`template.vm:LINE:COL: …`).
+//!   - `expected_error.snap` — an insta snapshot of the whole error message
+//!     as `Display` prints it: `template.vm:LINE:COL: message`, the source
+//!     line and a caret.
 //!
 //! For the velocity dialect, `expected.txt` is what Apache Velocity 1.7
-//! renders (`tools/velocity-java/render.sh`), never our own output; see
-//! `tests/fixtures/README.md` and `scripts/fixtures-from-velocity.sh`.
+//! renders (`tools/velocity-java/render.sh`), never our own output: it is
+//! compared as it is, not kept as a snapshot; see `tests/fixtures/README.md`
+//! and `scripts/fixtures-from-velocity.sh`.
 //!
 //! Every fixture runs; all failures are reported together, each with a line
-//! diff. `PHALANX_FIXTURES=substring` runs only the fixtures whose
-//! `group/name` contains the substring.
+//! diff (snapshot failures with insta's diff). `PHALANX_FIXTURES=substring`
+//! runs only the fixtures whose `group/name` contains the substring. A
+//! missing or different snapshot fails the test; `INSTA_UPDATE=no` (as
+//! `scripts/test.sh` and CI set) writes nothing, otherwise insta leaves an
+//! `expected_error.snap.new` beside it to review (`cargo insta review`).
 
 use phalanx_vtl::{Context, Dialect, Engine};
 use std::fmt::Write as _;
@@ -27,7 +33,7 @@ const FILES: &[&str] = &[
     "context.json",
     "dialect",
     "expected.txt",
-    "expected_error.txt",
+    "expected_error.snap",
 ];
 
 fn fixtures_dir() -> PathBuf {
@@ -52,7 +58,12 @@ fn find_fixtures(root: &Path, dir: &Path, found: &mut Vec<PathBuf>, problems: &m
         found.push(dir.to_path_buf());
         for p in &entries {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if !FILES.contains(&name) {
+            if name.ends_with(".snap.new") {
+                problems.push(format!(
+                    "{}: a pending snapshot {name:?}: review it (`cargo insta review`, or read it and rename it to expected_error.snap) or delete it",
+                    relative(root, dir)
+                ));
+            } else if !FILES.contains(&name) {
                 problems.push(format!(
                     "{}: unexpected file {name:?} (a fixture holds only {FILES:?})",
                     relative(root, dir)
@@ -88,7 +99,9 @@ fn read(path: &Path) -> Result<Option<String>, String> {
     }
 }
 
-/// Runs one fixture; `Err` holds the failure report.
+/// Runs one fixture; `Err` holds the failure report. An error fixture's
+/// snapshot is asserted here: insta's `glob!` counts a failed snapshot and
+/// fails the test after the last fixture.
 fn run_fixture(dir: &Path, id: &str) -> Result<(), String> {
     let source = read(&dir.join("template.vm"))?.unwrap_or_default();
     let dialect = match read(&dir.join("dialect"))?.as_deref().map(str::trim) {
@@ -109,51 +122,54 @@ fn run_fixture(dir: &Path, id: &str) -> Result<(), String> {
         }
     };
     let expected = read(&dir.join("expected.txt"))?;
-    let expected_error = read(&dir.join("expected_error.txt"))?;
+    let has_snapshot = dir.join("expected_error.snap").is_file();
 
     let name = "template.vm";
     let result = Engine::new(dialect)
         .compile(name, &source)
         .and_then(|t| t.render(&mut ctx));
 
-    match (expected, expected_error, result) {
-        (Some(_), Some(_), _) | (None, None, _) => {
-            Err("needs exactly one of expected.txt and expected_error.txt".into())
+    match (expected, has_snapshot, result) {
+        (Some(_), true, _) => {
+            Err("holds both expected.txt and expected_error.snap; keep one".into())
         }
-        (Some(want), None, Ok(got)) if want == got => Ok(()),
-        (Some(want), None, Ok(got)) => Err(format!(
+        (Some(want), false, Ok(got)) if want == got => Ok(()),
+        (Some(want), false, Ok(got)) => Err(format!(
             "output differs (- expected, + actual):\n{}",
             line_diff(&want, &got)
         )),
-        (Some(_), None, Err(e)) => Err(format!("expected output, but the render failed:\n{e}")),
-        (None, Some(want), Ok(got)) => Err(format!(
-            "expected an error containing {:?}, but it rendered:\n{}",
-            want.trim_end_matches(['\r', '\n']),
+        (Some(_), false, Err(e)) => Err(format!("expected output, but the render failed:\n{e}")),
+        (None, true, Ok(got)) => Err(format!(
+            "expected the error in expected_error.snap, but it rendered:\n{}",
             show_lines(&got)
         )),
-        (None, Some(want), Err(e)) => {
-            let want = want.trim_end_matches(['\r', '\n']);
+        (None, false, Ok(got)) => Err(format!(
+            "no expected.txt (velocity dialect: scripts/fixtures-from-velocity.sh writes it); it rendered:\n{}",
+            show_lines(&got)
+        )),
+        // An error, with or without its snapshot yet: a missing snapshot
+        // fails like a different one (and is left as `.snap.new` to review
+        // unless INSTA_UPDATE=no).
+        (None, _, Err(e)) => {
             let shown = e.to_string();
-            let mut problems = Vec::new();
-            if want.is_empty() {
-                problems.push("expected_error.txt is empty".to_string());
-            }
-            if !shown.contains(want) {
-                problems.push(format!("the error does not contain {want:?}"));
-            }
+            let mut settings = insta::Settings::clone_current();
+            settings.set_snapshot_path(dir);
+            settings.set_prepend_module_to_snapshot(false);
+            settings.remove_snapshot_suffix();
+            settings.set_omit_expression(true);
+            settings.bind(|| insta::assert_snapshot!("expected_error", shown));
             match e.location() {
-                None => problems.push("the error names no line:col".into()),
+                None => Err(format!("the error names no line:col:\n{shown}")),
                 Some(loc) => {
                     let prefix = format!("{name}:{}:{}: ", loc.line, loc.column);
-                    if !shown.starts_with(&prefix) {
-                        problems.push(format!("the error does not start with {prefix:?}"));
+                    if shown.starts_with(&prefix) {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "the error does not start with {prefix:?}:\n{shown}"
+                        ))
                     }
                 }
-            }
-            if problems.is_empty() {
-                Ok(())
-            } else {
-                Err(format!("{}; the error was:\n{shown}", problems.join("; ")))
             }
         }
     }
@@ -212,19 +228,27 @@ fn fixtures() {
         "no fixtures found under {}: each fixture is a directory with a template.vm",
         root.display()
     );
+    // Shown now too, in case a failed snapshot ends the test early.
+    for p in &problems {
+        eprintln!("--- {p}\n");
+    }
     let filter = std::env::var("PHALANX_FIXTURES").ok();
     let mut ran = 0;
     let mut failures = Vec::new();
-    for dir in &dirs {
+    insta::glob!("fixtures", "**/template.vm", |template| {
+        let dir = template.parent().unwrap_or(&root);
         let id = relative(&root, dir);
         if filter.as_deref().is_some_and(|f| !id.contains(f)) {
-            continue;
+            return;
         }
         ran += 1;
         if let Err(report) = run_fixture(dir, &id) {
+            // Shown now too: a failed snapshot makes `glob!` panic after
+            // the last fixture, before the summary below.
+            eprintln!("{report}\n");
             failures.push(report);
         }
-    }
+    });
     println!(
         "{ran} of {} fixtures run, {} failed",
         dirs.len(),
