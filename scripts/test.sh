@@ -129,8 +129,10 @@ step "cargo test"
 cargo test --workspace --locked
 
 # The renderer's fast paths must give the answers its general paths give:
-# the suites that pin rendering run again with every fast path off
+# the suites that pin rendering (phalanx-vtl's fixtures, Velocity's
+# conformance suite, the differential test against Velocity 1.7, and the
+# gateway's recorded API Gateway cases) run again with every fast path off
 # (phalanx-vtl's `no-fast-paths` feature, see `render::FAST_PATHS`).
-step "phalanx-vtl again with every fast path off (fixtures, Velocity conformance, differential)"
-cargo test -p phalanx-vtl --features no-fast-paths --locked \
-  --test fixtures --test velocity_conformance --test differential
+step "rendering again with every fast path off (phalanx-vtl, the gateway's pipeline)"
+cargo test --locked -p phalanx-vtl --features phalanx-vtl/no-fast-paths
+cargo test --locked -p phalanx-gateway --features phalanx-vtl/no-fast-paths --test pipeline

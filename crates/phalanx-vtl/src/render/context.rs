@@ -157,6 +157,7 @@ impl Context {
     }
 
     /// Looks a variable up by the hash `name_hash` gives for it.
+    #[inline]
     pub(crate) fn get_hashed(&self, name: &str, hash: u64) -> Option<&Value> {
         self.vars
             .find(hash, |(k, _)| same_name(k, name))

@@ -20,6 +20,28 @@ impl Renderer<'_> {
     /// a literal string, number, list or arithmetic result is false.
     pub(super) fn truthy(&mut self, e: &Expr) -> Result<bool, Error> {
         match e {
+            Expr::Reference(r) if FAST_PATHS => {
+                // Read where the value is kept, without a clone (a null is
+                // left to `finish_reference`: API Gateway's is "", true).
+                let mut units = 0;
+                let reached = self.scopes.with_resolved(r, &mut units, |value, rest| {
+                    if rest.is_empty() && !value.is_null() {
+                        Ok(value.is_truthy())
+                    } else {
+                        Err((value.clone(), r.accessors.len() - rest.len()))
+                    }
+                });
+                if units > 0 {
+                    self.burn(units, r.span)?;
+                }
+                match reached {
+                    Some(Ok(truthy)) => Ok(truthy),
+                    Some(Err((value, walked))) => {
+                        Ok(self.finish_reference(r, value, walked)?.is_truthy())
+                    }
+                    None => Ok(self.reference_value(r)?.is_truthy()),
+                }
+            }
             Expr::Reference(r) => Ok(self.reference_value(r)?.is_truthy()),
             Expr::Literal(Literal::Bool(b)) => Ok(*b),
             Expr::Unary {

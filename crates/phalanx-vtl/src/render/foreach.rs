@@ -164,9 +164,8 @@ impl Scopes<'_> {
     /// Starts a loop over `f.var`; its `$foreach` is the returned scope,
     /// whose `parent` is the `$foreach` around it.
     fn push_loop(&mut self, f: &Foreach) -> Rc<ForeachScope> {
-        let parent = self
-            .resolve_outside_macros("foreach", SPECIAL_NAMES.foreach)
-            .into_value();
+        let parent =
+            self.with_binding_outside_macros("foreach", SPECIAL_NAMES.foreach, Value::clone);
         let scope = Rc::new(ForeachScope {
             index: Cell::new(0),
             has_next: Cell::new(false),

@@ -11,12 +11,12 @@
 //!    `$foreach`, `$velocityCount` and `$velocityHasNext`;
 //! 3. the [`Context`].
 //!
-//! [`Scopes::resolve`] answers that without evaluating anything, by
-//! reference; [`Scopes::with_resolved`] goes on from the root through
-//! properties of maps and host objects by reference too, and hands the
-//! value reached to a closure (so a string can be written from where it is
-//! kept); [`Renderer::lookup`] is the owned form, which also evaluates a
-//! macro argument. The renderer's paths all start here.
+//! [`Scopes::with_binding`] answers that without evaluating anything, and
+//! hands the bound value to a closure by reference; [`Scopes::with_resolved`]
+//! goes on from the root through properties of maps and host objects by
+//! reference too (so a string can be written from where it is kept);
+//! [`Renderer::lookup`] is the owned form, which also evaluates a macro
+//! argument. The renderer's paths all start here.
 
 use super::FAST_PATHS;
 use super::foreach::Loop;
@@ -72,80 +72,103 @@ pub(super) struct Scopes<'a> {
     pub loop_names: u64,
 }
 
-/// What a root name is bound to, found without evaluating anything.
+/// What a macro call binds a name to (besides an [`Argument`]).
 pub(super) enum Binding<'s> {
-    /// A value kept in the context, a loop or a `#set` of a parameter.
+    /// A value `#set` gave a parameter.
     Kept(&'s Value),
-    /// A value made for this lookup: `$velocityCount`, `$velocityHasNext`,
-    /// `$bodyContent`, or null (unbound, or the null holder's).
+    /// `$bodyContent`, made for this lookup.
     Made(Value),
-    /// The innermost loop's `$foreach`.
-    Foreach(&'s Rc<ForeachScope>),
-    /// A macro parameter: argument `position` of the call in `frame`, to
-    /// evaluate in its caller's frame ([`Renderer::argument_value`]).
-    Argument { frame: usize, position: usize },
+}
+
+/// A macro parameter: argument `position` of the call in `frame`, to
+/// evaluate in its caller's frame ([`Renderer::argument_value`]).
+pub(super) struct Argument {
+    pub frame: usize,
+    pub position: usize,
 }
 
 impl Binding<'_> {
-    /// The bound value, owned; `None` for a macro argument, which must be
-    /// evaluated.
-    fn value(self) -> Result<Value, (usize, usize)> {
+    /// Calls `f` with the bound value.
+    #[inline(always)]
+    fn with<T>(self, f: impl FnOnce(&Value) -> T) -> T {
         match self {
-            Binding::Kept(v) => Ok(v.clone()),
-            Binding::Made(v) => Ok(v),
-            Binding::Foreach(scope) => Ok(Value::Object(scope.clone())),
-            Binding::Argument { frame, position } => Err((frame, position)),
+            Binding::Kept(v) => f(v),
+            Binding::Made(v) => f(&v),
         }
-    }
-
-    /// The bound value, owned, where no macro frame can bind (see
-    /// [`Scopes::resolve_outside_macros`]).
-    pub(super) fn into_value(self) -> Value {
-        self.value().unwrap_or_default()
     }
 }
 
 impl Scopes<'_> {
-    /// What `name` (`hash` is its `name_hash`) is bound to here.
-    #[inline]
-    pub(super) fn resolve(&self, name: &str, hash: u64) -> Binding<'_> {
+    /// Calls `f` with what `name` (`hash` is its `name_hash`) is bound to
+    /// here, by reference; `Err` when it is a macro argument, which must be
+    /// evaluated ([`Renderer::lookup`] does).
+    // Inlined, and no `Binding` made on the way for a name only the
+    // context binds: every reference starts here (about 80 times in a
+    // render of the benchmark's envelope template), most at top level.
+    #[inline(always)]
+    pub(super) fn with_binding<T>(
+        &self,
+        name: &str,
+        hash: u64,
+        f: impl FnOnce(&Value) -> T,
+    ) -> Result<T, Argument> {
+        if self.current.is_some()
+            && let Some(binding) = self.resolve_in_macros(name)
+        {
+            return binding.map(|b| b.with(f));
+        }
+        Ok(self.with_binding_outside_macros(name, hash, f))
+    }
+
+    /// What the macro calls in progress bind `name` to, if anything.
+    #[inline(never)]
+    fn resolve_in_macros(&self, name: &str) -> Option<Result<Binding<'_>, Argument>> {
         let mut frame = self.current;
         while let Some(i) = frame {
             let f = &self.frames[i];
             if let Some((_, v)) = f.overrides.iter().find(|(n, _)| same_name(n, name)) {
-                return Binding::Kept(v);
+                return Some(Ok(Binding::Kept(v)));
             }
             if name == "bodyContent"
                 && let Some(body) = &f.body
             {
-                return Binding::Made(self.body_content(f, body));
+                return Some(Ok(Binding::Made(self.body_content(f, body))));
             }
             // A parameter the call gave no argument for is not bound:
             // Velocity looks it up as any other name.
             if let Some(position) = f.def.def.params.iter().position(|p| **p == *name)
                 && position < f.args.len()
             {
-                return Binding::Argument { frame: i, position };
+                return Some(Err(Argument { frame: i, position }));
             }
             // Not bound here: Velocity 1.7 looks in the context the macro
             // was called from, which sees that caller's parameters and
             // `$bodyContent` too (a macro called inside another sees them).
             frame = f.caller;
         }
-        self.resolve_outside_macros(name, hash)
+        None
     }
 
-    /// What `name` is bound to by the loops in progress or the context.
-    #[inline]
-    pub(super) fn resolve_outside_macros(&self, name: &str, hash: u64) -> Binding<'_> {
-        if self.may_be_loop_bound(hash)
-            && let Some(binding) = self.loop_binding(name, hash)
-        {
-            return binding;
-        }
+    /// [`Scopes::with_binding`] for the loops in progress and the context
+    /// alone.
+    #[inline(always)]
+    pub(super) fn with_binding_outside_macros<T>(
+        &self,
+        name: &str,
+        hash: u64,
+        f: impl FnOnce(&Value) -> T,
+    ) -> T {
+        let f = if self.may_be_loop_bound(hash) {
+            match self.with_loop_binding(name, hash, f) {
+                Ok(found) => return found,
+                Err(f) => f,
+            }
+        } else {
+            f
+        };
         match self.ctx.get_hashed(name, hash) {
-            Some(v) => Binding::Kept(v),
-            None => Binding::Made(Value::Null),
+            Some(v) => f(v),
+            None => f(&Value::Null),
         }
     }
 
@@ -156,10 +179,20 @@ impl Scopes<'_> {
         self.loop_names & loop_name_bit(hash) != 0
     }
 
-    /// A name bound by a loop in progress: its variable, or for the
-    /// innermost loop `$foreach`, `$velocityCount` and `$velocityHasNext`.
-    fn loop_binding(&self, name: &str, hash: u64) -> Option<Binding<'_>> {
-        let innermost = self.loops.len().checked_sub(1)?;
+    /// Calls `f` with the value a loop in progress binds `name` to: its
+    /// variable, or for the innermost loop `$foreach`, `$velocityCount`
+    /// and `$velocityHasNext`; gives `f` back when no loop binds it. (A
+    /// closure, not a value returned: the value is read where it is kept.)
+    #[inline]
+    fn with_loop_binding<T, F: FnOnce(&Value) -> T>(
+        &self,
+        name: &str,
+        hash: u64,
+        f: F,
+    ) -> Result<T, F> {
+        let Some(innermost) = self.loops.len().checked_sub(1) else {
+            return Err(f);
+        };
         let is_var = |l: &Loop| l.var_hash == hash && same_name(&l.var, name);
         if let Some(pos) = self
             .loops
@@ -174,32 +207,53 @@ impl Scopes<'_> {
                 .iter()
                 .any(|l| *l.var == *name && l.frame != frame)
             {
-                return Some(Binding::Made(Value::Null));
+                return Ok(f(&Value::Null));
             }
         }
         for (depth, l) in self.loops.iter().enumerate().rev() {
             if let Some((_, v)) = l.overrides.iter().find(|(n, _)| same_name(n, name)) {
-                return Some(Binding::Kept(v));
+                return Ok(f(v));
             }
             if is_var(l) {
-                return Some(Binding::Kept(&l.item));
+                return Ok(f(&l.item));
             }
             // Compared by hash first: this runs for every name a template
             // looks up inside a loop.
             if depth == innermost {
                 let special = &*SPECIAL_NAMES;
                 if hash == special.foreach && name == "foreach" {
-                    return Some(Binding::Foreach(&l.scope));
+                    return Ok(f(&Value::Object(l.scope.clone())));
                 }
                 if hash == special.velocity_count && name == "velocityCount" {
-                    return Some(Binding::Made(Value::from(l.scope.index.get() + 1)));
+                    return Ok(f(&Value::from(l.scope.index.get() + 1)));
                 }
                 if hash == special.velocity_has_next && name == "velocityHasNext" {
-                    return Some(Binding::Made(Value::Bool(l.scope.has_next.get())));
+                    return Ok(f(&Value::Bool(l.scope.has_next.get())));
                 }
             }
         }
-        None
+        Err(f)
+    }
+
+    /// The innermost loop's `$foreach` when nothing else can bind the
+    /// name `foreach` (no macro call in progress, no loop over a variable
+    /// of that name, no `#set` in the innermost loop): what [`with_binding`]
+    /// gives then, found sooner, for `$foreach.hasNext` (`.index`, …,
+    /// recognised at compile time: `Reference::loop_position`), which runs
+    /// on every iteration.
+    ///
+    /// [`with_binding`]: Scopes::with_binding
+    #[inline]
+    fn innermost_foreach(&self) -> Option<&Rc<ForeachScope>> {
+        let innermost = self.loops.last()?;
+        let foreach = SPECIAL_NAMES.foreach;
+        (self.current.is_none()
+            && innermost.overrides.is_empty()
+            && !self
+                .loops
+                .iter()
+                .any(|l| l.var_hash == foreach && *l.var == *"foreach"))
+        .then_some(&innermost.scope)
     }
 
     /// Resolves `r`'s root and follows its properties by reference as far
@@ -208,24 +262,23 @@ impl Scopes<'_> {
     /// accessors left. `None` when the root is a macro argument, which
     /// must be evaluated first. `units` adds up what host objects'
     /// properties built, for the caller to charge.
-    #[inline]
+    #[inline(always)]
     pub(super) fn with_resolved<T>(
         &self,
         r: &Reference,
         units: &mut u64,
         f: impl FnOnce(&Value, &[Accessor]) -> T,
     ) -> Option<T> {
-        Some(match self.resolve(&r.root, r.root_hash) {
-            Binding::Kept(v) => walk_properties(v, &r.accessors, units, f),
-            Binding::Made(v) => walk_properties(&v, &r.accessors, units, f),
-            Binding::Foreach(scope) => match r.loop_position {
-                // `$foreach.hasNext` (`.index`, …, recognised at compile
-                // time): read from the loop without making the object.
-                Some(position) if FAST_PATHS => f(&scope.position(position), &r.accessors[1..]),
-                _ => walk_properties(&Value::Object(scope.clone()), &r.accessors, units, f),
-            },
-            Binding::Argument { .. } => return None,
+        if FAST_PATHS
+            && let Some(position) = r.loop_position
+            && let Some(scope) = self.innermost_foreach()
+        {
+            return Some(f(&scope.position(position), &r.accessors[1..]));
+        }
+        self.with_binding(&r.root, r.root_hash, |root| {
+            walk_properties(root, &r.accessors, units, f)
         })
+        .ok()
     }
 
     /// `#set($name = value)` on a root name (`hash` is its `name_hash`).
@@ -268,9 +321,9 @@ impl Renderer<'_> {
     /// The value a root name is bound to, owned: a macro argument is
     /// evaluated.
     pub(super) fn lookup(&mut self, name: &str, hash: u64, span: Span) -> Result<Value, Error> {
-        match self.scopes.resolve(name, hash).value() {
+        match self.scopes.with_binding(name, hash, Value::clone) {
             Ok(value) => Ok(value),
-            Err((frame, position)) => self.argument_value(frame, position, span),
+            Err(arg) => self.argument_value(arg, span),
         }
     }
 }
@@ -282,15 +335,28 @@ impl Renderer<'_> {
 /// the walk with null, as a missing key or property does, as the owned
 /// walk (`access`) would. `units` adds up the fuel the properties cost as
 /// `access` charges them. With the fast paths off, walks nothing.
+#[inline(always)]
 pub(super) fn walk_properties<T>(
     value: &Value,
     accessors: &[Accessor],
     units: &mut u64,
     f: impl FnOnce(&Value, &[Accessor]) -> T,
 ) -> T {
-    if !FAST_PATHS {
-        return f(value, accessors);
+    match accessors.first() {
+        Some(Accessor::Property { .. }) if FAST_PATHS => {
+            walk_property_chain(value, accessors, units, f)
+        }
+        _ => f(value, accessors),
     }
+}
+
+/// [`walk_properties`] from a property on.
+fn walk_property_chain<T>(
+    value: &Value,
+    accessors: &[Accessor],
+    units: &mut u64,
+    f: impl FnOnce(&Value, &[Accessor]) -> T,
+) -> T {
     let Some((Accessor::Property { name, hash, .. }, rest)) = accessors.split_first() else {
         return f(value, accessors);
     };

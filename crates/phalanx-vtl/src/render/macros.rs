@@ -3,7 +3,7 @@
 //! frame), and the blocks `#define` and `$bodyContent` store
 //! ([`DefinedBlock`]). Which frame binds a name is `lookup.rs`'s.
 
-use super::lookup::Scopes;
+use super::lookup::{Argument, Scopes};
 use super::{Flow, Rendered, Renderer};
 use crate::compiler::ast::{Block, Expr, MacroCall, Reference};
 use crate::engine::Macro;
@@ -139,17 +139,12 @@ impl Renderer<'_> {
         })
     }
 
-    /// The value of argument `position` of the call in `frame`: its
-    /// expression evaluated in the caller's frame (which may find a
+    /// The value of a macro argument: its expression evaluated in the
+    /// caller's frame (which may find a
     /// parameter of the caller's caller: the stack grows as needed).
-    pub(super) fn argument_value(
-        &mut self,
-        frame: usize,
-        position: usize,
-        span: Span,
-    ) -> Result<Value, Error> {
-        let f = &self.scopes.frames[frame];
-        let arg = f.args[position].clone();
+    pub(super) fn argument_value(&mut self, arg: Argument, span: Span) -> Result<Value, Error> {
+        let f = &self.scopes.frames[arg.frame];
+        let arg = f.args[arg.position].clone();
         let caller = f.caller;
         let caller_source = f.caller_source.clone();
         let saved = (

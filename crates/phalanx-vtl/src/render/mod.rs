@@ -45,7 +45,8 @@ use std::sync::Arc;
 ///   the `$foreach` object (`Reference::loop_position`);
 /// - a call whose arguments are all literals given the values made at
 ///   compile time (`Accessor::Method::const_args`);
-/// - a plain `$name` argument passed by reference;
+/// - a plain `$name` argument passed by reference, and a reference in a
+///   condition read where its value is kept;
 /// - text nodes, strings and integers written without the general
 ///   statement and value machinery.
 pub(crate) const FAST_PATHS: bool = !cfg!(feature = "no-fast-paths");
@@ -338,7 +339,8 @@ impl<'a> Renderer<'a> {
 
     /// Goes on from `value`, reached after `walked` of `r`'s accessors, to
     /// the reference's value.
-    fn finish_reference(
+    #[inline(always)]
+    pub(super) fn finish_reference(
         &mut self,
         r: &Reference,
         mut value: Value,
