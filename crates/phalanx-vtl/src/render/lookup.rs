@@ -260,8 +260,8 @@ impl Scopes<'_> {
     /// as they are properties of maps and host objects (see
     /// [`walk_properties`]), then calls `f` with the value reached and the
     /// accessors left. `None` when the root is a macro argument, which
-    /// must be evaluated first. `units` adds up what host objects'
-    /// properties built, for the caller to charge.
+    /// must be evaluated first. `units` adds up the fuel the properties
+    /// read cost, as `access` would charge them, for the caller to charge.
     #[inline(always)]
     pub(super) fn with_resolved<T>(
         &self,
@@ -273,7 +273,11 @@ impl Scopes<'_> {
             && let Some(position) = r.loop_position
             && let Some(scope) = self.innermost_foreach()
         {
-            return Some(f(&scope.position(position), &r.accessors[1..]));
+            // `loop_position` is only set for one property accessor.
+            return Some(f(
+                &scope.position(position),
+                r.accessors.get(1..).unwrap_or_default(),
+            ));
         }
         self.with_binding(&r.root, r.root_hash, |root| {
             walk_properties(root, &r.accessors, units, f)
