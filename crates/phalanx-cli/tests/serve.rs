@@ -52,19 +52,24 @@ fn python() -> String {
 fn start(extra: &[&str]) -> Server {
     let py = python();
     let example = repo().join("examples/petstore");
+    let template = example.join("template.yaml");
+    let items = format!("ItemsFunction={py} -m awslambdaric app.create_item");
+    let hello = format!("HelloFunction={py} -m awslambdaric app.hello");
+    let mut args = vec!["--template", template.to_str().unwrap()];
+    args.extend(["--function", &items, "--function", &hello]);
+    args.extend(extra);
+    start_with(&args)
+}
+
+/// `phalanx serve ARGS --port 0`, in the petstore example's functions
+/// folder.
+fn start_with(args: &[&str]) -> Server {
+    let example = repo().join("examples/petstore");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_phalanx"));
     cmd.current_dir(example.join("functions"))
         .arg("serve")
-        .arg("--template")
-        .arg(example.join("template.yaml"))
         .args(["--port", "0"])
-        .arg("--function")
-        .arg(format!(
-            "ItemsFunction={py} -m awslambdaric app.create_item"
-        ))
-        .arg("--function")
-        .arg(format!("HelloFunction={py} -m awslambdaric app.hello"))
-        .args(extra)
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     let mut child = cmd.spawn().expect("phalanx starts");
@@ -310,4 +315,57 @@ fn a_function_without_a_command_stops_startup() {
         "{stderr}"
     );
     assert!(out.stdout.is_empty(), "nothing served");
+}
+
+/// The OpenAPI document of the gateway's import tests, served with
+/// `--openapi`: its Lambda integration names the function `find-book`,
+/// which `--function` maps to a local process by that name.
+#[test]
+fn serves_an_openapi_document() {
+    let py = python();
+    let document = repo().join("crates/phalanx-gateway/tests/openapi/bookshelf-3.0.yaml");
+    let find = format!("find-book={py} -m awslambdaric app.hello");
+    let server = start_with(&["--openapi", document.to_str().unwrap(), "--function", &find]);
+    assert!(server.base.ends_with("/dev"), "{}", server.base);
+    let reply = http(&server, "GET", "/books?author=Herbert", &[], "");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.header("x-count"), Some("1"));
+    let reply = http(&server, "GET", "/books/978", &[], "");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(reply.body.contains("world"), "{}", reply.body);
+    assert_eq!(reply.header("X-Function"), Some("find-book"));
+}
+
+#[test]
+fn openapi_and_template_are_exclusive_and_functions_are_named() {
+    let repo = repo();
+    let document = repo.join("crates/phalanx-gateway/tests/openapi/bookshelf-3.0.yaml");
+    let template = repo.join("examples/petstore/template.yaml");
+    let out = Command::new(env!("CARGO_BIN_EXE_phalanx"))
+        .arg("serve")
+        .arg("--openapi")
+        .arg(&document)
+        .arg("--template")
+        .arg(&template)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_phalanx"))
+        .arg("serve")
+        .arg("--openapi")
+        .arg(&document)
+        .args(["--port", "0", "--function", "nope=true"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "--function nope: the OpenAPI document has no function `nope` (it has: find-book)"
+        ),
+        "{stderr}"
+    );
 }

@@ -2,6 +2,8 @@
 //! request pipeline and the local server.
 //!
 //! - [`model`]: API Gateway's REST resources as CloudFormation names them.
+//! - [`cloudformation`] and [`openapi`]: the two importers that build it,
+//!   from a template or an OpenAPI document with API Gateway's extensions.
 //! - [`invoke`]: running Lambda functions (in-process or as local processes
 //!   through the Lambda Runtime API).
 //! - [`vtl`]: the objects mapping templates see (`$input`, `$util`,
@@ -25,6 +27,7 @@ pub mod invoke;
 pub mod jsonpath;
 pub mod mapping;
 pub mod model;
+pub mod openapi;
 pub mod pipeline;
 pub mod server;
 pub mod vtl;

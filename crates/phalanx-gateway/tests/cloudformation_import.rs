@@ -625,19 +625,29 @@ fn lambda_functions_are_matched_through_aliases_and_stage_variables() {
 }
 
 #[test]
-fn openapi_bodies_and_sam_templates_are_unsupported() {
+fn cloning_and_sam_templates_are_unsupported() {
+    // An OpenAPI Body is imported (tests/openapi_import.rs); an empty one
+    // adds nothing to the template's resources.
     let body = BASE.replace(
         "      Name: api\n",
         "      Name: api\n      Body: {openapi: 3.0.1}\n",
     );
-    let e = import_yaml(&body).unwrap_err();
+    assert_eq!(
+        import_yaml(&body).unwrap().api,
+        import_yaml(BASE).unwrap().api
+    );
+    let clone = BASE.replace(
+        "      Name: api\n",
+        "      Name: api\n      CloneFrom: abc\n",
+    );
+    let e = import_yaml(&clone).unwrap_err();
     assert_eq!(e.kind(), ImportErrorKind::Unsupported);
     assert_eq!(e.logical_id(), Some("Api"));
     assert_eq!(
         e.to_string(),
-        "t.yaml:2: Resources.Api.Properties.Body: an OpenAPI definition (Body, BodyS3Location) \
-         is not supported yet; describe the API with AWS::ApiGateway::Resource and \
-         AWS::ApiGateway::Method resources"
+        "t.yaml:2: Resources.Api.Properties.CloneFrom: cloning another API is not supported; \
+         describe the API with AWS::ApiGateway::Resource and AWS::ApiGateway::Method resources, \
+         or an OpenAPI Body"
     );
     let sam = format!("Transform: AWS::Serverless-2016-10-31\n{BASE}");
     assert_eq!(

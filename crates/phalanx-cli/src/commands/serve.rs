@@ -1,11 +1,14 @@
-//! `phalanx serve --template FILE`: a CloudFormation template's REST API,
-//! served locally with AWS's behaviour; its Lambda functions run as local
-//! processes through the Lambda Runtime API.
+//! `phalanx serve --template FILE` (a CloudFormation template) or
+//! `phalanx serve --openapi FILE` (an OpenAPI 2.0/3.0 document with API
+//! Gateway's extensions): the REST API served locally with AWS's
+//! behaviour; its Lambda functions run as local processes through the
+//! Lambda Runtime API.
 
 use clap::Args;
 use phalanx_gateway::cloudformation::{ImportOptions, import};
 use phalanx_gateway::invoke::{FunctionProcess, RuntimeApiHost};
 use phalanx_gateway::model::IntegrationType;
+use phalanx_gateway::openapi::{self, OpenApiOptions};
 use phalanx_gateway::{Gateway, server};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -15,8 +18,12 @@ use std::sync::Arc;
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     /// The CloudFormation template (JSON or YAML).
-    #[arg(long, value_name = "FILE")]
-    pub template: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "openapi")]
+    pub template: Option<PathBuf>,
+    /// An OpenAPI 2.0 or 3.0 document (JSON or YAML) with API Gateway's
+    /// `x-amazon-apigateway-*` extensions, instead of a template.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["template", "api", "parameters"])]
+    pub openapi: Option<PathBuf>,
     /// The stage to serve (default: the template's first stage, else `dev`).
     #[arg(long, value_name = "NAME")]
     pub stage: Option<String>,
@@ -31,6 +38,8 @@ pub struct ServeArgs {
     pub port: u16,
     /// How to run a function: `LOGICAL_ID=COMMAND`, run with `sh -c` in the
     /// current directory, e.g. `Echo='python3 -m awslambdaric echo.handler'`.
+    /// With `--openapi`, the function is named by the function name its
+    /// integrations' Lambda URIs give (`…/functions/arn:…:function:NAME/invocations`).
     #[arg(long = "function", value_name = "LOGICAL_ID=COMMAND")]
     pub functions: Vec<String>,
     /// A template parameter value: `NAME=VALUE`.
@@ -48,20 +57,51 @@ fn split_pair<'a>(flag: &str, value: &'a str) -> Result<(&'a str, &'a str), Stri
         .ok_or_else(|| format!("--{flag} {value:?}: expected NAME=VALUE"))
 }
 
+/// Reads the API from `--template` or `--openapi`: the import, the file
+/// name for messages, and what the file is called in them.
+fn load(
+    args: &ServeArgs,
+) -> Result<
+    (
+        phalanx_gateway::cloudformation::Imported,
+        String,
+        &'static str,
+    ),
+    String,
+> {
+    let (path, what) = match (&args.template, &args.openapi) {
+        (Some(template), _) => (template, "the template"),
+        (None, Some(document)) => (document, "the OpenAPI document"),
+        (None, None) => return Err("pass --template FILE or --openapi FILE".to_string()),
+    };
+    let source = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file_name = path.display().to_string();
+    let imported = if args.template.is_some() {
+        let mut options = ImportOptions {
+            api: args.api.clone(),
+            // `BodyS3Location` files are found next to the template.
+            base_dir: Some(
+                path.parent()
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from(".")),
+            ),
+            ..ImportOptions::default()
+        };
+        for p in &args.parameters {
+            let (k, v) = split_pair("parameter", p)?;
+            options.parameters.insert(k.to_string(), v.to_string());
+        }
+        import(&source, &file_name, &options)
+    } else {
+        openapi::import(&source, &file_name, &OpenApiOptions::default())
+    }
+    .map_err(|e| e.to_string())?;
+    Ok((imported, file_name, what))
+}
+
 /// Runs `phalanx serve`.
 pub fn run(args: ServeArgs) -> Result<(), String> {
-    let source = std::fs::read_to_string(&args.template)
-        .map_err(|e| format!("{}: {e}", args.template.display()))?;
-    let mut options = ImportOptions {
-        api: args.api.clone(),
-        ..ImportOptions::default()
-    };
-    for p in &args.parameters {
-        let (k, v) = split_pair("parameter", p)?;
-        options.parameters.insert(k.to_string(), v.to_string());
-    }
-    let file_name = args.template.display().to_string();
-    let imported = import(&source, &file_name, &options).map_err(|e| e.to_string())?;
+    let (imported, file_name, what) = load(&args)?;
     for warning in &imported.warnings {
         eprintln!("warning: {warning}");
     }
@@ -73,7 +113,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         if !api.functions.contains_key(id) {
             let known: Vec<&str> = api.functions.keys().map(String::as_str).collect();
             return Err(format!(
-                "--function {id}: the template has no AWS::Lambda::Function `{id}` (it has: {})",
+                "--function {id}: {what} has no function `{id}` (it has: {})",
                 if known.is_empty() {
                     "none".to_string()
                 } else {

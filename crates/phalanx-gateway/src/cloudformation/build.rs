@@ -21,6 +21,7 @@ use crate::model::{
     IntegrationType, Method, MethodResponse, Model, PassthroughBehavior, RequestValidator, RestApi,
     Stage,
 };
+use crate::openapi::{self, OpenApiOptions};
 
 const REST_API: &str = "AWS::ApiGateway::RestApi";
 
@@ -40,6 +41,7 @@ pub(crate) fn build(template: &Template<'_>, options: &ImportOptions) -> Result<
         template,
         api_logical_id: logical_id.clone(),
         api_id: Template::api_id(&logical_id),
+        base_dir: options.base_dir.clone(),
         warnings: Vec::new(),
     };
     let (api, generated_api_keys) = builder.rest_api()?;
@@ -109,6 +111,8 @@ struct Builder<'t, 'a> {
     template: &'t Template<'a>,
     api_logical_id: String,
     api_id: String,
+    /// Where `BodyS3Location` files are found.
+    base_dir: Option<std::path::PathBuf>,
     warnings: Vec<String>,
 }
 
@@ -156,40 +160,63 @@ impl Builder<'_, '_> {
         let id = self.api_logical_id.clone();
         let path = properties_path(&id);
         let props = t.properties(&id)?;
-        for key in ["Body", "BodyS3Location", "CloneFrom"] {
-            if props.contains_key(key) {
-                return Err(t.unsupported(
-                    &child(&path, key),
-                    format!(
-                        "{} is not supported yet; describe the API with AWS::ApiGateway::Resource \
-                         and AWS::ApiGateway::Method resources",
-                        if key == "CloneFrom" {
-                            "cloning another API"
-                        } else {
-                            "an OpenAPI definition (Body, BodyS3Location)"
-                        }
-                    ),
-                ));
-            }
+        if props.contains_key("CloneFrom") {
+            return Err(t.unsupported(
+                &child(&path, "CloneFrom"),
+                "cloning another API is not supported; describe the API with \
+                 AWS::ApiGateway::Resource and AWS::ApiGateway::Method resources, or an OpenAPI \
+                 Body",
+            ));
         }
-        let name = t
-            .string(&props, "Name", &path)?
-            .unwrap_or_else(|| id.clone());
+        let functions = self.functions()?;
+        let body = self.openapi_body(&props, &path, &functions)?;
+        let name = match t.string(&props, "Name", &path)? {
+            Some(name) => name,
+            None => body
+                .as_ref()
+                .map(|b| b.name.clone())
+                .unwrap_or_else(|| id.clone()),
+        };
         let description = t.string(&props, "Description", &path)?;
-        let binary_media_types = t
+        let mut binary_media_types: Vec<String> = t
             .string_list(&props, "BinaryMediaTypes", &path)?
             .iter()
             .map(|m| unescape_media_type(m))
             .collect();
 
         let paths = self.paths()?;
-        let functions = self.functions()?;
-        let models = self.models()?;
-        let (request_validators, validator_ids) = self.request_validators()?;
-        let methods = self.methods(&paths, &functions, &request_validators, &validator_ids)?;
-        let gateway_responses = self.gateway_responses()?;
+        let mut models = self.models()?;
+        let (mut request_validators, validator_ids) = self.request_validators()?;
+        let mut methods = self.methods(&paths, &functions, &request_validators, &validator_ids)?;
+        let mut gateway_responses = self.gateway_responses()?;
         let stages = self.stages()?;
         let (api_keys, generated) = self.api_keys(&stages)?;
+        // The OpenAPI definition's parts come first, the resources' after:
+        // both make the API, as in AWS, where resources are added to the
+        // API the body created.
+        let functions = match body {
+            None => functions,
+            Some(body) => {
+                let mut with_body = body.methods;
+                with_body.append(&mut methods);
+                methods = with_body;
+                let mut with_body = body.models;
+                with_body.append(&mut models);
+                models = with_body;
+                let mut with_body = body.request_validators;
+                with_body.append(&mut request_validators);
+                request_validators = with_body;
+                let mut with_body = body.gateway_responses;
+                with_body.append(&mut gateway_responses);
+                gateway_responses = with_body;
+                for media_type in body.binary_media_types {
+                    if !binary_media_types.contains(&media_type) {
+                        binary_media_types.push(media_type);
+                    }
+                }
+                body.functions
+            }
+        };
         let api = RestApi {
             name,
             id: self.api_id.clone(),
@@ -204,6 +231,78 @@ impl Builder<'_, '_> {
             functions,
         };
         Ok((api, generated))
+    }
+
+    /// The RestApi's OpenAPI definition (`Body` or `BodyS3Location`),
+    /// imported, if it has one. Its functions are the template's plus any
+    /// other a Lambda integration names.
+    fn openapi_body(
+        &mut self,
+        props: &Map<String, Value>,
+        path: &str,
+        functions: &IndexMap<String, Function>,
+    ) -> Result<Option<RestApi>> {
+        let t = self.template;
+        let options = OpenApiOptions {
+            name: t.string(props, "Name", path)?,
+            id: Some(self.api_id.clone()),
+            functions: functions.clone(),
+        };
+        let imported = if let Some(body) = props.get("Body") {
+            let body_path = child(path, "Body");
+            let document = match t.resolve_deep(body, &body_path)? {
+                None => return Ok(None),
+                // A JSON or YAML string is accepted too.
+                Some(Value::String(text)) => super::parse_template(&text, t.file())
+                    .map_err(|e| e.within(&body_path, t.line_of(&body_path)))?,
+                Some(document) => document,
+            };
+            openapi::import_document(&document, t.file(), &options)
+                .map_err(|e| e.within(&body_path, t.line_of(&body_path)))?
+        } else if let Some(location) = t.object(props, "BodyS3Location", path)? {
+            let (file, text) = self.body_file(&location, &child(path, "BodyS3Location"))?;
+            openapi::import(&text, &file, &options)?
+        } else {
+            return Ok(None);
+        };
+        self.warnings.extend(imported.warnings);
+        Ok(Some(imported.api))
+    }
+
+    /// The local file a `BodyS3Location` stands for: `Key`, then
+    /// `Bucket/Key`, in the import's base folder. There is no S3 locally;
+    /// this lets a template point at the document it uploads.
+    fn body_file(&self, location: &Map<String, Value>, path: &str) -> Result<(String, String)> {
+        let t = self.template;
+        let key = t.required_string(location, "Key", path)?;
+        let bucket = t.string(location, "Bucket", path)?;
+        let Some(base) = &self.base_dir else {
+            return Err(t.unsupported(
+                path,
+                "BodyS3Location needs the template's folder to find the file locally (`phalanx \
+                 serve --template` gives it)",
+            ));
+        };
+        let mut candidates = vec![base.join(&key)];
+        if let Some(bucket) = &bucket {
+            candidates.push(base.join(bucket).join(&key));
+        }
+        for candidate in &candidates {
+            if candidate.is_file() {
+                let text = std::fs::read_to_string(candidate).map_err(|e| {
+                    t.invalid(path, format!("cannot read {}: {e}", candidate.display()))
+                })?;
+                return Ok((candidate.display().to_string(), text));
+            }
+        }
+        let tried: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
+        Err(t.invalid(
+            path,
+            format!(
+                "the OpenAPI document is not a local file (S3 is not emulated); looked for {}",
+                tried.join(" and ")
+            ),
+        ))
     }
 
     /// The API's resources and their full paths.

@@ -90,6 +90,17 @@ impl ImportError {
         error
     }
 
+    /// The same error, for a document embedded in a template at `prefix`
+    /// (a RestApi's `Body`): the document's JSON pointer goes after the
+    /// property path, e.g. `Resources.Api.Properties.Body/paths/~1pets`.
+    pub(crate) fn within(mut self, prefix: &str, line: Option<usize>) -> Self {
+        let path = format!("{prefix}{}", self.0.path.as_deref().unwrap_or(""));
+        let mut moved = ImportError::at(self.0.kind, &self.0.file, &path, self.0.message.clone());
+        moved.0.line = self.0.line.take().or(line);
+        moved.0.column = self.0.column;
+        moved
+    }
+
     /// Sets the line (of the resource the error is about), if not set yet.
     pub(crate) fn with_line(mut self, line: Option<usize>) -> Self {
         if self.0.line.is_none() {

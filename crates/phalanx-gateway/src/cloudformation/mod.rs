@@ -10,7 +10,7 @@
 //! There is no deployed stack locally, so intrinsic functions are resolved
 //! here with made-up but stable values (see [`ImportOptions`] for the
 //! region, account and parameter values used). What only AWS could answer —
-//! `Fn::ImportValue`, SSM parameters, inline OpenAPI bodies, SAM transforms —
+//! `Fn::ImportValue`, SSM parameters, `CloneFrom`, SAM transforms —
 //! is an [`ImportError`] naming the file, the resource and the property, so
 //! the user knows exactly what to replace.
 //!
@@ -56,6 +56,10 @@ pub struct ImportOptions {
     pub account_id: String,
     /// `AWS::StackName` (default `phalanx-local`).
     pub stack_name: String,
+    /// The folder a RestApi's `BodyS3Location` is looked up in (usually
+    /// the template's): `Key`, then `Bucket/Key`, relative to it. `None`
+    /// refuses `BodyS3Location`.
+    pub base_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ImportOptions {
@@ -66,6 +70,7 @@ impl Default for ImportOptions {
             region: "us-east-1".to_owned(),
             account_id: "123456789012".to_owned(),
             stack_name: "phalanx-local".to_owned(),
+            base_dir: None,
         }
     }
 }
@@ -101,6 +106,14 @@ pub struct GeneratedApiKey {
 /// `source` is the template's text, JSON or YAML (with short-form tags such
 /// as `!Ref` and `!Sub`); `file_name` is only used in error messages.
 ///
+/// A RestApi's OpenAPI definition is read with [`crate::openapi`]: `Body`
+/// (an object, intrinsic functions inside resolved first, or a string of
+/// JSON or YAML) or `BodyS3Location`, a local file found through
+/// [`ImportOptions::base_dir`] (its text is taken as is, as CloudFormation
+/// does not resolve intrinsics in it). The document's methods, models,
+/// validators, gateway responses and binary media types join those of the
+/// template's resources; `Name` overrides the document's title.
+///
 /// Supported: `AWS::ApiGateway::{RestApi, Resource, Method, Model,
 /// RequestValidator, GatewayResponse, Stage, Deployment, ApiKey, UsagePlan,
 /// UsagePlanKey}` and `AWS::Lambda::Function`; other resource types are
@@ -115,7 +128,7 @@ pub struct GeneratedApiKey {
 /// An [`ImportError`] naming the file, the resource's logical id and the
 /// property path: for syntax errors (with line and column), properties of
 /// the wrong type, references to missing resources, and what cannot be
-/// emulated (`Fn::ImportValue`, inline OpenAPI bodies, SAM templates, …).
+/// emulated (`Fn::ImportValue`, `CloneFrom`, SAM templates, …).
 ///
 /// # Example
 ///
