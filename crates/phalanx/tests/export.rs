@@ -1,8 +1,13 @@
 //! `export`: the CloudFormation template of each example is snapshot-tested
 //! (`tests/snapshots/`), passes AWS's `cfn-lint`, and — imported back by the
 //! gateway's CloudFormation importer — serves the same answers as the
-//! service built in process (one model, two doors).
+//! service built in process (one model, two doors). The OpenAPI export,
+//! imported back by the gateway's OpenAPI importer, does too, for every
+//! example.
 
+#[allow(dead_code)]
+#[path = "../examples/catalog.rs"]
+mod catalog;
 #[allow(dead_code)]
 #[path = "../examples/echo.rs"]
 mod echo;
@@ -15,6 +20,7 @@ mod presign;
 
 use phalanx::Service;
 use phalanx::gateway::cloudformation::{ImportOptions, Imported, import};
+use phalanx::gateway::openapi::OpenApiOptions;
 use phalanx::gateway::{Gateway, GatewayReply, GatewayRequest};
 mod common;
 
@@ -208,6 +214,132 @@ async fn the_export_served_by_function_processes_answers_the_same() {
         for r in requests {
             let a = comparable(&in_process.handle(r.clone()).await);
             let b = comparable(&from_template.handle(r).await);
+            assert_eq!(a, b, "{name}");
+        }
+        host.shutdown();
+    }
+}
+
+/// The service's OpenAPI export, read back by the gateway's OpenAPI
+/// importer, given the service's functions so that the integrations' Lambda
+/// URIs (which name functions by name) find them.
+fn openapi_exported_and_imported(name: &str, service: &Service) -> Imported {
+    let document = serde_json::to_string(&phalanx::export::openapi(service)).unwrap();
+    let options = OpenApiOptions {
+        functions: service.model().functions,
+        ..OpenApiOptions::default()
+    };
+    phalanx::gateway::openapi::import(&document, &format!("{name}.json"), &options)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The round trip issue 13 asks for: for every example, its OpenAPI export
+/// imported back and served answers as the in-process service does.
+#[tokio::test]
+async fn the_openapi_export_imported_back_answers_like_the_in_process_service() {
+    let mut examples = examples();
+    examples.push(("catalog", catalog::service()));
+    let cases = [
+        (
+            "echo",
+            vec![
+                request("GET", "/dev/hello?x=1", ""),
+                request("POST", "/dev/hello", r#"{"a": 1}"#),
+                request("GET", "/dev/nowhere", ""),
+            ],
+        ),
+        (
+            "location",
+            vec![
+                request("POST", "/dev/items", r#"{"name": "Pen"}"#),
+                request("POST", "/dev/items", r#"{"name": ""}"#),
+                request("POST", "/dev/items", r#"{"wrong": 1}"#),
+                request("GET", "/dev/items", ""),
+            ],
+        ),
+        (
+            // Without its query parameters the validator answers; the
+            // function (which would call S3) is not reached.
+            "presign",
+            vec![
+                request("GET", "/dev/info", ""),
+                request("GET", "/dev/info?bucketName=b", ""),
+            ],
+        ),
+        (
+            "catalog",
+            vec![
+                request("GET", "/v1/products", ""),
+                request("GET", "/v1/products?category=pens", ""),
+                request("GET", "/v1/products/pen", ""),
+                request("GET", "/v1/products/nothing", ""),
+                request("GET", "/v1/categories", ""),
+                request("GET", "/v1/products/pen/reviews", ""),
+                request(
+                    "POST",
+                    "/v1/products/pen/reviews",
+                    r#"{"stars": 4, "text": "fine"}"#,
+                ),
+                request(
+                    "POST",
+                    "/v1/products/pen/reviews",
+                    r#"{"stars": 9, "text": "too much"}"#,
+                ),
+                request("DELETE", "/v1/products/pen/reviews/pen-4", ""),
+            ],
+        ),
+    ];
+    assert_eq!(examples.len(), cases.len());
+    for ((name, service), (case, requests)) in examples.into_iter().zip(cases) {
+        assert_eq!(name, case);
+        let in_process = service.gateway(None).unwrap();
+        let imported = openapi_exported_and_imported(name, &service);
+        let stage = service.model().stages[0].stage_name.clone();
+        let from_openapi = Gateway::build(&imported.api, &stage, service.in_process())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(in_process.routes(), from_openapi.routes(), "{name}");
+        for r in requests {
+            let what = format!("{name}: {} {}", r.method, r.path);
+            let a = comparable(&in_process.handle(r.clone()).await);
+            let b = comparable(&from_openapi.handle(r).await);
+            assert_eq!(a, b, "{what}");
+        }
+    }
+}
+
+/// The OpenAPI export, imported back and served with the example binary as
+/// every function's process (as `phalanx serve --openapi FILE --function
+/// NAME=target/debug/examples/NAME` runs it), answers as the in-process
+/// service does.
+#[tokio::test]
+async fn the_openapi_export_served_by_function_processes_answers_the_same() {
+    use phalanx::gateway::invoke::{FunctionProcess, RuntimeApiHost};
+    let cases = [
+        ("echo", vec![request("GET", "/dev/hello?x=1", "")]),
+        (
+            "location",
+            vec![
+                request("POST", "/dev/items", r#"{"name": "Pen"}"#),
+                request("POST", "/dev/items", r#"{"name": ""}"#),
+            ],
+        ),
+    ];
+    for ((name, service), (case, requests)) in examples().into_iter().zip(cases) {
+        assert_eq!(name, case);
+        let in_process = service.gateway(None).unwrap();
+        let imported = openapi_exported_and_imported(name, &service);
+        let command = example_binary(name).display().to_string();
+        let processes = imported
+            .api
+            .functions
+            .iter()
+            .map(|(id, f)| FunctionProcess::from_model(id, &command, f))
+            .collect();
+        let host = RuntimeApiHost::new(processes).unwrap();
+        let from_openapi = Gateway::build(&imported.api, "dev", host.clone()).unwrap();
+        for r in requests {
+            let a = comparable(&in_process.handle(r.clone()).await);
+            let b = comparable(&from_openapi.handle(r).await);
             assert_eq!(a, b, "{name}");
         }
         host.shutdown();
