@@ -105,7 +105,10 @@ impl Importer<'_> {
 
     /// `x-amazon-apigateway-api-key-source`: `HEADER` (the default, what
     /// the gateway does) or `AUTHORIZER` (the key comes from a Lambda
-    /// authorizer, which is not emulated: a warning).
+    /// authorizer, which is not emulated: a warning). The two values are
+    /// the developer guide's ("x-amazon-apigateway-api-key-source
+    /// property": the `X-API-Key` header, or a Lambda authorizer's
+    /// `UsageIdentifierKey`).
     pub(super) fn api_key_source(&mut self) -> Result<()> {
         let d = self.doc;
         let root = d.object(d.root, "")?;

@@ -7,6 +7,11 @@
 //! this reads the parameters (the path item's, overridden by the
 //! operation's), the request body's model, the declared responses, the
 //! security requirements, the validator and the integration.
+//!
+//! A 2.0 `basePath` (or a 3.0 server's path) is not read: API Gateway's
+//! import ignores it unless asked otherwise ("If unspecified, basePath
+//! defaults to ignore", developer guide, "Set the OpenAPI basePath
+//! property"), so the paths are the resources as written.
 
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
