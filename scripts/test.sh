@@ -73,7 +73,13 @@ if ! target/venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.
 fi
 target/venv/bin/cfn-lint examples/petstore/template.yaml \
   crates/phalanx-gateway/tests/templates/pets_api.yaml \
-  crates/phalanx-gateway/tests/templates/pets_api.json
+  crates/phalanx-gateway/tests/templates/pets_api.json \
+  crates/phalanx-gateway/tests/openapi/stack-with-body.yaml \
+  crates/phalanx-gateway/tests/openapi/stack-with-s3-body.yaml
+# The OpenAPI documents the import tests read must be valid OpenAPI.
+target/venv/bin/openapi-spec-validator \
+  crates/phalanx-gateway/tests/openapi/bookshelf-3.0.yaml \
+  crates/phalanx-gateway/tests/openapi/orders-2.0.json
 
 # The presign example's test needs S3: moto's standalone server (PyPI),
 # reached through the AWS SDK for Rust. It runs on a free loopback port for
