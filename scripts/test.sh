@@ -75,7 +75,9 @@ target/venv/bin/cfn-lint examples/petstore/template.yaml \
   crates/phalanx-gateway/tests/templates/pets_api.yaml \
   crates/phalanx-gateway/tests/templates/pets_api.json \
   crates/phalanx-gateway/tests/openapi/stack-with-body.yaml \
-  crates/phalanx-gateway/tests/openapi/stack-with-s3-body.yaml
+  crates/phalanx-gateway/tests/openapi/stack-with-s3-body.yaml \
+  crates/phalanx-cli/tests/templates/derived/template.yaml \
+  crates/phalanx-cli/tests/templates/derived/node.yaml
 # The OpenAPI documents the import tests read must be valid OpenAPI.
 target/venv/bin/openapi-spec-validator \
   crates/phalanx-gateway/tests/openapi/bookshelf-3.0.yaml \

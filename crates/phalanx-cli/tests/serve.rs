@@ -296,25 +296,74 @@ fn half_sent_requests_do_not_block_other_clients() {
     drop(idle);
 }
 
+/// A function a method invokes whose command can be neither given nor
+/// derived stops startup, naming the function, why, and the flag.
 #[test]
 fn a_function_without_a_command_stops_startup() {
     let example = repo().join("examples/petstore");
+    let template = example.join("template.yaml");
+    // HelloFunction's inline Python would be derived, but this "Python"
+    // cannot import awslambdaric.
     let out = Command::new(env!("CARGO_BIN_EXE_phalanx"))
         .arg("serve")
         .arg("--template")
-        .arg(example.join("template.yaml"))
+        .arg(&template)
         .args(["--port", "0", "--function", "ItemsFunction=true"])
+        .args(["--python", "/bin/false"])
         .output()
         .unwrap();
     assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains(
-            "no command for function HelloFunction (pass --function HelloFunction='COMMAND')"
-        ),
-        "{stderr}"
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "{}: no command for function HelloFunction: awslambdaric is not importable by \
+             /bin/false: pip install awslambdaric (pass --function HelloFunction='COMMAND')\n",
+            template.display()
+        )
     );
     assert!(out.stdout.is_empty(), "nothing served");
+
+    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/templates/derived");
+    let template = folder.join("node.yaml");
+    let out = Command::new(env!("CARGO_BIN_EXE_phalanx"))
+        .arg("serve")
+        .arg("--template")
+        .arg(&template)
+        .args(["--port", "0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "{}: no command for function NodeFunction: Runtime nodejs24.x: aws-lambda-ric not \
+             found in {}: npm install aws-lambda-ric there (pass --function NodeFunction='COMMAND')\n",
+            template.display(),
+            folder.join("node-app").canonicalize().unwrap().display()
+        )
+    );
+    assert!(out.stdout.is_empty(), "nothing served");
+}
+
+/// No `--function` flags: an inline `ZipFile` Python function and one
+/// whose `Code` is a local folder run under awslambdaric (the Python of
+/// `PHALANX_PYTHON`); a Node.js function no method invokes only warns.
+#[test]
+fn derives_the_commands_of_local_python_functions() {
+    let template =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/templates/derived/template.yaml");
+    python(); // PHALANX_PYTHON must be set; the server reads it.
+    let server = start_with(&["--template", template.to_str().unwrap()]);
+    assert!(server.base.ends_with("/v1"), "{}", server.base);
+    let reply = http(&server, "GET", "/inline", &[], "");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body, r#"{"from": "inline", "path": "/inline"}"#);
+    let reply = http(&server, "GET", "/bob", &[], "");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.body,
+        r#"{"from": "folder", "name": "bob", "task_root": "python-app"}"#
+    );
 }
 
 /// The OpenAPI document of the gateway's import tests, served with

@@ -1,4 +1,5 @@
 //! One module per command.
 
+pub mod derive;
 pub mod serve;
 pub mod vtl;

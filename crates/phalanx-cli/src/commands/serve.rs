@@ -4,8 +4,9 @@
 //! behaviour; its Lambda functions run as local processes through the
 //! Lambda Runtime API.
 
+use super::derive::Deriver;
 use clap::Args;
-use phalanx_gateway::cloudformation::{ImportOptions, import};
+use phalanx_gateway::cloudformation::{ImportOptions, import, parse_template};
 use phalanx_gateway::invoke::{FunctionProcess, RuntimeApiHost};
 use phalanx_gateway::model::IntegrationType;
 use phalanx_gateway::openapi::{self, OpenApiOptions};
@@ -40,8 +41,15 @@ pub struct ServeArgs {
     /// current directory, e.g. `Echo='python3 -m awslambdaric echo.handler'`.
     /// With `--openapi`, the function is named by the function name its
     /// integrations' Lambda URIs give (`…/functions/arn:…:function:NAME/invocations`).
+    /// Without it, a template function's command is derived from its
+    /// `Runtime`, `Handler` and local `Code` when possible.
     #[arg(long = "function", value_name = "LOGICAL_ID=COMMAND")]
     pub functions: Vec<String>,
+    /// The Python that runs `python3.*` functions without `--function`
+    /// (`PATH -m awslambdaric HANDLER`); default `PHALANX_PYTHON`, else
+    /// `python3` on `PATH`. It must be able to import `awslambdaric`.
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
     /// A template parameter value: `NAME=VALUE`.
     #[arg(long = "parameter", value_name = "NAME=VALUE")]
     pub parameters: Vec<String>,
@@ -66,6 +74,7 @@ fn load(
         phalanx_gateway::cloudformation::Imported,
         String,
         &'static str,
+        Option<Deriver>,
     ),
     String,
 > {
@@ -76,6 +85,7 @@ fn load(
     };
     let source = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let file_name = path.display().to_string();
+    let mut deriver = None;
     let imported = if args.template.is_some() {
         let mut options = ImportOptions {
             api: args.api.clone(),
@@ -91,17 +101,22 @@ fn load(
             let (k, v) = split_pair("parameter", p)?;
             options.parameters.insert(k.to_string(), v.to_string());
         }
-        import(&source, &file_name, &options)
+        let imported = import(&source, &file_name, &options);
+        if imported.is_ok() {
+            let root = parse_template(&source, &file_name).map_err(|e| e.to_string())?;
+            deriver = Some(Deriver::new(path, &root, args.python.clone()));
+        }
+        imported
     } else {
         openapi::import(&source, &file_name, &OpenApiOptions::default())
     }
     .map_err(|e| e.to_string())?;
-    Ok((imported, file_name, what))
+    Ok((imported, file_name, what, deriver))
 }
 
 /// Runs `phalanx serve`.
 pub fn run(args: ServeArgs) -> Result<(), String> {
-    let (imported, file_name, what) = load(&args)?;
+    let (imported, file_name, what, deriver) = load(&args)?;
     for warning in &imported.warnings {
         eprintln!("warning: {warning}");
     }
@@ -121,11 +136,10 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
                 }
             ));
         }
-        commands.insert(id.to_string(), command.to_string());
+        commands.insert(id.to_string(), (command.to_string(), None));
     }
-    // Every function a Lambda integration invokes needs a command: refuse
-    // to start a half-working server.
-    let mut missing = Vec::new();
+    // The functions a Lambda integration invokes.
+    let mut integrated: Vec<&String> = Vec::new();
     for m in &api.methods {
         if let Some(integration) = &m.integration
             && matches!(
@@ -133,23 +147,57 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
                 IntegrationType::Aws | IntegrationType::AwsProxy
             )
             && let Some(f) = &integration.function
-            && !commands.contains_key(f)
-            && !missing.contains(f)
+            && !integrated.contains(&f)
         {
-            missing.push(f.clone());
+            integrated.push(f);
         }
     }
+    // A template function without `--function`: derive its command from
+    // its Runtime, Handler and local Code when possible.
+    let mut underivable = BTreeMap::new();
+    let mut scratch = None;
+    if let Some(mut deriver) = deriver {
+        for (id, function) in &api.functions {
+            if commands.contains_key(id) {
+                continue;
+            }
+            match deriver.derive(id, function) {
+                Ok(derived) => {
+                    eprintln!(
+                        "function {id}: derived command `{}` in {}",
+                        derived.command,
+                        derived.working_dir.display()
+                    );
+                    commands.insert(id.clone(), (derived.command, Some(derived.working_dir)));
+                }
+                Err(why) if integrated.contains(&id) => {
+                    underivable.insert(id.clone(), why);
+                }
+                Err(why) => eprintln!(
+                    "warning: function {id} has no command ({why}); no method invokes it, \
+                     so it is not started (pass --function {id}='COMMAND' to run it)"
+                ),
+            }
+        }
+        // Removed (with the inline sources in it) when `run` returns.
+        scratch = deriver.into_scratch();
+    }
+    // Every function a Lambda integration invokes needs a command: refuse
+    // to start a half-working server.
+    let missing: Vec<String> = integrated
+        .iter()
+        .filter(|f| !commands.contains_key(f.as_str()))
+        .map(|f| match underivable.get(f.as_str()) {
+            Some(why) => format!(
+                "{file_name}: no command for function {f}: {why} (pass --function {f}='COMMAND')"
+            ),
+            None => {
+                format!("{file_name}: no command for function {f} (pass --function {f}='COMMAND')")
+            }
+        })
+        .collect();
     if !missing.is_empty() {
-        let examples: Vec<String> = missing
-            .iter()
-            .map(|f| format!("--function {f}='COMMAND'"))
-            .collect();
-        return Err(format!(
-            "{file_name}: no command for function{} {} (pass {})",
-            if missing.len() == 1 { "" } else { "s" },
-            missing.join(", "),
-            examples.join(" ")
-        ));
+        return Err(missing.join("\n"));
     }
 
     let stage = args
@@ -165,10 +213,13 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     runtime.block_on(async move {
         let processes = commands
             .iter()
-            .map(|(id, command)| {
-                let mut p = FunctionProcess::from_model(id, command, &api.functions[id]);
+            .filter_map(|(id, (command, working_dir))| {
+                let mut p = FunctionProcess::from_model(id, command, api.functions.get(id)?);
                 p.max_concurrency = args.max_processes.max(1);
-                p
+                if let Some(dir) = working_dir {
+                    p.working_dir = dir.clone();
+                }
+                Some(p)
             })
             .collect();
         let host = RuntimeApiHost::new(processes).map_err(|e| e.to_string())?;
@@ -193,6 +244,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
         host.shutdown();
+        drop(scratch);
         eprintln!("stopped");
         Ok(())
     })
