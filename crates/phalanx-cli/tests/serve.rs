@@ -64,8 +64,14 @@ fn start(extra: &[&str]) -> Server {
 /// `phalanx serve ARGS --port 0`, in the petstore example's functions
 /// folder.
 fn start_with(args: &[&str]) -> Server {
+    start_with_env(args, &[])
+}
+
+/// [`start_with`], with environment variables for the server.
+fn start_with_env(args: &[&str], env: &[(&str, &std::path::Path)]) -> Server {
     let example = repo().join("examples/petstore");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_phalanx"));
+    cmd.envs(env.iter().copied());
     cmd.current_dir(example.join("functions"))
         .arg("serve")
         .args(["--port", "0"])
@@ -347,13 +353,19 @@ fn a_function_without_a_command_stops_startup() {
 
 /// No `--function` flags: an inline `ZipFile` Python function and one
 /// whose `Code` is a local folder run under awslambdaric (the Python of
-/// `PHALANX_PYTHON`); a Node.js function no method invokes only warns.
+/// `PHALANX_PYTHON`), a `provided.al2023` one by its folder's `bootstrap`;
+/// a Node.js function no method invokes only warns.
 #[test]
-fn derives_the_commands_of_local_python_functions() {
+fn derives_the_commands_of_local_functions() {
     let template =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/templates/derived/template.yaml");
     python(); // PHALANX_PYTHON must be set; the server reads it.
-    let server = start_with(&["--template", template.to_str().unwrap()]);
+    // The server's temporary directory (for the inline source) goes here.
+    let tmp = tempfile::tempdir().unwrap();
+    let server = start_with_env(
+        &["--template", template.to_str().unwrap()],
+        &[("TMPDIR", tmp.path())],
+    );
     assert!(server.base.ends_with("/v1"), "{}", server.base);
     let reply = http(&server, "GET", "/inline", &[], "");
     assert_eq!(reply.status, 200, "{}", reply.body);
@@ -364,6 +376,24 @@ fn derives_the_commands_of_local_python_functions() {
         reply.body,
         r#"{"from": "folder", "name": "bob", "task_root": "python-app"}"#
     );
+    let reply = http(&server, "GET", "/custom", &[], "");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.body,
+        r#"{"from": "bootstrap", "handler": "custom.handler", "path": "/custom"}"#
+    );
+    let entries = || std::fs::read_dir(tmp.path()).unwrap().count();
+    assert_eq!(entries(), 1, "the inline source's temporary directory");
+    // SIGTERM stops the server cleanly, which removes it.
+    let mut server = server;
+    let status = Command::new("kill")
+        .arg(server.child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = server.child.wait().unwrap();
+    assert!(exit.success(), "{exit}");
+    assert_eq!(entries(), 0, "removed at exit");
 }
 
 /// The OpenAPI document of the gateway's import tests, served with
