@@ -353,8 +353,10 @@ fn a_function_without_a_command_stops_startup() {
 
 /// No `--function` flags: an inline `ZipFile` Python function and one
 /// whose `Code` is a local folder run under awslambdaric (the Python of
-/// `PHALANX_PYTHON`), a `provided.al2023` one by its folder's `bootstrap`;
-/// a Node.js function no method invokes only warns.
+/// `PHALANX_PYTHON`), a `provided.al2023` one by its folder's `bootstrap`,
+/// a `nodejs24.x` one by its folder's `node_modules/.bin/aws-lambda-ric`
+/// (a stand-in: no Node.js needed); a Node.js function without it that no
+/// method invokes only warns.
 #[test]
 fn derives_the_commands_of_local_functions() {
     let template =
@@ -381,6 +383,12 @@ fn derives_the_commands_of_local_functions() {
     assert_eq!(
         reply.body,
         r#"{"from": "bootstrap", "handler": "custom.handler", "path": "/custom"}"#
+    );
+    let reply = http(&server, "GET", "/node", &[], "");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.body,
+        r#"{"from": "aws-lambda-ric", "handler": "index.handler", "path": "/node"}"#
     );
     let entries = || std::fs::read_dir(tmp.path()).unwrap().count();
     assert_eq!(entries(), 1, "the inline source's temporary directory");
