@@ -2,8 +2,8 @@
 //! derived from their `Runtime`, `Handler` and local `Code`:
 //!
 //! - `python3.*` with `Handler: module.function` and `Code: {ZipFile: …}`
-//!   (the source is written to `MODULE.py` in a folder of the server's own
-//!   temporary directory, removed at exit) or `Code` a local folder
+//!   (the source is written to `index.py`, as CloudFormation names it, in a
+//!   folder of the server's own temporary directory, removed at exit) or `Code` a local folder
 //!   (relative to the template's, the form `aws cloudformation package`
 //!   takes): `PYTHON -m awslambdaric HANDLER` there, with the interpreter of
 //!   `--python`, else `PHALANX_PYTHON`, else `python3` on `PATH`, when it
@@ -99,10 +99,11 @@ impl Deriver {
             .and_then(|p| p.get("Code"))
             .cloned();
         if runtime.starts_with("python3") {
-            let handler = python_handler(runtime, function.handler.as_deref())?;
+            // A malformed `Handler` is reported before anything is written.
+            python_handler(runtime, function.handler.as_deref())?;
             let dir = match self.code(runtime, code.as_ref())? {
                 Code::Dir(dir) => dir,
-                Code::Inline(source) => self.write_inline(id, handler.0, &source)?,
+                Code::Inline(source) => self.write_inline(id, &source)?,
             };
             let python = self.python()?;
             Ok(Derived {
@@ -193,10 +194,11 @@ impl Deriver {
         }
     }
 
-    /// Writes an inline source to `SCRATCH/ID/MODULE.py` (AWS names the
-    /// file `index.py`; naming it after the handler's module also runs a
-    /// handler that says `app.handler`).
-    fn write_inline(&mut self, id: &str, module: &str, source: &str) -> Result<PathBuf, String> {
+    /// Writes an inline source to `SCRATCH/ID/index.py`. CloudFormation
+    /// "places it in a file named index and zips it" (AWS::Lambda::Function
+    /// Code, `ZipFile`), so a handler must say `index.function`; any other
+    /// module fails to import, locally as in AWS (`Runtime.ImportModuleError`).
+    fn write_inline(&mut self, id: &str, source: &str) -> Result<PathBuf, String> {
         if self.scratch.is_none() {
             let dir = tempfile::Builder::new()
                 .prefix("phalanx-serve-")
@@ -212,9 +214,8 @@ impl Deriver {
             .map(|d| d.path().to_path_buf())
             .unwrap_or_default();
         let dir = base.join(id);
-        // awslambdaric imports `a/b.f` and `a.b.f` as module `a.b`.
-        let file = dir.join(format!("{}.py", module.replace('.', "/")));
-        std::fs::create_dir_all(file.parent().unwrap_or(&dir))
+        let file = dir.join("index.py");
+        std::fs::create_dir_all(&dir)
             .and_then(|()| std::fs::write(&file, source))
             .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
         Ok(dir)
