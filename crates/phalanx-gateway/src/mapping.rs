@@ -185,6 +185,25 @@ fn json_path(path: &str) -> Option<Path> {
     Path::parse(&format!("$.{path}")).ok()
 }
 
+/// The body that body-to-header mappings read for a Lambda function error
+/// (developer guide, "Handle custom Lambda errors in API Gateway"): when the
+/// error's `errorMessage` is a stringified JSON object, API Gateway
+/// deserialises it for header mappings, so
+/// `integration.response.body.errorMessage.trace.function` reaches into it
+/// (a nested object or number comes out as its JSON text). This applies only
+/// to body-to-header mappings, not to `$input.body` in templates. `None`
+/// when the body is not such an error: mappings then read it as it is.
+pub fn lambda_error_header_body(body: &[u8]) -> Option<Vec<u8>> {
+    let mut doc: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let message = doc.get_mut("errorMessage")?;
+    let parsed: serde_json::Value = serde_json::from_str(message.as_str()?).ok()?;
+    if !parsed.is_object() {
+        return None;
+    }
+    *message = parsed;
+    serde_json::to_vec(&doc).ok()
+}
+
 /// An integration response's headers and body.
 pub type IntegrationResponseParts<'a> = (&'a [(String, String)], &'a [u8]);
 
@@ -303,6 +322,27 @@ mod tests {
             parse_source(GatewayResponse, "context.requestId"),
             Ok(Source::Context(_))
         ));
+    }
+
+    #[test]
+    fn lambda_error_messages_holding_json_objects_are_deserialised() {
+        let body = br#"{"errorMessage":"{\"a\":{\"b\":1}}","errorType":"E"}"#;
+        let out = lambda_error_header_body(body).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["errorMessage"]["a"]["b"], 1);
+        assert_eq!(v["errorType"], "E");
+        for body in [
+            &br#"{"errorMessage":"plain text"}"#[..],
+            br#"{"errorMessage":"[1,2]"}"#,
+            br#"{"errorMessage":"12"}"#,
+            br#"{"errorMessage":{"a":1}}"#,
+            br#"{"other":"{}"}"#,
+            br#"["errorMessage"]"#,
+            b"not json",
+            b"",
+        ] {
+            assert!(lambda_error_header_body(body).is_none());
+        }
     }
 
     #[test]

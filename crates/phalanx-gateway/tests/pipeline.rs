@@ -353,6 +353,82 @@ async fn location_header_is_promoted_from_the_lambda_payload() {
     assert_eq!(body(&reply), r#"{"id": "pen-1"}"#);
 }
 
+// Developer guide, "Handle custom Lambda errors in API Gateway": when a
+// function's errorMessage is a stringified JSON object, API Gateway
+// deserialises it for body-to-header mappings, so
+// integration.response.body.errorMessage.trace.function reaches into it (a
+// number or nested object comes out as JSON text); body mappings still see
+// the string. A plain-text message or a missing key maps no header.
+#[tokio::test]
+async fn json_error_messages_are_deserialised_for_header_mappings() {
+    let mut m = lambda_method("/fail", "Fail", json!({}));
+    let headers = [
+        "error_type",
+        "error_status",
+        "error_trace",
+        "error_trace_function",
+        "error_missing",
+    ];
+    let declared: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|h| (format!("method.response.header.{h}"), json!(true)))
+        .collect();
+    m["MethodResponses"] = json!([
+        {"StatusCode": "200"},
+        {"StatusCode": "500", "ResponseParameters": declared}
+    ]);
+    m["Integration"]["IntegrationResponses"] = json!([
+        {"StatusCode": "200"},
+        {"StatusCode": "500", "SelectionPattern": ".+", "ResponseParameters": {
+            "method.response.header.error_type": "integration.response.body.errorMessage.errorType",
+            "method.response.header.error_status": "integration.response.body.errorMessage.httpStatus",
+            "method.response.header.error_trace": "integration.response.body.errorMessage.trace",
+            "method.response.header.error_trace_function": "integration.response.body.errorMessage.trace.function",
+            "method.response.header.error_missing": "integration.response.body.errorMessage.nope"
+        }}
+    ]);
+    let gw = gateway(&api(json!([m])));
+    let call = |msg: &str| {
+        with_body(
+            request("POST", "/dev/fail"),
+            "application/json",
+            &json!({"message": msg}).to_string(),
+        )
+    };
+    let custom = json!({
+        "errorType": "InternalServerError",
+        "httpStatus": 500,
+        "trace": {"function": "abc()", "line": 123, "file": "abc.js"}
+    })
+    .to_string();
+    let reply = send(&gw, call(&custom)).await;
+    assert_eq!(reply.status, 500, "{}", body(&reply));
+    assert_eq!(reply.header("error_type"), Some("InternalServerError"));
+    assert_eq!(reply.header("error_status"), Some("500"));
+    assert_eq!(
+        reply.header("error_trace"),
+        Some(r#"{"function":"abc()","line":123,"file":"abc.js"}"#)
+    );
+    assert_eq!(reply.header("error_trace_function"), Some("abc()"));
+    assert_eq!(reply.header("error_missing"), None);
+    // The body passes through with errorMessage still a string.
+    let v: Value = serde_json::from_str(&body(&reply)).unwrap();
+    assert_eq!(v["errorMessage"], custom.as_str());
+
+    // Not JSON: the path finds nothing, as for any string.
+    let reply = send(&gw, call("Malformed input ...")).await;
+    assert_eq!(reply.status, 500);
+    for h in headers {
+        assert_eq!(reply.header(h), None, "{h}");
+    }
+    // JSON, but without the keys mapped.
+    let reply = send(&gw, call(r#"{"other": 1}"#)).await;
+    assert_eq!(reply.status, 500);
+    for h in headers {
+        assert_eq!(reply.header(h), None, "{h}");
+    }
+}
+
 // Putting an integration response that maps a header the method response does
 // not declare fails with AWS's message (PutIntegrationResponse).
 #[test]

@@ -11,7 +11,10 @@
 //!   mapping and no default output mapping configured`).
 //! - `ResponseParameters` map `integration.response.body.JSONPath`,
 //!   `integration.response.header.X`, literals, context and stage variables
-//!   to declared method response headers.
+//!   to declared method response headers. For a Lambda function error whose
+//!   `errorMessage` is a stringified JSON object, the body they read has it
+//!   deserialised (`integration.response.body.errorMessage.trace.function`;
+//!   developer guide, "Handle custom Lambda errors in API Gateway").
 //! - The template is chosen by the request's `Accept` media types, then
 //!   `application/json`, then the first; without templates the body passes
 //!   through. Response overrides (from the request or response template)
@@ -78,12 +81,23 @@ pub(crate) fn apply(
     };
 
     let mut headers: Vec<(String, String)> = Vec::new();
+    // A Lambda error whose errorMessage is a JSON object is deserialised for
+    // body-to-header mappings (not for templates).
+    let header_body = match (&integration.kind, &endpoint.function_error) {
+        (IntegrationType::Aws, Some(_)) if !response.response_parameters.is_empty() => {
+            crate::mapping::lambda_error_header_body(&endpoint.body)
+        }
+        _ => None,
+    };
     let sources = Sources {
         path: x.path(),
         querystring: x.query(),
         headers: x.headers(),
         request_body: &x.request.body,
-        integration_response: Some((&endpoint.headers, &endpoint.body)),
+        integration_response: Some((
+            &endpoint.headers,
+            header_body.as_deref().unwrap_or(&endpoint.body),
+        )),
         stage_variables: &x.api.stage.variables,
         context: x.context,
     };
