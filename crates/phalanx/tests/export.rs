@@ -143,6 +143,62 @@ fn comparable(reply: &GatewayReply) -> (u16, Vec<(String, String)>, serde_json::
 }
 
 /// The service's CloudFormation export, read back by the gateway's importer.
+/// Every request answered by `other` as by `in_process` (`what` names the
+/// case in a failure).
+async fn assert_same_answers(
+    in_process: &Gateway,
+    other: &Gateway,
+    requests: Vec<GatewayRequest>,
+    what: &str,
+) {
+    for r in requests {
+        let case = format!("{what}: {} {}", r.method, r.path);
+        let a = comparable(&in_process.handle(r.clone()).await);
+        let b = comparable(&other.handle(r).await);
+        assert_eq!(a, b, "{case}");
+    }
+}
+
+/// `requests` answered by `imported`, served on stage `dev` with the
+/// example binary `name` as every function's process (the Lambda runtime
+/// side of `phalanx::main`, through the gateway's Runtime API host), as by
+/// the in-process service. The host stops its processes when dropped, also
+/// when an assertion fails.
+async fn assert_served_by_processes_like(
+    name: &str,
+    service: &Service,
+    imported: &Imported,
+    requests: Vec<GatewayRequest>,
+) {
+    use phalanx::gateway::invoke::{FunctionProcess, RuntimeApiHost};
+    let in_process = service.gateway(None).unwrap();
+    let command = example_binary(name).display().to_string();
+    let processes = imported
+        .api
+        .functions
+        .iter()
+        .map(|(id, f)| FunctionProcess::from_model(id, &command, f))
+        .collect();
+    let host = RuntimeApiHost::new(processes).unwrap();
+    let served = Gateway::build(&imported.api, "dev", host.clone()).unwrap();
+    assert_same_answers(&in_process, &served, requests, name).await;
+    host.shutdown();
+}
+
+/// The requests the function-process tests send, per example.
+fn process_cases() -> [(&'static str, Vec<GatewayRequest>); 2] {
+    [
+        ("echo", vec![request("GET", "/dev/hello?x=1", "")]),
+        (
+            "location",
+            vec![
+                request("POST", "/dev/items", r#"{"name": "Pen"}"#),
+                request("POST", "/dev/items", r#"{"name": ""}"#),
+            ],
+        ),
+    ]
+}
+
 fn exported_and_imported(name: &str, service: &Service) -> Imported {
     let template = serde_json::to_string(&phalanx::export::cloudformation(service)).unwrap();
     import(
@@ -173,11 +229,7 @@ async fn the_export_serves_what_the_service_serves() {
         let from_template = Gateway::build(&imported.api, "dev", service.in_process())
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(in_process.routes(), from_template.routes());
-        for r in requests {
-            let a = comparable(&in_process.handle(r.clone()).await);
-            let b = comparable(&from_template.handle(r).await);
-            assert_eq!(a, b, "{name}");
-        }
+        assert_same_answers(&in_process, &from_template, requests, name).await;
     }
 }
 
@@ -188,35 +240,10 @@ async fn the_export_serves_what_the_service_serves() {
 /// in-process service does.
 #[tokio::test]
 async fn the_export_served_by_function_processes_answers_the_same() {
-    use phalanx::gateway::invoke::{FunctionProcess, RuntimeApiHost};
-    let cases = [
-        ("echo", vec![request("GET", "/dev/hello?x=1", "")]),
-        (
-            "location",
-            vec![
-                request("POST", "/dev/items", r#"{"name": "Pen"}"#),
-                request("POST", "/dev/items", r#"{"name": ""}"#),
-            ],
-        ),
-    ];
-    for ((name, service), (_, requests)) in examples().into_iter().zip(cases) {
-        let in_process = service.gateway(None).unwrap();
+    for ((name, service), (case, requests)) in examples().into_iter().zip(process_cases()) {
+        assert_eq!(name, case);
         let imported = exported_and_imported(name, &service);
-        let command = example_binary(name).display().to_string();
-        let processes = imported
-            .api
-            .functions
-            .iter()
-            .map(|(id, f)| FunctionProcess::from_model(id, &command, f))
-            .collect();
-        let host = RuntimeApiHost::new(processes).unwrap();
-        let from_template = Gateway::build(&imported.api, "dev", host.clone()).unwrap();
-        for r in requests {
-            let a = comparable(&in_process.handle(r.clone()).await);
-            let b = comparable(&from_template.handle(r).await);
-            assert_eq!(a, b, "{name}");
-        }
-        host.shutdown();
+        assert_served_by_processes_like(name, &service, &imported, requests).await;
     }
 }
 
@@ -298,12 +325,7 @@ async fn the_openapi_export_imported_back_answers_like_the_in_process_service() 
         let from_openapi = Gateway::build(&imported.api, &stage, service.in_process())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(in_process.routes(), from_openapi.routes(), "{name}");
-        for r in requests {
-            let what = format!("{name}: {} {}", r.method, r.path);
-            let a = comparable(&in_process.handle(r.clone()).await);
-            let b = comparable(&from_openapi.handle(r).await);
-            assert_eq!(a, b, "{what}");
-        }
+        assert_same_answers(&in_process, &from_openapi, requests, name).await;
     }
 }
 
@@ -313,35 +335,9 @@ async fn the_openapi_export_imported_back_answers_like_the_in_process_service() 
 /// service does.
 #[tokio::test]
 async fn the_openapi_export_served_by_function_processes_answers_the_same() {
-    use phalanx::gateway::invoke::{FunctionProcess, RuntimeApiHost};
-    let cases = [
-        ("echo", vec![request("GET", "/dev/hello?x=1", "")]),
-        (
-            "location",
-            vec![
-                request("POST", "/dev/items", r#"{"name": "Pen"}"#),
-                request("POST", "/dev/items", r#"{"name": ""}"#),
-            ],
-        ),
-    ];
-    for ((name, service), (case, requests)) in examples().into_iter().zip(cases) {
+    for ((name, service), (case, requests)) in examples().into_iter().zip(process_cases()) {
         assert_eq!(name, case);
-        let in_process = service.gateway(None).unwrap();
         let imported = openapi_exported_and_imported(name, &service);
-        let command = example_binary(name).display().to_string();
-        let processes = imported
-            .api
-            .functions
-            .iter()
-            .map(|(id, f)| FunctionProcess::from_model(id, &command, f))
-            .collect();
-        let host = RuntimeApiHost::new(processes).unwrap();
-        let from_openapi = Gateway::build(&imported.api, "dev", host.clone()).unwrap();
-        for r in requests {
-            let a = comparable(&in_process.handle(r.clone()).await);
-            let b = comparable(&from_openapi.handle(r).await);
-            assert_eq!(a, b, "{name}");
-        }
-        host.shutdown();
+        assert_served_by_processes_like(name, &service, &imported, requests).await;
     }
 }

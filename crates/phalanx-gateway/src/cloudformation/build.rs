@@ -574,19 +574,12 @@ impl Builder<'_, '_> {
     ) -> Result<Integration> {
         let t = self.template;
         let kind = t.required_string(props, "Type", path)?;
-        let kind = match kind.to_uppercase().as_str() {
-            "AWS" => IntegrationType::Aws,
-            "AWS_PROXY" => IntegrationType::AwsProxy,
-            "HTTP" => IntegrationType::Http,
-            "HTTP_PROXY" => IntegrationType::HttpProxy,
-            "MOCK" => IntegrationType::Mock,
-            _ => {
-                return Err(t.invalid(
-                    &child(path, "Type"),
-                    format!("`{kind}` is not one of AWS, AWS_PROXY, HTTP, HTTP_PROXY, MOCK"),
-                ));
-            }
-        };
+        let kind = IntegrationType::from_name(&kind).ok_or_else(|| {
+            t.invalid(
+                &child(path, "Type"),
+                format!("`{kind}` is not one of AWS, AWS_PROXY, HTTP, HTTP_PROXY, MOCK"),
+            )
+        })?;
         let uri = t.string(props, "Uri", path)?;
         let function = match (&kind, &uri) {
             (IntegrationType::Aws | IntegrationType::AwsProxy, Some(uri))
@@ -612,17 +605,12 @@ impl Builder<'_, '_> {
         }
         let passthrough_behavior = match t.string(props, "PassthroughBehavior", path)? {
             None => None,
-            Some(value) => Some(match value.to_uppercase().as_str() {
-                "WHEN_NO_MATCH" => PassthroughBehavior::WhenNoMatch,
-                "WHEN_NO_TEMPLATES" => PassthroughBehavior::WhenNoTemplates,
-                "NEVER" => PassthroughBehavior::Never,
-                _ => {
-                    return Err(t.invalid(
-                        &child(path, "PassthroughBehavior"),
-                        format!("`{value}` is not one of WHEN_NO_MATCH, WHEN_NO_TEMPLATES, NEVER"),
-                    ));
-                }
-            }),
+            Some(value) => Some(PassthroughBehavior::from_name(&value).ok_or_else(|| {
+                t.invalid(
+                    &child(path, "PassthroughBehavior"),
+                    format!("`{value}` is not one of WHEN_NO_MATCH, WHEN_NO_TEMPLATES, NEVER"),
+                )
+            })?),
         };
         Ok(Integration {
             kind,
@@ -648,14 +636,12 @@ impl Builder<'_, '_> {
         let t = self.template;
         match t.string(props, "ContentHandling", path)? {
             None => Ok(None),
-            Some(value) => match value.to_uppercase().as_str() {
-                "CONVERT_TO_TEXT" => Ok(Some(ContentHandling::ConvertToText)),
-                "CONVERT_TO_BINARY" => Ok(Some(ContentHandling::ConvertToBinary)),
-                _ => Err(t.invalid(
+            Some(value) => ContentHandling::from_name(&value).map(Some).ok_or_else(|| {
+                t.invalid(
                     &child(path, "ContentHandling"),
                     format!("`{value}` is not one of CONVERT_TO_TEXT, CONVERT_TO_BINARY"),
-                )),
-            },
+                )
+            }),
         }
     }
 
@@ -670,20 +656,16 @@ impl Builder<'_, '_> {
         method: &str,
     ) -> Result<Option<String>> {
         let t = self.template;
-        let target = uri
-            .split_once("/functions/")
-            .and_then(|(_, rest)| rest.rsplit_once("/invocations"))
-            .map(|(target, _)| target)
-            .ok_or_else(|| {
-                t.invalid(
-                    path,
-                    format!(
-                        "`{uri}` is not a Lambda invocation URI \
+        let target = crate::model::lambda_uri_target(uri).ok_or_else(|| {
+            t.invalid(
+                path,
+                format!(
+                    "`{uri}` is not a Lambda invocation URI \
                          (arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/\
                          FUNCTION_ARN/invocations)"
-                    ),
-                )
-            })?;
+                ),
+            )
+        })?;
         if target.contains("${stageVariables.") {
             self.warnings.push(format!(
                 "{method}: the Lambda function is chosen by a stage variable ({target}), so \
@@ -691,11 +673,7 @@ impl Builder<'_, '_> {
             ));
             return Ok(None);
         }
-        let name = if target.starts_with("arn:") {
-            target.split(':').nth(6).unwrap_or_default()
-        } else {
-            target.split(':').next().unwrap_or_default()
-        };
+        let name = crate::model::lambda_function_name(target);
         functions
             .iter()
             .find(|(_, function)| function.function_name == name)

@@ -35,6 +35,9 @@ use serde_json::Value;
 
 pub use error::{ImportError, ImportErrorKind};
 pub use parse::parse_template;
+/// JSON's name for a value's kind, for "expected …, found …" messages
+/// (the OpenAPI importer's too).
+pub(crate) use template::kind_of;
 
 use crate::model::RestApi;
 use template::{Pseudo, Template, child};

@@ -168,6 +168,41 @@ impl IntegrationType {
             IntegrationType::Mock => "MOCK",
         }
     }
+
+    /// The type AWS names so, in any case (exported OpenAPI documents write
+    /// `aws_proxy`); `None` for any other name.
+    pub fn from_name(name: &str) -> Option<IntegrationType> {
+        [
+            IntegrationType::Aws,
+            IntegrationType::AwsProxy,
+            IntegrationType::Http,
+            IntegrationType::HttpProxy,
+            IntegrationType::Mock,
+        ]
+        .into_iter()
+        .find(|t| t.as_str().eq_ignore_ascii_case(name))
+    }
+}
+
+/// The function part of a Lambda invocation URI
+/// (`arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/TARGET/invocations`):
+/// a function name or ARN, as written. `None` when the URI has no
+/// `/functions/…/invocations`.
+pub fn lambda_uri_target(uri: &str) -> Option<&str> {
+    uri.split_once("/functions/")
+        .and_then(|(_, rest)| rest.rsplit_once("/invocations"))
+        .map(|(target, _)| target)
+}
+
+/// A function's name from a Lambda target: the name itself, a qualified
+/// name (`name:alias`), or an ARN
+/// (`arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`).
+pub fn lambda_function_name(target: &str) -> &str {
+    if target.starts_with("arn:") {
+        target.split(':').nth(6).unwrap_or_default()
+    } else {
+        target.split(':').next().unwrap_or_default()
+    }
 }
 
 /// `PassthroughBehavior`.
@@ -183,6 +218,20 @@ pub enum PassthroughBehavior {
     Never,
 }
 
+impl PassthroughBehavior {
+    /// The behaviour AWS names so (`WHEN_NO_MATCH`, …), in any case.
+    pub fn from_name(name: &str) -> Option<PassthroughBehavior> {
+        [
+            ("WHEN_NO_MATCH", PassthroughBehavior::WhenNoMatch),
+            ("WHEN_NO_TEMPLATES", PassthroughBehavior::WhenNoTemplates),
+            ("NEVER", PassthroughBehavior::Never),
+        ]
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, b)| b)
+    }
+}
+
 /// `ContentHandling`.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -191,6 +240,19 @@ pub enum ContentHandling {
     ConvertToText,
     /// Base64 text becomes binary.
     ConvertToBinary,
+}
+
+impl ContentHandling {
+    /// The conversion AWS names so (`CONVERT_TO_TEXT`, …), in any case.
+    pub fn from_name(name: &str) -> Option<ContentHandling> {
+        [
+            ("CONVERT_TO_TEXT", ContentHandling::ConvertToText),
+            ("CONVERT_TO_BINARY", ContentHandling::ConvertToBinary),
+        ]
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, c)| c)
+    }
 }
 
 /// How one kind of backend answer becomes a method response

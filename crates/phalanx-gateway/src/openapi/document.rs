@@ -8,7 +8,7 @@
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-use crate::cloudformation::{ImportError, ImportErrorKind};
+use crate::cloudformation::{ImportError, ImportErrorKind, kind_of};
 
 /// A result whose error names the file and the JSON pointer.
 pub(super) type Result<T> = std::result::Result<T, ImportError>;
@@ -17,18 +17,6 @@ pub(super) type Result<T> = std::result::Result<T, ImportError>;
 /// `/` → `~1`), so `/paths` + `/pets` is `/paths/~1pets`.
 pub(super) fn pointer(parent: &str, key: &str) -> String {
     format!("{parent}/{}", key.replace('~', "~0").replace('/', "~1"))
-}
-
-/// JSON's name for the kind of `value`, for "expected …, found …".
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// `$ref` chains longer than this are taken for a cycle.

@@ -21,26 +21,13 @@ use crate::model::{
 /// The extension's name.
 pub(super) const EXTENSION: &str = "x-amazon-apigateway-integration";
 
-/// The function name or ARN a Lambda invocation URI
-/// (`arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/TARGET/invocations`)
-/// names, if it is one.
+/// The function name or ARN a Lambda invocation URI names, if it is one
+/// (see [`crate::model::lambda_uri_target`]).
 pub(crate) fn lambda_target(uri: &str) -> Option<&str> {
     if !uri.contains(":lambda:path/") {
         return None;
     }
-    uri.split_once("/functions/")
-        .and_then(|(_, rest)| rest.rsplit_once("/invocations"))
-        .map(|(target, _)| target)
-}
-
-/// A function's name from a Lambda target: the name itself, a qualified
-/// name (`name:alias`), or an ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`).
-pub(crate) fn function_name(target: &str) -> &str {
-    if target.starts_with("arn:") {
-        target.split(':').nth(6).unwrap_or_default()
-    } else {
-        target.split(':').next().unwrap_or_default()
-    }
+    crate::model::lambda_uri_target(uri)
 }
 
 impl Importer<'_> {
@@ -58,21 +45,12 @@ impl Importer<'_> {
             .string_at(object, "type", at)?
             .ok_or_else(|| d.invalid(&type_at, "required"))?;
         // The documents AWS exports write the type in lower case (`aws_proxy`).
-        let kind = match kind.to_ascii_uppercase().as_str() {
-            "AWS" => IntegrationType::Aws,
-            "AWS_PROXY" => IntegrationType::AwsProxy,
-            "HTTP" => IntegrationType::Http,
-            "HTTP_PROXY" => IntegrationType::HttpProxy,
-            "MOCK" => IntegrationType::Mock,
-            _ => {
-                return Err(d.invalid(
-                    &type_at,
-                    format!(
-                        "expected one of AWS, AWS_PROXY, HTTP, HTTP_PROXY, MOCK, found `{kind}`"
-                    ),
-                ));
-            }
-        };
+        let kind = IntegrationType::from_name(&kind).ok_or_else(|| {
+            d.invalid(
+                &type_at,
+                format!("expected one of AWS, AWS_PROXY, HTTP, HTTP_PROXY, MOCK, found `{kind}`"),
+            )
+        })?;
         let uri = d.string_at(object, "uri", at)?;
         let function = match (kind, uri.as_deref().and_then(lambda_target)) {
             (IntegrationType::Aws | IntegrationType::AwsProxy, Some(target)) => {
@@ -108,20 +86,15 @@ impl Importer<'_> {
         }
         let passthrough_behavior = match d.string_at(object, "passthroughBehavior", at)? {
             None => None,
-            Some(value) => Some(match value.to_ascii_uppercase().as_str() {
-                "WHEN_NO_MATCH" => PassthroughBehavior::WhenNoMatch,
-                "WHEN_NO_TEMPLATES" => PassthroughBehavior::WhenNoTemplates,
-                "NEVER" => PassthroughBehavior::Never,
-                _ => {
-                    return Err(d.invalid(
-                        &pointer(at, "passthroughBehavior"),
-                        format!(
-                            "expected one of when_no_match, when_no_templates, never, found \
-                             `{value}`"
-                        ),
-                    ));
-                }
-            }),
+            Some(value) => Some(PassthroughBehavior::from_name(&value).ok_or_else(|| {
+                d.invalid(
+                    &pointer(at, "passthroughBehavior"),
+                    format!(
+                        "expected one of when_no_match, when_no_templates, never, found \
+                         `{value}`"
+                    ),
+                )
+            })?),
         };
         Ok(Integration {
             kind,
@@ -147,14 +120,12 @@ impl Importer<'_> {
         let d = self.doc;
         match d.string_at(object, "contentHandling", at)? {
             None => Ok(None),
-            Some(value) => match value.to_ascii_uppercase().as_str() {
-                "CONVERT_TO_TEXT" => Ok(Some(ContentHandling::ConvertToText)),
-                "CONVERT_TO_BINARY" => Ok(Some(ContentHandling::ConvertToBinary)),
-                _ => Err(d.invalid(
+            Some(value) => ContentHandling::from_name(&value).map(Some).ok_or_else(|| {
+                d.invalid(
                     &pointer(at, "contentHandling"),
                     format!("expected one of CONVERT_TO_TEXT, CONVERT_TO_BINARY, found `{value}`"),
-                )),
-            },
+                )
+            }),
         }
     }
 
@@ -171,7 +142,7 @@ impl Importer<'_> {
             ));
             return Ok(None);
         }
-        let name = function_name(target);
+        let name = crate::model::lambda_function_name(target);
         if name.is_empty() {
             return Err(self.doc.invalid(
                 at,
