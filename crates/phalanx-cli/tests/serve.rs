@@ -31,7 +31,20 @@ impl Server {
 }
 
 impl Drop for Server {
+    /// Stops the server as a user would, with SIGTERM, so that it stops its
+    /// function processes (each in a process group of its own) and removes
+    /// its temporary files; SIGKILL if it has not exited within 5 s. Runs
+    /// when a test fails too.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        for _ in 0..50 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
