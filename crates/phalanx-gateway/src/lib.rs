@@ -29,6 +29,7 @@ pub mod mapping;
 pub mod model;
 pub mod openapi;
 pub mod pipeline;
+pub mod sam;
 pub mod server;
 pub mod vtl;
 

@@ -649,20 +649,19 @@ fn cloning_and_sam_templates_are_unsupported() {
          describe the API with AWS::ApiGateway::Resource and AWS::ApiGateway::Method resources, \
          or an OpenAPI Body"
     );
-    let sam = format!("Transform: AWS::Serverless-2016-10-31\n{BASE}");
+    let macro_transform = format!("Transform: AWS::LanguageExtensions\n{BASE}");
     assert_eq!(
-        error(&sam),
-        "t.yaml: Transform: AWS::Serverless-2016-10-31: SAM templates must be transformed to \
-         plain CloudFormation first: `sam validate --debug` prints the translated template, and \
-         `aws cloudformation get-template --template-stage Processed` gives it for a deployed stack"
+        error(&macro_transform),
+        "t.yaml: Transform: the transform AWS::LanguageExtensions is not supported locally \
+         (only AWS::Serverless-2016-10-31 is): import the processed template (`aws \
+         cloudformation get-template --template-stage Processed`)"
     );
     let sam_resource = format!("{BASE}  Fn:\n    Type: AWS::Serverless::Function\n");
     assert_eq!(
         error(&sam_resource),
-        "t.yaml: Resources.Fn.Type: AWS::Serverless::Function is a SAM resource: SAM templates \
-         must be transformed to plain CloudFormation first: `sam validate --debug` prints the \
-         translated template, and `aws cloudformation get-template --template-stage Processed` \
-         gives it for a deployed stack"
+        "t.yaml: Resources.Fn.Type: AWS::Serverless::Function is a SAM resource, but the \
+         template does not ask for SAM's transform: add `Transform: \
+         AWS::Serverless-2016-10-31` at the top"
     );
 }
 

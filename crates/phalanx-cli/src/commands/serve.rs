@@ -103,7 +103,14 @@ fn load(
         }
         let imported = import(&source, &file_name, &options);
         if imported.is_ok() {
-            let root = parse_template(&source, &file_name).map_err(|e| e.to_string())?;
+            let mut root = parse_template(&source, &file_name).map_err(|e| e.to_string())?;
+            // A SAM function's code is read from the translated template,
+            // where `CodeUri`/`InlineCode` have become `Code`.
+            if phalanx_gateway::sam::is_sam(&root) {
+                root = phalanx_gateway::sam::transform(&root, &source, &file_name)
+                    .map_err(|e| e.to_string())?
+                    .template;
+            }
             deriver = Some(Deriver::new(path, &root, args.python.clone()));
         }
         imported

@@ -35,6 +35,7 @@ use serde_json::Value;
 
 pub use error::{ImportError, ImportErrorKind};
 pub use parse::parse_template;
+pub(crate) use template::entry_lines;
 /// JSON's name for a value's kind, for "expected …, found …" messages
 /// (the OpenAPI importer's too).
 pub(crate) use template::kind_of;
@@ -109,6 +110,10 @@ pub struct GeneratedApiKey {
 /// `source` is the template's text, JSON or YAML (with short-form tags such
 /// as `!Ref` and `!Sub`); `file_name` is only used in error messages.
 ///
+/// A SAM template (`Transform: AWS::Serverless-2016-10-31`) is first
+/// translated by [`crate::sam::transform`] into the CloudFormation that
+/// SAM deploys, then imported like any other; its warnings come first.
+///
 /// A RestApi's OpenAPI definition is read with [`crate::openapi`]: `Body`
 /// (an object, intrinsic functions inside resolved first, or a string of
 /// JSON or YAML) or `BodyS3Location`, a local file found through
@@ -131,7 +136,7 @@ pub struct GeneratedApiKey {
 /// An [`ImportError`] naming the file, the resource's logical id and the
 /// property path: for syntax errors (with line and column), properties of
 /// the wrong type, references to missing resources, and what cannot be
-/// emulated (`Fn::ImportValue`, `CloneFrom`, SAM templates, …).
+/// emulated (`Fn::ImportValue`, `CloneFrom`, transforms other than SAM's, …).
 ///
 /// # Example
 ///
@@ -182,7 +187,13 @@ pub fn import(
     file_name: &str,
     options: &ImportOptions,
 ) -> Result<Imported, ImportError> {
-    let root = parse_template(source, file_name)?;
+    let mut root = parse_template(source, file_name)?;
+    let mut sam_warnings = Vec::new();
+    if crate::sam::is_sam(&root) {
+        let transformed = crate::sam::transform(&root, source, file_name)?;
+        root = transformed.template;
+        sam_warnings = transformed.warnings;
+    }
     check_transforms(&root, file_name)?;
     let template = Template::new(
         &root,
@@ -195,37 +206,30 @@ pub fn import(
         },
         &options.parameters,
     )?;
-    build::build(&template, options)
+    let mut imported = build::build(&template, options)?;
+    imported.warnings.splice(0..0, sam_warnings);
+    Ok(imported)
 }
 
-const SAM: &str = "SAM templates must be transformed to plain CloudFormation first: \
-    `sam validate --debug` prints the translated template, and `aws cloudformation \
-    get-template --template-stage Processed` gives it for a deployed stack";
-
-/// Transforms are macros that CloudFormation expands on its side; a
-/// template that uses one is not the template that gets deployed.
+/// Transforms are macros that CloudFormation expands on its side; SAM's is
+/// done by [`crate::sam`] before this check, so what is left is another
+/// transform, or SAM resources in a template that does not ask for SAM.
 fn check_transforms(root: &Value, file: &str) -> Result<(), ImportError> {
     let names: Vec<String> = match root.get("Transform") {
         None => Vec::new(),
         Some(Value::Array(items)) => items.iter().map(transform_name).collect(),
         Some(one) => vec![transform_name(one)],
     };
-    if let Some(sam) = names.iter().find(|n| n.starts_with("AWS::Serverless")) {
-        return Err(ImportError::at(
-            ImportErrorKind::Unsupported,
-            file,
-            "Transform",
-            format!("{sam}: {SAM}"),
-        ));
-    }
     if let Some(name) = names.first() {
         return Err(ImportError::at(
             ImportErrorKind::Unsupported,
             file,
             "Transform",
             format!(
-                "the transform {name} is not supported locally: import the processed template \
-                 (`aws cloudformation get-template --template-stage Processed`)"
+                "the transform {name} is not supported locally (only {} is): import the \
+                 processed template (`aws cloudformation get-template --template-stage \
+                 Processed`)",
+                crate::sam::SAM_TRANSFORM
             ),
         ));
     }
@@ -235,10 +239,14 @@ fn check_transforms(root: &Value, file: &str) -> Result<(), ImportError> {
                 && ty.starts_with("AWS::Serverless::")
             {
                 return Err(ImportError::at(
-                    ImportErrorKind::Unsupported,
+                    ImportErrorKind::Invalid,
                     file,
                     &child(&child("Resources", id), "Type"),
-                    format!("{ty} is a SAM resource: {SAM}"),
+                    format!(
+                        "{ty} is a SAM resource, but the template does not ask for SAM's \
+                         transform: add `Transform: {}` at the top",
+                        crate::sam::SAM_TRANSFORM
+                    ),
                 ));
             }
         }

@@ -102,7 +102,7 @@ pub(crate) fn item(path: &str, index: usize) -> String {
 /// keyed `Section.Name` (`Resources.GetPets`, `Conditions.IsProd`), found
 /// in the source text: the keys after a top-level section key, at the
 /// indentation of its first entry. Best effort; used only in messages.
-fn entry_lines(source: &str, root: &Map<String, Value>) -> HashMap<String, usize> {
+pub(crate) fn entry_lines(source: &str, root: &Map<String, Value>) -> HashMap<String, usize> {
     let mut lines = HashMap::new();
     for section in [
         "Parameters",

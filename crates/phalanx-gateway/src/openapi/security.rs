@@ -86,6 +86,14 @@ impl Importer<'_> {
                     .as_ref()
                     .and_then(|(schemes, at)| schemes.get(name).map(|s| (s, pointer(at, name))));
                 let Some((scheme, scheme_at)) = scheme else {
+                    // SAM's translator writes `NONE` (an event's
+                    // `Authorizer: NONE`) and `api_key_false` as requirements
+                    // without schemes, and API Gateway deploys its output:
+                    // they mean "no authorizer" and "no key". Any other name
+                    // without a scheme is a mistake in the document.
+                    if name == "NONE" || name == "api_key_false" {
+                        continue;
+                    }
                     return Err(self.doc.invalid(
                         &pointer(&requirement_at, name),
                         format!("`{name}` is not a security scheme of the document"),

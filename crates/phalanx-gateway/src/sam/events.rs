@@ -1,0 +1,260 @@
+//! A function's `Api` event → a route of its API's document.
+//!
+//! An event names its API with `RestApiId: !Ref SomeApi`; without it, the
+//! route goes to the implicit API SAM creates, `ServerlessRestApi` with
+//! stage `Prod`. Routes are written only into documents SAM manages (an
+//! API without `DefinitionBody`, or with `MergeDefinitions: true`): a
+//! `DefinitionBody` of the user's own is taken as complete.
+
+use serde_json::{Map, Value, json};
+
+use super::document::method_key;
+use super::function::ApiEvent;
+use super::{Sam, api, child};
+use crate::cloudformation::ImportError;
+
+/// The implicit API's logical id.
+pub(super) const IMPLICIT_API: &str = "ServerlessRestApi";
+
+/// Writes `event`'s route into its API's document.
+pub(super) fn add(sam: &mut Sam, event: &ApiEvent) -> Result<(), ImportError> {
+    let at = &event.at;
+    let string = |sam: &Sam, key: &str| -> Result<String, ImportError> {
+        match event.properties.get(key) {
+            Some(Value::String(text)) if !text.is_empty() => Ok(text.clone()),
+            Some(_) => Err(sam.error(&child(at, key), format!("{key} must be a string"))),
+            None => Err(sam.error(
+                at,
+                format!("an Api event needs {key} (e.g. Path: /items/{{id}}, Method: get)"),
+            )),
+        }
+    };
+    let path = string(sam, "Path")?;
+    if !path.starts_with('/') {
+        return Err(sam.error(
+            &child(at, "Path"),
+            format!("Path `{path}` must start with `/`"),
+        ));
+    }
+    let method = string(sam, "Method")?;
+    let key = method_key(&method);
+    const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch"];
+    if key != super::document::ANY_METHOD && !METHODS.contains(&key.as_str()) {
+        return Err(sam.error(
+            &child(at, "Method"),
+            format!("Method `{method}` is not an HTTP method API Gateway knows (GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS or ANY)"),
+        ));
+    }
+    let api_id = match event.properties.get("RestApiId") {
+        None => {
+            if !sam.apis.contains_key(IMPLICIT_API) {
+                let implicit = api::SamApi::implicit(sam)?;
+                sam.apis.insert(IMPLICIT_API.to_owned(), implicit);
+            }
+            IMPLICIT_API.to_owned()
+        }
+        Some(value) => {
+            let id = match value {
+                Value::String(id) => Some(id.clone()),
+                Value::Object(map) => map.get("Ref").and_then(Value::as_str).map(str::to_owned),
+                _ => None,
+            };
+            match id {
+                Some(id) if sam.apis.contains_key(&id) => id,
+                _ => {
+                    return Err(sam.error(
+                        &child(at, "RestApiId"),
+                        "RestApiId must be a reference (!Ref) to an AWS::Serverless::Api of \
+                         this template",
+                    ));
+                }
+            }
+        }
+    };
+    let uri = integration_uri(&event.function);
+    let sam_api = &sam.apis[&api_id];
+    if !sam_api.manages_document() {
+        // SAM leaves a user's DefinitionBody alone: the route must be in it.
+        return Ok(());
+    }
+    let auth = match event.properties.get("Auth") {
+        None => None,
+        Some(Value::Object(auth)) => Some(auth.clone()),
+        Some(_) => return Err(sam.error(&child(at, "Auth"), "Auth must be an object")),
+    };
+    let request_model = read_request_model(sam, event, &api_id)?;
+    let parameters = read_request_parameters(sam, event)?;
+    let timeout = event.properties.get("TimeoutInMillis").cloned();
+
+    let sam_api = sam.apis.get_mut(&api_id).expect("checked above");
+    let document = sam_api.document_mut();
+    if document.has_integration(&path, &key) {
+        return Err(sam.error(
+            at,
+            format!(
+                "API method \"{}\" defined multiple times for path \"{path}\" (event {} of {})",
+                method.to_ascii_lowercase(),
+                event.name,
+                event.function
+            ),
+        ));
+    }
+    let uri = match &event.condition {
+        Some(condition) => json!({"Fn::If": [condition, uri, {"Ref": "AWS::NoValue"}]}),
+        None => uri,
+    };
+    document.add_lambda_integration(&path, &key, uri);
+    if let Some(auth) = &auth {
+        if let Some(name) = auth.get("Authorizer").and_then(Value::as_str) {
+            let scopes = auth
+                .get("AuthorizationScopes")
+                .cloned()
+                .or_else(|| sam_api.authorizer_scopes(name))
+                .unwrap_or_else(|| json!([]));
+            let scopes = if name == "NONE" { json!([]) } else { scopes };
+            let document = sam_api.document_mut();
+            document.add_method_authorizer(&path, &key, name, scopes);
+            if name == "AWS_IAM" {
+                document.add_security_definition("AWS_IAM", api::aws_iam_definition());
+            }
+        }
+        if let Some(required) = auth.get("ApiKeyRequired").and_then(Value::as_bool) {
+            sam_api
+                .document_mut()
+                .set_method_api_key(&path, &key, required);
+        }
+    }
+    let document = sam_api.document_mut();
+    if let Some(timeout) = timeout
+        && let Some(integration) = document
+            .method_mut(&path, &key)
+            .and_then(|m| m.get_mut(super::document::INTEGRATION))
+            .and_then(Value::as_object_mut)
+    {
+        integration.insert("timeoutInMillis".to_owned(), timeout);
+    }
+    if let Some(model) = request_model {
+        document.add_request_model(&path, &key, &model.name, model.required);
+        if model.validate_body.is_some() || model.validate_parameters.is_some() {
+            document.add_request_validator(
+                &path,
+                &key,
+                model.validate_body.unwrap_or(false),
+                model.validate_parameters.unwrap_or(false),
+            );
+        }
+    }
+    if !parameters.is_empty() {
+        document.add_request_parameters(&path, &key, &parameters);
+    }
+    Ok(())
+}
+
+/// The `aws_proxy` integration URI of a function, as SAM writes it.
+fn integration_uri(function: &str) -> Value {
+    json!({"Fn::Sub": format!(
+        "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{function}.Arn}}/invocations"
+    )})
+}
+
+struct RequestModel {
+    name: String,
+    required: Option<bool>,
+    validate_body: Option<bool>,
+    validate_parameters: Option<bool>,
+}
+
+/// `RequestModel`, checked against the API's `Models` as SAM checks it.
+fn read_request_model(
+    sam: &Sam,
+    event: &ApiEvent,
+    api_id: &str,
+) -> Result<Option<RequestModel>, ImportError> {
+    let Some(model) = event.properties.get("RequestModel") else {
+        return Ok(None);
+    };
+    let at = child(&event.at, "RequestModel");
+    let Some(model) = model.as_object() else {
+        return Err(sam.error(&at, "RequestModel must be an object with Model"));
+    };
+    let Some(name) = model.get("Model").and_then(Value::as_str) else {
+        return Err(sam.error(
+            &child(&at, "Model"),
+            "RequestModel needs Model, the name of one of the API's Models",
+        ));
+    };
+    if !sam.apis[api_id].has_model(name) {
+        return Err(sam.error(
+            &child(&at, "Model"),
+            format!("the model `{name}` is not one of the Models of {api_id}"),
+        ));
+    }
+    let flag = |key: &str| -> Result<Option<bool>, ImportError> {
+        match model.get(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(sam.error(&child(&at, key), format!("{key} must be true or false"))),
+        }
+    };
+    Ok(Some(RequestModel {
+        name: name.to_owned(),
+        required: flag("Required")?,
+        validate_body: flag("ValidateBody")?,
+        validate_parameters: flag("ValidateParameters")?,
+    }))
+}
+
+/// `RequestParameters`: names, or `{name: {Required, Caching}}` maps.
+fn read_request_parameters(
+    sam: &Sam,
+    event: &ApiEvent,
+) -> Result<Vec<(String, bool, bool)>, ImportError> {
+    let Some(list) = event.properties.get("RequestParameters") else {
+        return Ok(Vec::new());
+    };
+    let at = child(&event.at, "RequestParameters");
+    let Some(list) = list.as_array() else {
+        return Err(sam.error(&at, "RequestParameters must be a list"));
+    };
+    let valid_name = |name: &str| {
+        [
+            "method.request.querystring.",
+            "method.request.path.",
+            "method.request.header.",
+        ]
+        .iter()
+        .any(|prefix| {
+            name.strip_prefix(prefix)
+                .is_some_and(|rest| !rest.is_empty())
+        })
+    };
+    let mut parameters = Vec::new();
+    for (i, item) in list.iter().enumerate() {
+        let item_at = format!("{at}[{i}]");
+        let (name, settings) = match item {
+            Value::String(name) => (name.clone(), Map::new()),
+            Value::Object(map) if map.len() == 1 => {
+                let (name, settings) = map.iter().next().expect("one entry");
+                let Some(settings) = settings.as_object() else {
+                    return Err(sam.error(&item_at, "a parameter's settings are an object, e.g. { Required: true, Caching: false }"));
+                };
+                (name.clone(), settings.clone())
+            }
+            _ => {
+                return Err(sam.error(
+                    &item_at,
+                    "a request parameter is a name or { name: { Required, Caching } }",
+                ));
+            }
+        };
+        if !valid_name(&name) {
+            return Err(sam.error(
+                &item_at,
+                format!("`{name}` must be method.request.[querystring|path|header].NAME, e.g. method.request.header.Authorization"),
+            ));
+        }
+        let flag = |key: &str| settings.get(key).and_then(Value::as_bool).unwrap_or(false);
+        parameters.push((name, flag("Required"), flag("Caching")));
+    }
+    Ok(parameters)
+}
