@@ -1,0 +1,349 @@
+//! The SAM transform: what SAM's translator refuses is refused here with the
+//! place to fix, and the translated API behaves as SAM deploys it. The
+//! comparison with the translator itself, template by template, is
+//! `tests/sam_translator.rs`.
+
+use phalanx_gateway::cloudformation::{ImportOptions, Imported, import, parse_template};
+use phalanx_gateway::invoke::InProcess;
+use phalanx_gateway::sam::transform;
+use phalanx_gateway::{Gateway, GatewayReply, GatewayRequest};
+
+fn load(source: &str) -> Imported {
+    import(source, "template.yaml", &ImportOptions::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[track_caller]
+fn error(source: &str) -> String {
+    match import(source, "template.yaml", &ImportOptions::default()) {
+        Ok(imported) => panic!("imported without error: {:#?}", imported.api),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> GatewayRequest {
+    GatewayRequest {
+        method: method.into(),
+        path: path.into(),
+        query: None,
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        body: body.to_owned().into(),
+        source_ip: "127.0.0.1".into(),
+        protocol: "HTTP/1.1".into(),
+    }
+}
+
+fn header<'r>(reply: &'r GatewayReply, name: &str) -> Option<&'r str> {
+    reply
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// A proxy stand-in that answers with the function's name and the path.
+fn echo(functions: &mut InProcess, name: &'static str) {
+    functions.register_parsing(
+        name,
+        std::sync::Arc::new(move |event: bytes::Bytes| {
+            Box::pin(async move {
+                let event: serde_json::Value = serde_json::from_slice(&event).unwrap_or_default();
+                let body = serde_json::json!({"function": name, "path": event["path"]});
+                Ok(
+                    serde_json::json!({"statusCode": 200, "body": body.to_string()})
+                        .to_string()
+                        .into(),
+                )
+            })
+        }),
+    );
+}
+
+const HEAD: &str = "Transform: AWS::Serverless-2016-10-31\nResources:\n";
+
+fn function(events: &str) -> String {
+    format!(
+        "{HEAD}  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: python3.12\n      Handler: app.handler\n      CodeUri: src/\n      Events:\n{events}"
+    )
+}
+
+// ----- what SAM accepts, served -----
+
+#[tokio::test]
+async fn an_implicit_api_serves_its_events_on_stage_prod_through_proxy_integrations() {
+    // SAM's guide, "Api" event source: without RestApiId the event goes to
+    // the implicit API, `ServerlessRestApi`, deployed to stage `Prod`.
+    let imported = load(&function(
+        "        Hello:\n          Type: Api\n          Properties:\n            Path: /hello/{name}\n            Method: get\n",
+    ));
+    assert_eq!(imported.logical_id, "ServerlessRestApi");
+    assert_eq!(
+        imported.api.name, "phalanx-local",
+        "the title is the stack name"
+    );
+    let stages: Vec<&str> = imported
+        .api
+        .stages
+        .iter()
+        .map(|s| s.stage_name.as_str())
+        .collect();
+    // The Deployment's own `Stage` stage is a SAM quirk without
+    // OpenApiVersion, kept so that URLs that work on AWS work here.
+    assert_eq!(stages, ["Prod", "Stage"]);
+    assert_eq!(
+        imported.api.functions["Fn"].runtime.as_deref(),
+        Some("python3.12")
+    );
+
+    let mut functions = InProcess::new();
+    echo(&mut functions, "Fn");
+    let gateway = Gateway::build(&imported.api, "Prod", functions).unwrap();
+    let reply = gateway
+        .handle(request("GET", "/Prod/hello/ann", &[], ""))
+        .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        String::from_utf8_lossy(&reply.body),
+        r#"{"function":"Fn","path":"/hello/ann"}"#
+    );
+    let reply = gateway
+        .handle(request("POST", "/Prod/hello/ann", &[], ""))
+        .await;
+    assert_eq!(reply.status, 403, "only GET was declared");
+}
+
+#[tokio::test]
+async fn cors_preflights_and_api_keys_are_added_as_sam_adds_them() {
+    let source = format!(
+        "{HEAD}  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: dev\n      Cors:\n        AllowOrigin: \"'https://example.com'\"\n        AllowHeaders: \"'Content-Type'\"\n      Auth:\n        ApiKeyRequired: true\n        AddApiKeyRequiredToCorsPreflight: false\n        UsagePlan:\n          CreateUsagePlan: PER_API\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: python3.12\n      Handler: app.handler\n      InlineCode: x\n      Events:\n        Post:\n          Type: Api\n          Properties: {{RestApiId: !Ref Api, Path: /items, Method: post}}\n        Open:\n          Type: Api\n          Properties:\n            RestApiId: !Ref Api\n            Path: /items\n            Method: get\n            Auth: {{ApiKeyRequired: false}}\n"
+    );
+    let imported = load(&source);
+    let key = &imported.generated_api_keys[0];
+    assert_eq!(key.logical_id, "ApiApiKey");
+    let mut functions = InProcess::new();
+    echo(&mut functions, "Fn");
+    let gateway = Gateway::build(&imported.api, "dev", functions).unwrap();
+
+    // SAM's Cors: a MOCK OPTIONS method per path; without AllowMethods,
+    // the path's methods, sorted, with OPTIONS.
+    let preflight = gateway
+        .handle(request("OPTIONS", "/dev/items", &[], ""))
+        .await;
+    assert_eq!(preflight.status, 200);
+    assert_eq!(
+        header(&preflight, "Access-Control-Allow-Origin"),
+        Some("https://example.com")
+    );
+    assert_eq!(
+        header(&preflight, "Access-Control-Allow-Methods"),
+        Some("GET,OPTIONS,POST")
+    );
+    assert_eq!(
+        header(&preflight, "Access-Control-Allow-Headers"),
+        Some("Content-Type")
+    );
+
+    let no_key = gateway
+        .handle(request("POST", "/dev/items", &[], "{}"))
+        .await;
+    assert_eq!(no_key.status, 403, "ApiKeyRequired applies to every method");
+    let with_key = gateway
+        .handle(request(
+            "POST",
+            "/dev/items",
+            &[("x-api-key", &key.value)],
+            "{}",
+        ))
+        .await;
+    assert_eq!(with_key.status, 200);
+    let opted_out = gateway.handle(request("GET", "/dev/items", &[], "")).await;
+    assert_eq!(
+        opted_out.status, 200,
+        "the event's ApiKeyRequired: false wins"
+    );
+}
+
+#[tokio::test]
+async fn a_request_model_validates_the_body_before_the_function_runs() {
+    let source = format!(
+        "{HEAD}  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: v1\n      Models:\n        Order:\n          type: object\n          required: [item]\n          properties: {{item: {{type: string}}}}\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: python3.12\n      Handler: app.handler\n      CodeUri: src/\n      Events:\n        Post:\n          Type: Api\n          Properties:\n            RestApiId: !Ref Api\n            Path: /orders\n            Method: post\n            RequestModel: {{Model: Order, Required: true, ValidateBody: true}}\n"
+    );
+    let imported = load(&source);
+    // SAM lower-cases model names in the document it writes.
+    assert_eq!(imported.api.models[0].name, "order");
+    let mut functions = InProcess::new();
+    echo(&mut functions, "Fn");
+    let gateway = Gateway::build(&imported.api, "v1", functions).unwrap();
+    let json = [("Content-Type", "application/json")];
+    let bad = gateway
+        .handle(request("POST", "/v1/orders", &json, "{}"))
+        .await;
+    assert_eq!(
+        (bad.status, String::from_utf8_lossy(&bad.body).into_owned()),
+        (400, r#"{"message":"Invalid request body"}"#.to_owned())
+    );
+    let good = gateway
+        .handle(request("POST", "/v1/orders", &json, r#"{"item": "tea"}"#))
+        .await;
+    assert_eq!(good.status, 200);
+}
+
+#[test]
+fn globals_apply_to_functions_and_to_the_implicit_api() {
+    let source = "Transform: AWS::Serverless-2016-10-31\nGlobals:\n  Function:\n    Runtime: python3.11\n    Timeout: 9\n    Environment:\n      Variables: {STAGE: prod}\n  Api:\n    Variables: {table: books}\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: python3.12\n      Handler: app.handler\n      CodeUri: src/\n      Environment:\n        Variables: {TABLE: mine}\n      Events:\n        Get:\n          Type: Api\n          Properties: {Path: /, Method: get}\n";
+    let imported = load(source);
+    let function = &imported.api.functions["Fn"];
+    assert_eq!(function.runtime.as_deref(), Some("python3.12"));
+    assert_eq!(function.timeout, Some(9));
+    assert_eq!(
+        function.environment.iter().collect::<Vec<_>>(),
+        [
+            (&"STAGE".to_owned(), &"prod".to_owned()),
+            (&"TABLE".to_owned(), &"mine".to_owned())
+        ]
+    );
+    let prod = imported
+        .api
+        .stages
+        .iter()
+        .find(|s| s.stage_name == "Prod")
+        .unwrap();
+    assert_eq!(prod.variables["table"], "books");
+}
+
+#[test]
+fn code_uri_becomes_code_that_phalanx_serve_can_run_from() {
+    let source = function(
+        "        Get:\n          Type: Api\n          Properties: {Path: /, Method: get}\n",
+    );
+    let root = parse_template(&source, "template.yaml").unwrap();
+    let out = transform(&root, &source, "template.yaml").unwrap();
+    assert_eq!(
+        out.template["Resources"]["Fn"]["Properties"]["Code"],
+        "src/"
+    );
+    let s3 = source.replace("CodeUri: src/", "CodeUri: s3://bucket/key.zip");
+    let root = parse_template(&s3, "template.yaml").unwrap();
+    let out = transform(&root, &s3, "template.yaml").unwrap();
+    assert_eq!(
+        out.template["Resources"]["Fn"]["Properties"]["Code"],
+        serde_json::json!({"S3Bucket": "bucket", "S3Key": "key.zip"})
+    );
+}
+
+#[test]
+fn events_that_are_not_rest_api_requests_are_left_out_with_a_warning() {
+    let imported = load(&function(
+        "        Get:\n          Type: Api\n          Properties: {Path: /, Method: get}\n        Nightly:\n          Type: Schedule\n          Properties: {Schedule: rate(1 day)}\n        Http:\n          Type: HttpApi\n",
+    ));
+    assert_eq!(
+        imported.warnings[..2],
+        [
+            "Resources.Fn.Properties.Events.Http: an HttpApi event belongs to an HTTP API (API \
+             Gateway v2); only REST APIs are served locally, so it is left out"
+                .to_owned(),
+            "Resources.Fn.Properties.Events.Nightly: Schedule events are not API requests; they \
+             are not emulated locally (invoke the function with `phalanx invoke` instead)"
+                .to_owned(),
+        ]
+    );
+}
+
+// ----- what SAM refuses, refused with the place -----
+
+#[test]
+fn errors_name_the_file_line_and_property() {
+    let cases: &[(String, &str)] = &[
+        (
+            function("        Get:\n          Type: Api\n          Properties: {Method: get}\n"),
+            "template.yaml:3: Resources.Fn.Properties.Events.Get.Properties: an Api event needs \
+             Path (e.g. Path: /items/{id}, Method: get)",
+        ),
+        (
+            function(
+                "        Get:\n          Type: Api\n          Properties: {Path: items, Method: get}\n",
+            ),
+            "template.yaml:3: Resources.Fn.Properties.Events.Get.Properties.Path: Path `items` \
+             must start with `/`",
+        ),
+        (
+            function(
+                "        Get:\n          Type: Api\n          Properties: {Path: /, Method: fetch}\n",
+            ),
+            "template.yaml:3: Resources.Fn.Properties.Events.Get.Properties.Method: Method \
+             `fetch` is not an HTTP method API Gateway knows (GET, POST, PUT, DELETE, PATCH, \
+             HEAD, OPTIONS or ANY)",
+        ),
+        (
+            function(
+                "        Get:\n          Type: Api\n          Properties: {Path: /, Method: get, RestApiId: !Ref Nope}\n",
+            ),
+            "template.yaml:3: Resources.Fn.Properties.Events.Get.Properties.RestApiId: RestApiId \
+             must be a reference (!Ref) to an AWS::Serverless::Api of this template",
+        ),
+        (
+            function(
+                "        A:\n          Type: Api\n          Properties: {Path: /, Method: get}\n        B:\n          Type: Api\n          Properties: {Path: /, Method: GET}\n",
+            ),
+            "template.yaml:3: Resources.Fn.Properties.Events.B.Properties: API method \"get\" \
+             defined multiple times for path \"/\" (event B of Fn)",
+        ),
+        (
+            format!(
+                "{HEAD}  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: v1\n      DefinitionUri: api.yaml\n      Cors: \"'*'\"\n"
+            ),
+            "template.yaml:3: Resources.Api.Properties.Cors: Cors works only with an inline \
+             OpenAPI document in DefinitionBody (SAM refuses it with DefinitionUri too)",
+        ),
+        (
+            format!(
+                "{HEAD}  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: v1\n      Auth:\n        DefaultAuthorizer: Missing\n        Authorizers:\n          Mine: {{FunctionArn: arn:aws:lambda:us-east-1:123456789012:function:a}}\n"
+            ),
+            "template.yaml:3: Resources.Api.Properties.Auth.DefaultAuthorizer: DefaultAuthorizer \
+             `Missing` is not one of Authorizers (or AWS_IAM)",
+        ),
+        (
+            format!(
+                "{HEAD}  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      Name: x\n"
+            ),
+            "template.yaml:3: Resources.Api.Properties: an AWS::Serverless::Api needs StageName \
+             (the first path segment of its URLs)",
+        ),
+        (
+            format!(
+                "{HEAD}  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: v1\n      Cors:\n        AllowOrigin: \"'*'\"\n        AllowCredentials: true\n"
+            ),
+            "template.yaml:3: Resources.Api.Properties.Cors.AllowCredentials: AllowCredentials \
+             cannot be true when AllowOrigin is \"'*'\" (browsers refuse it; SAM does too)",
+        ),
+        (
+            "Transform: [AWS::Serverless-2016-10-31, AWS::LanguageExtensions]\nResources: {}\n"
+                .to_owned(),
+            "template.yaml: Transform: the transform AWS::LanguageExtensions is not supported \
+             locally (only AWS::Serverless-2016-10-31 is): import the processed template (`aws \
+             cloudformation get-template --template-stage Processed`)",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (source, expected) in cases {
+        let got = error(source);
+        if got != *expected {
+            failures.push(format!("expected: {expected}\n     got: {got}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn a_request_model_must_name_one_of_the_apis_models() {
+    let source = format!(
+        "{HEAD}  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: v1\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: python3.12\n      Handler: a.b\n      InlineCode: x\n      Events:\n        Post:\n          Type: Api\n          Properties:\n            RestApiId: !Ref Api\n            Path: /orders\n            Method: post\n            RequestModel: {{Model: Order}}\n"
+    );
+    assert_eq!(
+        error(&source),
+        "template.yaml:7: Resources.Fn.Properties.Events.Post.Properties.RequestModel.Model: \
+         the model `Order` is not one of the Models of Api"
+    );
+}
