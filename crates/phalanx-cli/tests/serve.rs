@@ -417,6 +417,38 @@ fn derives_the_commands_of_local_functions() {
     assert_eq!(entries(), 0, "removed at exit");
 }
 
+/// A SAM project as `sam init` lays it out: `phalanx serve --template
+/// template.yaml` alone serves both its APIs, the functions run from their
+/// `CodeUri` folders under awslambdaric, with `Globals` applied. The first
+/// API (the implicit one, stage `Prod`) is served; `--api` picks the other.
+#[test]
+fn serves_a_sam_project_without_function_flags() {
+    let template =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/templates/sam-app/template.yaml");
+    let template = template.to_str().unwrap();
+    python(); // PHALANX_PYTHON must be set; the server reads it.
+    let server = start_with(&["--template", template, "--api", "ServerlessRestApi"]);
+    assert!(server.base.ends_with("/Prod"), "{}", server.base);
+    let reply = http(&server, "GET", "/hello", &[], "");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body, r#"{"message": "hello world", "stage": "Prod"}"#);
+    drop(server);
+
+    let server = start_with(&["--template", template, "--api", "OrdersApi"]);
+    assert!(server.base.ends_with("/v1"), "{}", server.base);
+    let reply = http(&server, "POST", "/orders", &[], r#"{"item": "tea"}"#);
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.body, r#"{"ordered": "tea"}"#);
+    // SAM's `Cors: "'*'"` adds a preflight to every path.
+    let preflight = http(&server, "OPTIONS", "/orders", &[], "");
+    assert_eq!(preflight.status, 200, "{}", preflight.body);
+    assert_eq!(preflight.header("Access-Control-Allow-Origin"), Some("*"));
+    assert_eq!(
+        preflight.header("Access-Control-Allow-Methods"),
+        Some("OPTIONS,POST")
+    );
+}
+
 /// The OpenAPI document of the gateway's import tests, served with
 /// `--openapi`: its Lambda integration names the function `find-book`,
 /// which `--function` maps to a local process by that name.
