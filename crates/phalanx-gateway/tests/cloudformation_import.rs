@@ -672,8 +672,8 @@ fn the_api_to_import_is_chosen_or_must_be_unique() {
     );
     assert_eq!(
         error(&two),
-        "t.yaml: the template has several AWS::ApiGateway::RestApi resources (Api, Admin): \
-         choose one with the import options' `api`"
+        "t.yaml: the template has several REST APIs (Api, Admin): choose one with `--api ID` \
+         (ImportOptions::api)"
     );
     let options = ImportOptions {
         api: Some("Admin".to_owned()),

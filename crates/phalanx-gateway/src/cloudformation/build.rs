@@ -98,8 +98,8 @@ fn choose_api(template: &Template<'_>, options: &ImportOptions) -> Result<String
                 super::ImportErrorKind::Invalid,
                 template.file(),
                 format!(
-                    "the template has several AWS::ApiGateway::RestApi resources ({}): choose one \
-                     with the import options' `api`",
+                    "the template has several REST APIs ({}): choose one with `--api ID` \
+                     (ImportOptions::api)",
                     several.join(", ")
                 ),
             )),
