@@ -26,12 +26,18 @@ struct Server {
 }
 
 impl Server {
+    /// `phalanx serve --watch --template TEMPLATE --port 0`.
     fn start(template: &Path) -> Server {
+        Server::start_with("--template", template)
+    }
+
+    /// `phalanx serve --watch FLAG FILE --port 0`.
+    fn start_with(flag: &str, file: &Path) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_phalanx"))
             .arg("serve")
             .arg("--watch")
-            .arg("--template")
-            .arg(template)
+            .arg(flag)
+            .arg(file)
             .args(["--port", "0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -293,6 +299,65 @@ fn an_edited_template_is_served_and_a_broken_one_is_not() {
     assert_eq!(server.get("/a").0, 200);
     server.wait_for("the reload line", |s| s.stdout().contains("(+0 -1)"));
     assert_eq!(get_on(&mut kept, &server.host_port, "/a").0, 200);
+    server.stop();
+}
+
+/// An OpenAPI 3.0 document whose operations `GET /NAME` are MOCK
+/// integrations answering `{"route": "NAME"}`.
+fn openapi_document(routes: &[&str]) -> String {
+    let mut d = String::from("openapi: 3.0.1\ninfo:\n  title: watched\n  version: \"1\"\npaths:\n");
+    for name in routes {
+        d.push_str(&format!(
+            r#"  /{name}:
+    get:
+      responses:
+        "200":
+          description: ok
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates:
+          application/json: '{{"statusCode": 200}}'
+        responses:
+          default:
+            statusCode: "200"
+            responseTemplates:
+              application/json: '{{"route": "{name}"}}'
+"#
+        ));
+    }
+    d
+}
+
+/// `--openapi FILE` is watched as a template is; so is the document a
+/// template's `BodyS3Location` names.
+#[test]
+fn openapi_documents_are_watched() {
+    let folder = tempfile::tempdir().unwrap();
+    let document = folder.path().join("api.yaml");
+    write(&document, &openapi_document(&["a"]));
+    let server = Server::start_with("--openapi", &document);
+    assert_eq!(server.get("/a").0, 200);
+    write(&document, &openapi_document(&["a", "b"]));
+    server.wait_for("route b", |s| s.get("/b").0 == 200);
+    write(&document, "openapi: 3.1.0\npaths: {}\n");
+    server.wait_for("the reload error", |s| s.stderr().contains("reload failed"));
+    assert_eq!(server.get("/b").0, 200);
+    server.stop();
+
+    let template = folder.path().join("template.yaml");
+    let body_folder = folder.path().join("openapi");
+    std::fs::create_dir(&body_folder).unwrap();
+    let body = body_folder.join("body.yaml");
+    write(&body, &openapi_document(&["a"]));
+    write(
+        &template,
+        "Resources:\n  Api:\n    Type: AWS::ApiGateway::RestApi\n    Properties:\n      Name: watched\n      BodyS3Location:\n        Bucket: openapi\n        Key: body.yaml\n",
+    );
+    let server = Server::start(&template);
+    assert_eq!(server.get("/a").0, 200);
+    assert_eq!(server.get("/b").0, 403);
+    write_by_rename(&body, &openapi_document(&["a", "b"]));
+    server.wait_for("route b", |s| s.get("/b").0 == 200);
     server.stop();
 }
 
