@@ -9,7 +9,7 @@
 //! | --- | --- |
 //! | `mod.rs` (this file) | the public types: [`FunctionProcess`] (one function's command and settings), [`RuntimeApiHost`] (building one, `contains`, `shutdown`), and the limits AWS sets |
 //! | `queue.rs` | scheduling an invocation: waiting for a free process (the pool's permits), handing the event to the process through its one-job slot, and settling the outcome — the answer, a timeout (`Sandbox.Timedout`), an exit (`Runtime.ExitError`), a retry on a fresh process when a warm one died while idle |
-//! | `pool.rs` | a function's processes: how one is started (`sh -c COMMAND` in its own process group, Lambda's reserved environment variables, output forwarding, its Runtime API listener), kept warm and reused, replaced after a crash or timeout, and stopped (its whole process group killed) |
+//! | `pool.rs` | a function's processes: how one is started (`sh -c COMMAND` in its own process group, Lambda's reserved environment variables, output forwarding, its Runtime API listener), kept warm and reused, replaced after a crash or timeout, stopped (its whole process group killed), and retired when a reload changed the function ([`RuntimeApiHost::retire_replaced`]) |
 //! | `server.rs` | the Runtime API HTTP server each process talks to (`invocation/next`, `invocation/{id}/response`, `invocation/{id}/error`, `init/error`), with the answers and payload limits of AWS's Runtime Interface Emulator |
 
 mod pool;
