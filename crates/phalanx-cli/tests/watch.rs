@@ -510,6 +510,20 @@ fn a_function_whose_code_changed_gets_a_new_process() {
     );
     let (_, inline_pid) = get_function(&server, "/inline");
 
+    // The folder removed and written again, as build tools do: it is
+    // still watched afterwards.
+    std::fs::remove_dir_all(&app).unwrap();
+    std::fs::create_dir(&app).unwrap();
+    write(&app.join("handler.py"), &handler_source("folder v3"));
+    server.wait_for("the rewritten folder", |s| {
+        get_function(s, "/folder").0 == "folder v3"
+    });
+    write(&app.join("handler.py"), &handler_source("folder v4"));
+    server.wait_for("an edit in the rewritten folder", |s| {
+        get_function(s, "/folder").0 == "folder v4"
+    });
+    let (_, folder_pid) = get_function(&server, "/folder");
+
     // Python's own writes (__pycache__) and an editor's swap file are not
     // changes of the code.
     std::fs::create_dir_all(app.join("__pycache__")).unwrap();

@@ -136,6 +136,8 @@ struct Loaded {
     gateway: Gateway,
     host: RuntimeApiHost,
     generated_api_keys: Vec<GeneratedApiKey>,
+    /// The import's warnings (a reload prints only new ones).
+    warnings: Vec<String>,
     /// The template's functions, to tell which changed on a reload.
     functions: BTreeMap<String, Function>,
     commands: Commands,
@@ -171,7 +173,9 @@ impl Session {
         let file_name = path.display().to_string();
         let (imported, root) = import_api(args)?;
         for warning in &imported.warnings {
-            eprintln!("warning: {warning}");
+            if previous.is_none_or(|p| !p.warnings.contains(warning)) {
+                eprintln!("warning: {warning}");
+            }
         }
         let api = imported.api;
 
@@ -314,6 +318,7 @@ impl Session {
             gateway,
             host,
             generated_api_keys: imported.generated_api_keys,
+            warnings: imported.warnings,
             functions: api
                 .functions
                 .iter()
@@ -355,9 +360,12 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     runtime.block_on(async move {
-        // Created in the runtime: its events go to a Tokio channel.
+        // Watching before the banner, so that no change made once the
+        // server answers is missed.
         let watcher = if session.args.watch {
-            Some(FileWatcher::new()?)
+            let mut watcher = FileWatcher::new()?;
+            watcher.watch(&loaded.files, &loaded.code);
+            Some(watcher)
         } else {
             None
         };
@@ -418,7 +426,6 @@ impl Reloader {
     /// Reloads on every batch of changes until `stop`; returns the session
     /// and what is served last.
     async fn run(mut self, mut stop: tokio::sync::oneshot::Receiver<()>) -> (Session, Loaded) {
-        self.watcher.watch(&self.loaded.files, &self.loaded.code);
         // Functions whose code changed since the last successful reload.
         let mut restart = BTreeSet::new();
         loop {

@@ -96,15 +96,24 @@ impl FileWatcher {
         }
         self.code.clear();
         for (function, folder) in code {
-            let Ok(folder) = folder.canonicalize() else {
-                continue;
-            };
+            // A folder that is gone (removed to be written again, say)
+            // is still recognised by its name when it comes back.
+            let folder = folder
+                .canonicalize()
+                .unwrap_or_else(|_| std::path::absolute(folder).unwrap_or(folder.clone()));
             self.code
                 .entry(folder.clone())
                 .or_default()
                 .insert(function.clone());
-            // The folder itself, and each subfolder that is not ignored
-            // with everything in it.
+            // Its parent, which sees the folder itself removed or created.
+            if let Some(above) = folder.parent().and_then(|p| p.canonicalize().ok()) {
+                wanted.push((above, RecursiveMode::NonRecursive));
+            }
+            if !folder.is_dir() {
+                continue;
+            }
+            // The folder, and each subfolder that is not ignored with
+            // everything in it.
             if let Ok(entries) = std::fs::read_dir(&folder) {
                 for entry in entries.flatten() {
                     let path = entry.path();
@@ -151,7 +160,8 @@ impl FileWatcher {
         let mut changes = Changes::default();
         // The first change.
         while changes.is_empty() {
-            let Some(event) = self.events.recv().await else {
+            let event = self.events.recv().await;
+            let Some(event) = event else {
                 // The watcher is gone: nothing will ever change.
                 return std::future::pending().await;
             };
@@ -161,20 +171,21 @@ impl FileWatcher {
         let deadline = tokio::time::Instant::now() + LONGEST_BATCH;
         loop {
             let quiet = tokio::time::sleep(QUIET);
-            tokio::select! {
-                event = self.events.recv() => match event {
-                    Some(event) => self.note(event, &mut changes),
-                    None => break,
-                },
+            let event = tokio::select! {
+                event = self.events.recv() => event,
                 () = quiet => break,
                 () = tokio::time::sleep_until(deadline) => break,
+            };
+            match event {
+                Some(event) => self.note(event, &mut changes),
+                None => break,
             }
         }
         changes
     }
 
     /// Adds what `event` says changed to `changes`.
-    fn note(&self, event: notify::Result<notify::Event>, changes: &mut Changes) {
+    fn note(&mut self, event: notify::Result<notify::Event>, changes: &mut Changes) {
         let event = match event {
             Ok(event) => event,
             Err(e) => {
@@ -186,6 +197,15 @@ impl FileWatcher {
             return;
         }
         for path in &event.paths {
+            // A watched folder removed or renamed away took its watch with
+            // it: the next `watch` watches it again if it is back.
+            if matches!(
+                event.kind,
+                EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
+            ) && self.watched.remove(path).is_some()
+            {
+                let _ = self.watcher.unwatch(path);
+            }
             if self.files.contains(path) {
                 changes.files.insert(path.clone());
                 continue;
