@@ -28,12 +28,17 @@ struct Server {
 impl Server {
     /// `phalanx serve --watch --template TEMPLATE --port 0`.
     fn start(template: &Path) -> Server {
-        Server::start_with("--template", template)
+        Server::start_with("--template", template, None)
     }
 
-    /// `phalanx serve --watch FLAG FILE --port 0`.
-    fn start_with(flag: &str, file: &Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_phalanx"))
+    /// `phalanx serve --watch FLAG FILE --port 0`, with `TMPDIR` set to
+    /// `tmp` if given.
+    fn start_with(flag: &str, file: &Path, tmp: Option<&Path>) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_phalanx"));
+        if let Some(tmp) = tmp {
+            command.env("TMPDIR", tmp);
+        }
+        let mut child = command
             .arg("serve")
             .arg("--watch")
             .arg(flag)
@@ -102,9 +107,11 @@ impl Server {
         get_on(&mut BufReader::new(stream), &self.host_port, path)
     }
 
-    /// Stops the server with SIGTERM and waits for it.
+    /// Stops the server with SIGTERM and waits for it; it exits cleanly.
     fn stop(mut self) {
         terminate(&mut self.child);
+        let status = self.child.wait().expect("the server's exit status");
+        assert!(status.success(), "{status}\n--- stderr\n{}", self.stderr());
     }
 }
 
@@ -335,7 +342,7 @@ fn openapi_documents_are_watched() {
     let folder = tempfile::tempdir().unwrap();
     let document = folder.path().join("api.yaml");
     write(&document, &openapi_document(&["a"]));
-    let server = Server::start_with("--openapi", &document);
+    let server = Server::start_with("--openapi", &document, None);
     assert_eq!(server.get("/a").0, 200);
     write(&document, &openapi_document(&["a", "b"]));
     server.wait_for("route b", |s| s.get("/b").0 == 200);
@@ -469,7 +476,9 @@ fn a_function_whose_code_changed_gets_a_new_process() {
     std::fs::create_dir(&app).unwrap();
     write(&app.join("handler.py"), &handler_source("folder v1"));
     write(&template, &function_template("inline v1"));
-    let server = Server::start(&template);
+    // The server's temporary folder (for the inline source) goes here.
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start_with("--template", &template, Some(tmp.path()));
 
     let (text, folder_pid) = get_function(&server, "/folder");
     assert_eq!(text, "folder v1");
@@ -532,8 +541,11 @@ fn a_function_whose_code_changed_gets_a_new_process() {
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(get_function(&server, "/folder").1, folder_pid);
 
-    // No process outlives the server.
+    // No process outlives the server, nor its temporary folder.
+    let entries = || std::fs::read_dir(tmp.path()).unwrap().count();
+    assert_eq!(entries(), 1, "the inline source's temporary folder");
     server.stop();
     wait_gone(folder_pid);
     wait_gone(inline_pid);
+    assert_eq!(entries(), 0, "removed at exit");
 }
