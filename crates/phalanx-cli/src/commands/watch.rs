@@ -9,7 +9,8 @@
 //! (Python writes there when it imports the code) and `node_modules`
 //! (thousands of folders, which would exhaust the system's watches), and
 //! hidden files and editors' backups (`.app.py.swp`, `app.py~`) are
-//! ignored.
+//! ignored. Its parent folder is watched too, so that the folder removed
+//! and written again (as build tools do) is seen and watched anew.
 
 use notify::event::{AccessKind, EventKind, MetadataKind, ModifyKind};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
