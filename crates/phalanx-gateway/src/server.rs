@@ -7,6 +7,11 @@
 //! costs more than the limit in memory. A connection that sends its
 //! headers too slowly is dropped (hyper's header read timeout), so slow or
 //! half-sent requests cannot hold the server.
+//!
+//! The gateway can be replaced while the server runs
+//! ([`SwappableGateway`], [`serve_swappable`]): each request is answered
+//! by the gateway current when it arrived, so connections stay open and a
+//! request in flight finishes on the gateway it started on.
 
 use crate::Gateway;
 use crate::pipeline::{GatewayError, GatewayReply, GatewayRequest, ResponseType};
@@ -71,6 +76,30 @@ pub async fn serve(
     gateway: Gateway,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    serve_swappable(listener, SwappableGateway::new(gateway), shutdown).await
+}
+
+/// [`serve`], answering each request with the gateway `gateway` holds
+/// when the request arrives: [`SwappableGateway::swap`] replaces the API
+/// without closing any connection, and requests already in flight finish
+/// on the gateway they started on.
+///
+/// ```no_run
+/// # async fn run(gateway: phalanx_gateway::Gateway, next: phalanx_gateway::Gateway) -> std::io::Result<()> {
+/// use phalanx_gateway::server::{SwappableGateway, serve_swappable};
+/// let current = SwappableGateway::new(gateway);
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+/// let server = tokio::spawn(serve_swappable(listener, current.clone(), std::future::pending()));
+/// // … later, when the API changed:
+/// current.swap(next);
+/// # Ok(())
+/// # }
+/// ```
+pub async fn serve_swappable(
+    listener: TcpListener,
+    gateway: SwappableGateway,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let mut workers = Vec::new();
     for n in 0..worker_count() {
         workers.push(Worker::start(n, gateway.clone())?);
@@ -112,6 +141,49 @@ pub async fn serve(
     Ok(())
 }
 
+/// The gateway a server answers with, replaceable while it serves
+/// (`phalanx serve --watch` swaps in the API it compiled from a changed
+/// template). Clones share the one slot.
+///
+/// Reading it is one atomic load and reference count ([`arc_swap`]), no
+/// lock: each request takes the gateway current when it arrives and keeps
+/// it to the end, so a swap never changes the API under a request in
+/// flight, and the old gateway is dropped when its last request is done.
+#[derive(Clone)]
+pub struct SwappableGateway {
+    current: Arc<arc_swap::ArcSwap<Gateway>>,
+}
+
+impl SwappableGateway {
+    /// A slot holding `gateway`.
+    pub fn new(gateway: Gateway) -> SwappableGateway {
+        SwappableGateway {
+            current: Arc::new(arc_swap::ArcSwap::from_pointee(gateway)),
+        }
+    }
+
+    /// The gateway new requests are answered with.
+    pub fn current(&self) -> Arc<Gateway> {
+        self.current.load_full()
+    }
+
+    /// Makes `gateway` the one new requests are answered with, and returns
+    /// the one it replaces (still serving the requests it has).
+    pub fn swap(&self, gateway: Gateway) -> Arc<Gateway> {
+        self.current.swap(Arc::new(gateway))
+    }
+}
+
+impl std::fmt::Debug for SwappableGateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let current = self.current.load();
+        f.debug_struct("SwappableGateway")
+            .field("stage", &current.stage())
+            .field("api_id", &current.api_id())
+            .finish()
+    }
+}
+
 /// The number of worker threads: `PHALANX_SERVER_THREADS`, or one per core.
 fn worker_count() -> usize {
     std::env::var("PHALANX_SERVER_THREADS")
@@ -130,7 +202,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn start(n: usize, gateway: Gateway) -> std::io::Result<Worker> {
+    fn start(n: usize, gateway: SwappableGateway) -> std::io::Result<Worker> {
         let (connections, incoming) = tokio::sync::mpsc::unbounded_channel();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -162,7 +234,7 @@ impl Worker {
 /// the connections in progress finish (up to 10 s).
 async fn serve_connections(
     mut incoming: tokio::sync::mpsc::UnboundedReceiver<Handover>,
-    gateway: Gateway,
+    gateway: SwappableGateway,
 ) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     while let Some((stream, peer)) = incoming.recv().await {
@@ -173,7 +245,9 @@ async fn serve_connections(
         // Formatted once per connection, not per request.
         let peer_ip: Arc<str> = peer.ip().to_string().into();
         let service = service_fn(move |req| {
-            let gateway = gateway.clone();
+            // The gateway current when the request arrives serves it to
+            // the end, whatever is swapped in meanwhile.
+            let gateway = gateway.current();
             let peer_ip = peer_ip.clone();
             async move { Ok::<_, Infallible>(answer(&gateway, req, &peer_ip).await) }
         });
@@ -285,11 +359,22 @@ async fn read_body(mut body: Incoming) -> Result<Bytes, GatewayReply> {
 /// one line per route. Write errors are ignored: a closed stdout must not
 /// stop the server.
 pub fn print_banner(title: &str, gateway: &Gateway, addr: SocketAddr) {
+    let stage = gateway.stage();
+    print_routes(
+        &format!("Serving {title} (stage {stage}) at http://{addr}/{stage}"),
+        gateway,
+        addr,
+    );
+}
+
+/// `heading`, then one line per route of `gateway` as [`print_banner`]
+/// prints them (`phalanx serve --watch` prints them after a reload).
+/// Write errors are ignored.
+pub fn print_routes(heading: &str, gateway: &Gateway, addr: SocketAddr) {
     use std::io::Write;
     let base = format!("http://{addr}");
-    let stage = gateway.stage();
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "Serving {title} (stage {stage}) at {base}/{stage}");
+    let _ = writeln!(out, "{heading}");
     for route in gateway.routes() {
         let (method, path) = route.split_once(' ').unwrap_or(("", &route));
         let _ = writeln!(out, "  {method:<7} {base}{path}");

@@ -491,3 +491,46 @@ async fn a_process_that_exits_after_answering_is_replaced_transparently() {
     let second = success(&host, invocation("Probe", json!({}), TIMEOUT)).await;
     assert_ne!(pid_of(&first), pid_of(&second));
 }
+
+/// `phalanx serve --watch`: a reconfigured host keeps the warm process of
+/// a function that did not change, and retires (kills) those whose
+/// settings changed or that are to restart (their code changed); the
+/// replaced host still answers, with fresh processes it does not keep.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconfigured_host_keeps_unchanged_functions_warm() {
+    let functions = || {
+        ["Kept", "Restarted", "Changed"]
+            .map(|id| python_function(id, "handlers.work"))
+            .to_vec()
+    };
+    let old = host(functions());
+    let mut pids = Vec::new();
+    for id in ["Kept", "Restarted", "Changed"] {
+        pids.push(pid_of(
+            &success(&old, invocation(id, json!({}), TIMEOUT)).await,
+        ));
+    }
+
+    let mut next = functions();
+    next[2].memory_mb = 256;
+    let restart = HashSet::from(["Restarted".to_string()]);
+    let new = old.reconfigured(next, &restart).expect("a valid host");
+    assert_eq!(old.retire_replaced(&new), ["Changed", "Restarted"]);
+    assert_dies(pids[1]).await;
+    assert_dies(pids[2]).await;
+
+    let kept = pid_of(&success(&new, invocation("Kept", json!({}), TIMEOUT)).await);
+    assert_eq!(kept, pids[0], "an unchanged function stays warm");
+    for (n, id) in [(1, "Restarted"), (2, "Changed")] {
+        let pid = pid_of(&success(&new, invocation(id, json!({}), TIMEOUT)).await);
+        assert_ne!(pid, pids[n], "{id} runs on a new process");
+    }
+
+    // A request that started before the swap still gets an answer from
+    // the old host, on a process that is not kept.
+    let late = pid_of(&success(&old, invocation("Changed", json!({}), TIMEOUT)).await);
+    assert_dies(late).await;
+    new.shutdown();
+    assert_dies(kept).await;
+}

@@ -1,6 +1,7 @@
 //! The HTTP server over real sockets: connections spread over the worker
-//! threads are all answered, keep-alive works across workers, and a
-//! shutdown lets the requests in flight finish before `serve` returns.
+//! threads are all answered, keep-alive works across workers, a
+//! shutdown lets the requests in flight finish before `serve` returns, and
+//! a swapped-in gateway answers the next request of an open connection.
 
 use bytes::Bytes;
 use phalanx_gateway::Gateway;
@@ -13,6 +14,11 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 /// `GET /dev/fast` and `GET /dev/slow` (300 ms), both Lambda proxy
 /// integrations whose body names the path.
 fn gateway() -> Gateway {
+    gateway_answering(br#"{"statusCode": 200, "body": "fast"}"#)
+}
+
+/// [`gateway`], with `fast` as the Fast function's result.
+fn gateway_answering(fast: &'static [u8]) -> Gateway {
     let method = |path: &str, function: &str| {
         json!({
             "ResourcePath": path,
@@ -27,11 +33,7 @@ fn gateway() -> Gateway {
     }))
     .expect("a valid API");
     let mut functions = InProcess::new();
-    functions.register("Fast", |_| async {
-        Ok(Bytes::from_static(
-            br#"{"statusCode": 200, "body": "fast"}"#,
-        ))
-    });
+    functions.register("Fast", move |_| async move { Ok(Bytes::from_static(fast)) });
     functions.register("Slow", |_| async {
         tokio::time::sleep(Duration::from_millis(300)).await;
         Ok(Bytes::from_static(
@@ -124,4 +126,45 @@ async fn shutdown_waits_for_requests_in_flight() {
         .unwrap();
     // No longer listening.
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+/// `phalanx serve --watch`'s swap: a request in flight finishes on the
+/// gateway it started on; the next request of a kept-alive connection is
+/// answered by the new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_swapped_gateway_answers_the_next_request_on_an_open_connection() {
+    use phalanx_gateway::server::{SwappableGateway, serve_swappable};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let current = SwappableGateway::new(gateway());
+    tokio::spawn(serve_swappable(
+        listener,
+        current.clone(),
+        std::future::pending(),
+    ));
+    let mut kept = BufReader::new(tokio::net::TcpStream::connect(addr).await.unwrap());
+    let fast = b"GET /dev/fast HTTP/1.1\r\nHost: test\r\n\r\n";
+    kept.get_mut().write_all(fast).await.unwrap();
+    assert_eq!(read_response(&mut kept).await, (200, "fast".to_string()));
+
+    let slow = tokio::spawn(async move {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET /dev/slow HTTP/1.1\r\nHost: test\r\n\r\n")
+            .await
+            .unwrap();
+        read_response(&mut BufReader::new(stream)).await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let old = current.swap(gateway_answering(
+        br#"{"statusCode": 200, "body": "fast, swapped"}"#,
+    ));
+    assert_eq!(old.stage(), "dev");
+    assert_eq!(slow.await.unwrap(), (200, "slow".to_string()));
+
+    kept.get_mut().write_all(fast).await.unwrap();
+    assert_eq!(
+        read_response(&mut kept).await,
+        (200, "fast, swapped".to_string())
+    );
 }

@@ -27,6 +27,22 @@ pub struct Derived {
     pub command: String,
     /// The code's folder (`LAMBDA_TASK_ROOT`).
     pub working_dir: PathBuf,
+    /// Whether the code is the template's inline `ZipFile`, written to the
+    /// server's temporary folder (so it changes with the template, and its
+    /// folder is not watched), rather than a local folder.
+    pub inline: bool,
+}
+
+/// What a [`Deriver`] hands on to the next one when the template is read
+/// again (`phalanx serve --watch`).
+#[derive(Default)]
+pub struct Carried {
+    /// The temporary folder of inline sources: the same folder serves every
+    /// reading, so an unchanged inline function keeps its working folder.
+    pub scratch: Option<tempfile::TempDir>,
+    /// The interpreter found to import `awslambdaric` (a failed check is
+    /// not carried: it is made again, in case it was fixed meanwhile).
+    pub python: Option<String>,
 }
 
 /// Derives commands for the functions of one template.
@@ -42,6 +58,9 @@ pub struct Deriver {
     python: Option<Result<String, String>>,
     /// Where inline `ZipFile` sources are written; removed when dropped.
     scratch: Option<tempfile::TempDir>,
+    /// The functions whose inline source replaced a different one already
+    /// in `scratch`.
+    rewritten: Vec<String>,
 }
 
 /// Single-quotes a word for `sh`.
@@ -62,8 +81,14 @@ fn is_executable(path: &Path) -> bool {
 
 impl Deriver {
     /// A deriver for the template at `template_path` (already parsed as
-    /// `root`), with the `--python` flag's value.
-    pub fn new(template_path: &Path, root: &Value, python_flag: Option<PathBuf>) -> Deriver {
+    /// `root`), with the `--python` flag's value and what an earlier
+    /// deriver of the same server found.
+    pub fn new(
+        template_path: &Path,
+        root: &Value,
+        python_flag: Option<PathBuf>,
+        carried: Carried,
+    ) -> Deriver {
         let template_dir = match template_path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),
@@ -76,15 +101,22 @@ impl Deriver {
                 .cloned()
                 .unwrap_or_default(),
             python_flag,
-            python: None,
-            scratch: None,
+            python: carried.python.map(Ok),
+            scratch: carried.scratch,
+            rewritten: Vec::new(),
         }
     }
 
-    /// The temporary directory inline sources were written to, if any; it
-    /// is removed when the returned value is dropped.
-    pub fn into_scratch(self) -> Option<tempfile::TempDir> {
-        self.scratch
+    /// What the next deriver of this server starts from (the temporary
+    /// folder of inline sources is removed when it is dropped), and the
+    /// functions whose inline source changed since an earlier deriver
+    /// wrote it.
+    pub fn finish(self) -> (Carried, Vec<String>) {
+        let carried = Carried {
+            scratch: self.scratch,
+            python: self.python.and_then(Result::ok),
+        };
+        (carried, self.rewritten)
     }
 
     /// The command for function `id`, or why none can be derived.
@@ -101,9 +133,9 @@ impl Deriver {
         if runtime.starts_with("python3") {
             // A malformed `Handler` is reported before anything is written.
             python_handler(runtime, function.handler.as_deref())?;
-            let dir = match self.code(runtime, code.as_ref())? {
-                Code::Dir(dir) => dir,
-                Code::Inline(source) => self.write_inline(id, &source)?,
+            let (dir, inline) = match self.code(runtime, code.as_ref())? {
+                Code::Dir(dir) => (dir, false),
+                Code::Inline(source) => (self.write_inline(id, &source)?, true),
             };
             let python = self.python()?;
             Ok(Derived {
@@ -113,6 +145,7 @@ impl Deriver {
                     quoted(function.handler.as_deref().unwrap_or_default())
                 ),
                 working_dir: dir,
+                inline,
             })
         } else if matches!(runtime, "provided.al2023" | "provided.al2" | "provided") {
             let Code::Dir(dir) = self.code(runtime, code.as_ref())? else {
@@ -130,6 +163,7 @@ impl Deriver {
             Ok(Derived {
                 command: "./bootstrap".to_string(),
                 working_dir: dir,
+                inline: false,
             })
         } else if runtime.starts_with("nodejs") {
             let Code::Dir(dir) = self.code(runtime, code.as_ref())? else {
@@ -152,6 +186,7 @@ impl Deriver {
             Ok(Derived {
                 command: format!("./node_modules/.bin/aws-lambda-ric {}", quoted(handler)),
                 working_dir: dir,
+                inline: false,
             })
         } else {
             Err(format!(
@@ -215,6 +250,13 @@ impl Deriver {
             .unwrap_or_default();
         let dir = base.join(id);
         let file = dir.join("index.py");
+        // Written again when the template is (`serve --watch`): left alone
+        // when unchanged, and a change noted so its processes restart.
+        match std::fs::read_to_string(&file) {
+            Ok(old) if old == source => return Ok(dir),
+            Ok(_) => self.rewritten.push(id.to_string()),
+            Err(_) => {}
+        }
         std::fs::create_dir_all(&dir)
             .and_then(|()| std::fs::write(&file, source))
             .map_err(|e| format!("cannot write {}: {e}", file.display()))?;

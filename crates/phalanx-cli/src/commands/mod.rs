@@ -3,3 +3,4 @@
 pub mod derive;
 pub mod serve;
 pub mod vtl;
+pub mod watch;

@@ -43,6 +43,7 @@ pub(crate) fn build(template: &Template<'_>, options: &ImportOptions) -> Result<
         api_id: Template::api_id(&logical_id),
         base_dir: options.base_dir.clone(),
         warnings: Vec::new(),
+        files: Vec::new(),
     };
     let (api, generated_api_keys) = builder.rest_api()?;
     Ok(Imported {
@@ -50,6 +51,7 @@ pub(crate) fn build(template: &Template<'_>, options: &ImportOptions) -> Result<
         logical_id,
         generated_api_keys,
         warnings: builder.warnings,
+        files: builder.files,
     })
 }
 
@@ -114,6 +116,8 @@ struct Builder<'t, 'a> {
     /// Where `BodyS3Location` files are found.
     base_dir: Option<std::path::PathBuf>,
     warnings: Vec<String>,
+    /// The local files read besides the template (`Imported::files`).
+    files: Vec<std::path::PathBuf>,
 }
 
 fn properties_path(logical_id: &str) -> String {
@@ -272,7 +276,7 @@ impl Builder<'_, '_> {
     /// The local file a `BodyS3Location` stands for: `Key`, then
     /// `Bucket/Key`, in the import's base folder. There is no S3 locally;
     /// this lets a template point at the document it uploads.
-    fn body_file(&self, location: &Map<String, Value>, path: &str) -> Result<(String, String)> {
+    fn body_file(&mut self, location: &Map<String, Value>, path: &str) -> Result<(String, String)> {
         let t = self.template;
         let key = t.required_string(location, "Key", path)?;
         let bucket = t.string(location, "Bucket", path)?;
@@ -287,6 +291,9 @@ impl Builder<'_, '_> {
         if let Some(bucket) = &bucket {
             candidates.push(base.join(bucket).join(&key));
         }
+        // Watched for changes (`phalanx serve --watch`) even when missing,
+        // so that creating one is seen.
+        self.files.extend(candidates.iter().cloned());
         for candidate in &candidates {
             if candidate.is_file() {
                 let text = std::fs::read_to_string(candidate).map_err(|e| {

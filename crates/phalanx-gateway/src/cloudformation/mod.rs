@@ -92,6 +92,10 @@ pub struct Imported {
     /// Things that were imported but behave differently locally (say, an
     /// authorizer that is not enforced), one sentence each.
     pub warnings: Vec<String>,
+    /// The local files the import read besides the template or document
+    /// itself: a `BodyS3Location`'s OpenAPI document (each place it was
+    /// looked for). `phalanx serve --watch` watches them.
+    pub files: Vec<std::path::PathBuf>,
 }
 
 /// An API key whose value the importer made up.

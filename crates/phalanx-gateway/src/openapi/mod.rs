@@ -174,6 +174,7 @@ pub fn import_document(
         logical_id: name,
         generated_api_keys: Vec::new(),
         warnings: importer.warnings,
+        files: Vec::new(),
     })
 }
 

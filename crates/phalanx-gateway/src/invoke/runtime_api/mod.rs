@@ -9,7 +9,7 @@
 //! | --- | --- |
 //! | `mod.rs` (this file) | the public types: [`FunctionProcess`] (one function's command and settings), [`RuntimeApiHost`] (building one, `contains`, `shutdown`), and the limits AWS sets |
 //! | `queue.rs` | scheduling an invocation: waiting for a free process (the pool's permits), handing the event to the process through its one-job slot, and settling the outcome — the answer, a timeout (`Sandbox.Timedout`), an exit (`Runtime.ExitError`), a retry on a fresh process when a warm one died while idle |
-//! | `pool.rs` | a function's processes: how one is started (`sh -c COMMAND` in its own process group, Lambda's reserved environment variables, output forwarding, its Runtime API listener), kept warm and reused, replaced after a crash or timeout, and stopped (its whole process group killed) |
+//! | `pool.rs` | a function's processes: how one is started (`sh -c COMMAND` in its own process group, Lambda's reserved environment variables, output forwarding, its Runtime API listener), kept warm and reused, replaced after a crash or timeout, stopped (its whole process group killed), and retired when a reload changed the function ([`RuntimeApiHost::retire_replaced`]) |
 //! | `server.rs` | the Runtime API HTTP server each process talks to (`invocation/next`, `invocation/{id}/response`, `invocation/{id}/error`, `init/error`), with the answers and payload limits of AWS's Runtime Interface Emulator |
 
 mod pool;
@@ -17,7 +17,7 @@ mod queue;
 mod server;
 
 use pool::Pool;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -194,8 +194,10 @@ pub struct RuntimeApiHost {
 
 /// What the clones of a [`RuntimeApiHost`] share.
 struct Host {
-    /// One pool of processes per function, by logical id.
-    pools: HashMap<String, Pool>,
+    /// One pool of processes per function, by logical id; a pool is
+    /// shared with the host's successors while its function is unchanged
+    /// ([`RuntimeApiHost::reconfigured`]).
+    pools: HashMap<String, Arc<Pool>>,
     /// Set by [`RuntimeApiHost::shutdown`]: no new invocation starts and
     /// no process goes back to its pool.
     closed: AtomicBool,
@@ -218,6 +220,15 @@ impl RuntimeApiHost {
     /// Fails with [`io::ErrorKind::InvalidInput`] when two functions share a
     /// logical id or one allows no process at all (`max_concurrency` 0).
     pub fn new(functions: Vec<FunctionProcess>) -> io::Result<RuntimeApiHost> {
+        Self::with_pools(functions, |_| None)
+    }
+
+    /// A host for `functions` whose pools come from `reuse` when it has
+    /// one for a function, else are new; the checks of [`RuntimeApiHost::new`].
+    fn with_pools(
+        functions: Vec<FunctionProcess>,
+        reuse: impl Fn(&FunctionProcess) -> Option<Arc<Pool>>,
+    ) -> io::Result<RuntimeApiHost> {
         let mut pools = HashMap::new();
         for function in functions {
             if function.max_concurrency == 0 {
@@ -230,7 +241,7 @@ impl RuntimeApiHost {
                 ));
             }
             let id = function.logical_id.clone();
-            let pool = Pool::new(function);
+            let pool = reuse(&function).unwrap_or_else(|| Arc::new(Pool::new(function)));
             if pools.insert(id.clone(), pool).is_some() {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
@@ -244,6 +255,49 @@ impl RuntimeApiHost {
                 closed: AtomicBool::new(false),
             }),
         })
+    }
+
+    /// The host that replaces this one when the functions are read again
+    /// (`phalanx serve --watch`): a function whose [`FunctionProcess`] is
+    /// unchanged and that is not in `restart` (its code changed) keeps its
+    /// pool, and so its warm processes; any other gets a new, empty pool.
+    ///
+    /// Nothing is stopped yet, so that the new host can be dropped if what
+    /// it was built for fails to compile: once it is in use, call
+    /// [`RuntimeApiHost::retire_replaced`] on this host.
+    pub fn reconfigured(
+        &self,
+        functions: Vec<FunctionProcess>,
+        restart: &HashSet<String>,
+    ) -> io::Result<RuntimeApiHost> {
+        Self::with_pools(functions, |function| {
+            let pool = self.inner.pools.get(&function.logical_id)?;
+            (*pool.config == *function && !restart.contains(&function.logical_id))
+                .then(|| pool.clone())
+        })
+    }
+
+    /// Retires this host's pools that `successor` does not share (built by
+    /// [`RuntimeApiHost::reconfigured`]): their idle processes are killed
+    /// now, busy ones when their invocation ends, and none is kept warm
+    /// again. Invocations that still reach this host (a request that
+    /// started before the swap) are served by fresh processes. Returns the
+    /// logical ids of the retired pools, sorted.
+    pub fn retire_replaced(&self, successor: &RuntimeApiHost) -> Vec<String> {
+        let mut retired = Vec::new();
+        for (id, pool) in &self.inner.pools {
+            let kept = successor
+                .inner
+                .pools
+                .get(id)
+                .is_some_and(|next| Arc::ptr_eq(next, pool));
+            if !kept {
+                pool.retire();
+                retired.push(id.clone());
+            }
+        }
+        retired.sort_unstable();
+        retired
     }
 
     /// Whether a function with that logical id is registered.

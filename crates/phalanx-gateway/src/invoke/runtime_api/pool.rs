@@ -13,6 +13,7 @@ use crate::invoke::InvokeError;
 use std::io;
 use std::net::Ipv4Addr;
 use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
@@ -34,6 +35,9 @@ pub(super) struct Pool {
     pub(super) permits: Arc<Semaphore>,
     /// Warm processes waiting for work; the last is the most recently used.
     idle: Mutex<Vec<Worker>>,
+    /// Set by [`Pool::retire`]: the pool still starts processes for the
+    /// invocations of those holding it, but keeps none warm.
+    retired: AtomicBool,
 }
 
 impl Pool {
@@ -45,6 +49,7 @@ impl Pool {
             config: Arc::new(function),
             permits: Arc::new(Semaphore::new(permits)),
             idle: Mutex::new(Vec::new()),
+            retired: AtomicBool::new(false),
         }
     }
 
@@ -72,17 +77,37 @@ impl Pool {
     /// alive; otherwise drops it, which kills it (a process that timed out
     /// or failed to initialise is never reused).
     pub(super) fn release(&self, worker: Worker, reusable: bool) {
-        if reusable && !worker.has_exited() {
-            lock(&self.idle).push(worker);
+        if reusable && !worker.has_exited() && !self.retired.load(Ordering::SeqCst) {
+            let mut idle = lock(&self.idle);
+            // Checked again under the lock, so a worker released while the
+            // pool is retired cannot slip in after `retire` emptied it.
+            if !self.retired.load(Ordering::SeqCst) {
+                idle.push(worker);
+            }
         }
+    }
+
+    /// Retires the pool (its function's code or settings changed): every
+    /// idle process is killed now, a busy one when its invocation ends.
+    /// Invocations that still come (from a gateway that was replaced while
+    /// they were on their way) run on fresh processes, killed after use.
+    pub(super) fn retire(&self) {
+        let idle = {
+            let mut idle = lock(&self.idle);
+            self.retired.store(true, Ordering::SeqCst);
+            std::mem::take(&mut *idle)
+        };
+        // Dropping a worker kills its process group.
+        drop(idle);
     }
 
     /// Stops the pool: no invocation gets a permit any more, and every idle
     /// process is killed.
     pub(super) fn close(&self) {
         self.permits.close();
-        // Dropping a worker kills its process group.
-        drop(std::mem::take(&mut *lock(&self.idle)));
+        // A process busy now is not kept either (another host may share
+        // this pool, and its invocations release into it).
+        self.retire();
     }
 }
 
