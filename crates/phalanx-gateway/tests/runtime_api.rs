@@ -491,3 +491,85 @@ async fn a_process_that_exits_after_answering_is_replaced_transparently() {
     let second = success(&host, invocation("Probe", json!({}), TIMEOUT)).await;
     assert_ne!(pid_of(&first), pid_of(&second));
 }
+
+/// Sends `GET path` on a new connection and reads the whole answer
+/// (`Connection: close`): (status, body).
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("read");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a head");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
+    (status, body.to_string())
+}
+
+// AWS: once API Gateway has invoked the function, the invocation runs to
+// its end whatever becomes of the caller — the caller going away does not
+// stop it (boto/boto3 issue #2510: the client's read timed out at 15 min
+// while CloudWatch shows the function's full run, START to REPORT;
+// sielert.com "API Gateway timeout gotcha with AWS Lambda": after API
+// Gateway's 29 s timeout "the lambda function still runs"). The execution
+// environment then serves the next request warm.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_disconnects_does_not_cut_the_invocation_short() {
+    let api: phalanx_gateway::model::RestApi = serde_json::from_value(json!({
+        "Name": "disconnect",
+        "Functions": {"Work": {"FunctionName": "Work"}},
+        "Methods": [{
+            "ResourcePath": "/work",
+            "HttpMethod": "GET",
+            "Integration": {"Type": "AWS_PROXY", "IntegrationHttpMethod": "POST", "Function": "Work"}
+        }]
+    }))
+    .expect("a valid API");
+    let host = host(vec![python_function("Work", "handlers.side_effect")]);
+    let gateway = phalanx_gateway::Gateway::build(&api, "dev", host).expect("the API builds");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(phalanx_gateway::server::serve(
+        listener,
+        gateway,
+        std::future::pending(),
+    ));
+    // A first request starts the process (awslambdaric's start-up is not
+    // part of what is measured below).
+    let (status, first_pid) = http_get(addr, "/dev/work").await;
+    assert_eq!(status, 200, "{first_pid}");
+
+    let marker = std::env::temp_dir().join(format!("phalanx-marker-{}", uuid::Uuid::new_v4()));
+    let marker_query = marker.to_string_lossy().replace('/', "%2F");
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let request =
+            format!("GET /dev/work?sleep=1&marker={marker_query} HTTP/1.1\r\nHost: test\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.expect("send");
+        // The handler is asleep when the client goes away.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let mut written = None;
+    for _ in 0..100 {
+        if let Ok(pid) = std::fs::read_to_string(&marker)
+            && !pid.is_empty()
+        {
+            written = Some(pid);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = std::fs::remove_file(&marker);
+    assert_eq!(
+        written.as_deref(),
+        Some(first_pid.as_str()),
+        "the handler ran to its end in the warm process"
+    );
+    // And that process serves the next request.
+    assert_eq!(http_get(addr, "/dev/work").await, (200, first_pid));
+}
