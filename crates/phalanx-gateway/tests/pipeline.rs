@@ -982,11 +982,15 @@ async fn binary_media_types_decide_base64_both_ways() {
 
 // Lambda's Invoke API refuses an event that is not JSON
 // (InvalidRequestContentException, "Could not parse request body into
-// json") before any function runs, and API Gateway answers 500 Internal
-// server error (developer guide, "Troubleshoot REST API issues" lists the
-// Lambda invocation errors as 500). The same holds whether the gateway
-// checks the event (a handler registered with `register`) or the handler
-// finds out itself (`register_parsing`, as phalanx's typed functions are).
+// json") before any function runs, and API Gateway answers 400 with
+// Lambda's message: recorded answers in serverless/serverless#2270 and
+// #2807 ("The method integration is never called") and a December 2016
+// `curl -i` (blog post "Configuring API Gateway for GraphQL Lambda
+// functions": `HTTP/1.1 400 Bad Request`, `{"message": "Could not parse
+// request body into json: Unrecognized token \'eyB…\': …"}`). The same
+// holds whether the gateway checks the event (a handler registered with
+// `register`) or the handler finds out itself (`register_parsing`, as
+// phalanx's typed functions are).
 #[tokio::test]
 async fn an_event_that_is_not_json_is_refused_as_lambda_refuses_it() {
     let mut functions = functions();
@@ -1031,8 +1035,15 @@ async fn an_event_that_is_not_json_is_refused_as_lambda_refuses_it() {
 
         let not_json = gw_with("name=$input.path('$.name')");
         let reply = send(&not_json, pen()).await;
-        assert_eq!(reply.status, 500, "{function}: {}", body(&reply));
-        assert_eq!(body(&reply), r#"{"message":"Internal server error"}"#);
+        assert_eq!(reply.status, 400, "{function}: {}", body(&reply));
+        assert_eq!(
+            body(&reply),
+            r#"{"message": "Could not parse request body into json: Could not parse payload into json: Unrecognized token \'name\': was expecting (\'true\', \'false\' or \'null\')\n at [Source: (byte[])\"name=pen\"; line: 1, column: 3]"}"#
+        );
+        assert_eq!(
+            reply.header("x-amzn-ErrorType"),
+            Some("BadRequestException")
+        );
 
         let json = gw_with("{\"name\": \"$input.path('$.name')\"}");
         let reply = send(&json, pen()).await;
@@ -1045,4 +1056,52 @@ async fn an_event_that_is_not_json_is_refused_as_lambda_refuses_it() {
             assert_eq!(reply.status, 400, "{}", body(&reply));
         }
     }
+}
+
+// The classic: `$util.escapeJavaScript` turns `'` into `\'`, which JSON
+// does not have, so the rendered event is not JSON. Recorded in
+// serverless/serverless#2807 (a form value "what's up"): `{"message":
+// "Could not parse request body into json: Unrecognized character escape
+// \'\'\' (code 39)\n at [Source: [B@3eb459f3; line: 6, column: 594]"}`,
+// "The method integration is never called" (#2270); 400 as in the 2016
+// `curl -i` recording. Jackson's current source format, `(byte[])"…"`,
+// and the "Could not parse payload into json: " clause are from an August
+// 2024 recording (see `invoke::event_json`).
+#[tokio::test]
+async fn a_template_that_renders_invalid_json_is_a_400_and_the_function_never_runs() {
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut functions = InProcess::new();
+    let counted = calls.clone();
+    functions.register("Echo", move |event| {
+        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async move { Ok(event) }
+    });
+    let mut m = lambda_method("/items", "Echo", json!({}));
+    m["Integration"]["RequestTemplates"] = json!({
+        "application/json": "{\"name\": \"$util.escapeJavaScript($input.path('$.name'))\"}"
+    });
+    let mut api = api(json!([m]));
+    api.functions = serde_json::from_value(json!({"Echo": {"FunctionName": "Echo"}})).unwrap();
+    let gw = Gateway::build(&api, "dev", functions).unwrap_or_else(|e| panic!("{e}"));
+    let r = with_body(
+        request("POST", "/dev/items"),
+        "application/json",
+        r#"{"name":"O'Brien"}"#,
+    );
+    let reply = send(&gw, r).await;
+    assert_eq!(reply.status, 400, "{}", body(&reply));
+    assert_eq!(
+        body(&reply),
+        r#"{"message": "Could not parse request body into json: Could not parse payload into json: Unrecognized character escape \'\'\' (code 39)\n at [Source: (byte[])\"{\"name\": \"O\\\'Brien\"}\"; line: 1, column: 14]"}"#
+    );
+    assert_eq!(reply.header("Content-Type"), Some("application/json"));
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // A name without a quote goes through.
+    let r = with_body(
+        request("POST", "/dev/items"),
+        "application/json",
+        r#"{"name":"Pat"}"#,
+    );
+    assert_eq!(send(&gw, r).await.status, 200);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
 }

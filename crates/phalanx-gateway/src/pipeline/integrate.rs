@@ -172,15 +172,17 @@ async fn invoke(
     invoker
         .invoke(Invocation {
             function,
-            payload,
+            payload: payload.clone(),
             request_id: x.context.request_id.clone(),
             timeout: Duration::from_secs(timeout),
         })
         .await
         .map_err(|e| match e {
-            InvokeError::UnknownFunction(_) | InvokeError::EventNotJson => {
-                GatewayError::configuration(e.to_string())
-            }
+            InvokeError::EventNotJson => match crate::invoke::not_json_message(&payload) {
+                Some(message) => GatewayError::event_not_json(&message),
+                None => GatewayError::configuration(e.to_string()),
+            },
+            InvokeError::UnknownFunction(_) => GatewayError::configuration(e.to_string()),
             InvokeError::Unavailable(_) => {
                 GatewayError::new(ResponseType::IntegrationFailure, "Internal server error")
                     .with_status(500)
@@ -196,16 +198,16 @@ async fn lambda(
     invoker: &dyn Invoker,
     ireq: &IntegrationRequest,
 ) -> Result<EndpointResponse, GatewayError> {
-    // Lambda refuses an event that is not JSON; API Gateway reports 500.
-    // (An invoker that refuses it itself is not asked twice.)
+    // Lambda refuses an event that is not JSON before the function runs;
+    // API Gateway answers 400 with Lambda's message (see
+    // `GatewayError::event_not_json`). (An invoker that refuses it itself
+    // is not asked twice.)
     let refused_by_invoker = integration
         .function
         .as_deref()
         .is_some_and(|f| invoker.refuses_non_json(f));
-    if !refused_by_invoker && !crate::invoke::is_json_event(&ireq.body) {
-        return Err(GatewayError::configuration(
-            InvokeError::EventNotJson.to_string(),
-        ));
+    if !refused_by_invoker && let Some(message) = crate::invoke::not_json_message(&ireq.body) {
+        return Err(GatewayError::event_not_json(&message));
     }
     let json_header = vec![("Content-Type".to_string(), "application/json".to_string())];
     match invoke(x, integration, invoker, ireq.body.clone()).await? {
