@@ -1105,3 +1105,17 @@ async fn a_template_that_renders_invalid_json_is_a_400_and_the_function_never_ru
     assert_eq!(send(&gw, r).await.status, 200);
     assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+// Lambda's Invoke API turns an empty payload into `{}` (LocalStack's
+// AWS-validated tests/aws/services/lambda_/test_lambda_common.py, "no
+// payload at all"), so a request without a body or template reaches a
+// non-proxy function as `{}`, whichever invoker runs it.
+#[tokio::test]
+async fn an_empty_non_proxy_event_is_an_empty_object() {
+    let mut api = api(json!([lambda_method("/items", "Echo", json!({}))]));
+    api.functions = serde_json::from_value(functions_json()).unwrap();
+    let gw = Gateway::build(&api, "dev", functions()).unwrap_or_else(|e| panic!("{e}"));
+    let reply = send(&gw, request("POST", "/dev/items")).await;
+    assert_eq!(reply.status, 200, "{}", body(&reply));
+    assert_eq!(body(&reply), "{}");
+}

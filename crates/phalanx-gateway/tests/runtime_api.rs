@@ -573,3 +573,55 @@ async fn a_client_that_disconnects_does_not_cut_the_invocation_short() {
     // And that process serves the next request.
     assert_eq!(http_get(addr, "/dev/work").await, (200, first_pid));
 }
+
+// Lambda's Invoke API turns an empty payload into `{}`: LocalStack's
+// AWS-validated tests/aws/services/lambda_/test_lambda_common.py invokes an
+// echo function with no payload at all and reads back `{}` (its Lambda
+// service: "empty payloads have to work as well"). A non-proxy (`AWS`)
+// integration with no request template passes an empty request body
+// through as that empty payload, so awslambdaric gets `{}` and does not
+// fail with Runtime.UnmarshalError.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_non_proxy_event_reaches_the_function_as_an_empty_object() {
+    let api: phalanx_gateway::model::RestApi = serde_json::from_value(json!({
+        "Name": "empty",
+        "Functions": {"Echo": {"FunctionName": "Echo"}},
+        "Methods": [{
+            "ResourcePath": "/echo",
+            "HttpMethod": "GET",
+            "MethodResponses": [{"StatusCode": "200"}],
+            "Integration": {
+                "Type": "AWS",
+                "IntegrationHttpMethod": "POST",
+                "Function": "Echo",
+                "IntegrationResponses": [{"StatusCode": "200"}]
+            }
+        }]
+    }))
+    .expect("a valid API");
+    let host = host(vec![python_function("Echo", "handlers.echo")]);
+    // Straight to the host, as Lambda's Invoke API with no payload.
+    let direct = success(
+        &host,
+        Invocation {
+            payload: Bytes::new(),
+            ..invocation("Echo", json!(null), TIMEOUT)
+        },
+    )
+    .await;
+    assert_eq!(direct["event"], json!({}));
+    // Through API Gateway: GET, no body, no template.
+    let gateway = phalanx_gateway::Gateway::build(&api, "dev", host).expect("the API builds");
+    let reply = gateway
+        .handle(phalanx_gateway::pipeline::GatewayRequest {
+            method: "GET".into(),
+            path: "/dev/echo".into(),
+            headers: vec![("host".into(), "localhost".into())],
+            source_ip: "127.0.0.1".into(),
+            ..Default::default()
+        })
+        .await;
+    let body: Value = serde_json::from_slice(&reply.body).expect("JSON");
+    assert_eq!(reply.status, 200, "{body}");
+    assert_eq!(body["event"], json!({}));
+}

@@ -58,9 +58,16 @@ impl RuntimeApiHost {
             .acquire_owned()
             .await
             .map_err(|_| shut_down())?;
+        // Lambda's Invoke API delivers an empty payload as `{}` (see the
+        // pipeline's `lambda_event`); runtime clients cannot decode nothing.
+        let payload = if invocation.payload.iter().all(u8::is_ascii_whitespace) {
+            Bytes::from_static(b"{}")
+        } else {
+            invocation.payload
+        };
         let job = JobSpec {
             request_id: usable_request_id(&invocation.request_id),
-            payload: invocation.payload,
+            payload,
             timeout: invocation.timeout,
         };
         loop {
