@@ -164,7 +164,9 @@ impl Gateway {
                 user_agent: header("user-agent").unwrap_or("").to_string(),
                 ..Identity::default()
             },
-            path: request.path.clone(),
+            // Slashes before the stage are dropped (`//dev/x` is `/dev/x`),
+            // those after it kept, as AWS reports them (see `route`).
+            path: format!("/{}", request.path.trim_start_matches('/')),
             protocol: if request.protocol.is_empty() {
                 "HTTP/1.1".to_string()
             } else {
@@ -180,13 +182,12 @@ impl Gateway {
         let query = parse_query(request.query.as_deref());
 
         // 1. Route.
-        let segments: Vec<&str> = request.path.split('/').filter(|s| !s.is_empty()).collect();
-        let route = match segments.split_first() {
-            Some((stage, rest)) if *stage == api.stage.stage_name => {
-                api.routes.find(rest, &request.method.to_ascii_uppercase())
-            }
-            _ => None,
-        };
+        let route = crate::pipeline::route::after_stage(&request.path, &api.stage.stage_name)
+            .and_then(|rest| {
+                let segments = crate::pipeline::route::segments(rest);
+                api.routes
+                    .find(&segments, &request.method.to_ascii_uppercase())
+            });
         let Some(route) = route else {
             if tracing {
                 note(

@@ -475,7 +475,8 @@ async fn proxy_integration_passes_the_event_and_the_response() {
     let event: Value = serde_json::from_str(&body(&reply)).unwrap();
     assert_eq!(event["resource"], "/{proxy+}");
     assert_eq!(event["httpMethod"], "GET");
-    assert_eq!(event["pathParameters"], json!({"proxy": "a/b c"}));
+    // Still percent-encoded, as AWS passes it (see the next test).
+    assert_eq!(event["pathParameters"], json!({"proxy": "a/b%20c"}));
     assert_eq!(
         event["queryStringParameters"],
         json!({"x": "2", "y": "p q"})
@@ -490,6 +491,47 @@ async fn proxy_integration_passes_the_event_and_the_response() {
     assert_eq!(event["body"], Value::Null);
     assert_eq!(event["isBase64Encoded"], false);
     assert_eq!(event["stageVariables"], Value::Null);
+}
+
+// LocalStack's AWS-validated snapshot test_lambda_aws_proxy_integration
+// (tests/aws/services/apigateway/test_apigateway_lambda.snapshot.json,
+// recorded on AWS 2024-08-02): slashes right after the stage are dropped
+// from the event's `path` and `{proxy+}` but kept in
+// `requestContext.path`; slashes before the stage are dropped everywhere;
+// a doubled slash inside is kept; `%2B` stays encoded in `path`,
+// `pathParameters` and `requestContext.path` (and `+` stays `+`).
+#[tokio::test]
+async fn slashes_and_encodings_reach_the_proxy_event_as_aws_passes_them() {
+    let gw = gateway(&api(json!([{
+        "ResourcePath": "/{proxy+}",
+        "HttpMethod": "ANY",
+        "Integration": {"Type": "AWS_PROXY", "IntegrationHttpMethod": "POST", "Function": "Proxy"}
+    }])));
+    let event = |target: &'static str| {
+        let gw = &gw;
+        async move {
+            let reply = send(gw, request("GET", target)).await;
+            assert_eq!(reply.status, 201, "{target}: {}", body(&reply));
+            serde_json::from_str::<Value>(&body(&reply)).unwrap()
+        }
+    };
+    for (target, path, proxy, context_path) in [
+        ("/dev//lp/x", "/lp/x", "lp/x", "/dev//lp/x"),
+        ("//dev/lp/x", "/lp/x", "lp/x", "/dev/lp/x"),
+        ("/dev/lp/x/", "/lp/x/", "lp/x", "/dev/lp/x/"),
+        ("/dev/lp//x", "/lp//x", "lp//x", "/dev/lp//x"),
+        (
+            "/dev/user/test%2Balias@gmail.com/plus/test+alias@gmail.com",
+            "/user/test%2Balias@gmail.com/plus/test+alias@gmail.com",
+            "user/test%2Balias@gmail.com/plus/test+alias@gmail.com",
+            "/dev/user/test%2Balias@gmail.com/plus/test+alias@gmail.com",
+        ),
+    ] {
+        let e = event(target).await;
+        assert_eq!(e["path"], path, "{target}");
+        assert_eq!(e["pathParameters"], json!({ "proxy": proxy }), "{target}");
+        assert_eq!(e["requestContext"]["path"], context_path, "{target}");
+    }
 }
 
 // LocalStack's AWS-validated proxy handling: a malformed proxy response, a

@@ -27,11 +27,12 @@ use serde_json::Value as Json;
 use std::time::Duration;
 
 /// Characters escaped in a path parameter substituted into a backend URI.
+/// Not `%`: a method request path parameter arrives still percent-encoded
+/// (see `route`), and its escapes must reach the backend as they are.
 const PATH_VALUE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b' ')
     .add(b'"')
     .add(b'#')
-    .add(b'%')
     .add(b'<')
     .add(b'>')
     .add(b'?')
