@@ -1161,3 +1161,49 @@ async fn an_empty_non_proxy_event_is_an_empty_object() {
     assert_eq!(reply.status, 200, "{}", body(&reply));
     assert_eq!(body(&reply), "{}");
 }
+
+// LocalStack's AWS-validated test_integration_mock_with_response_override_in_request_template
+// (tests/aws/services/apigateway/test_apigateway_integrations.snapshot.json,
+// recorded on AWS 2025-05-16): what a request template sets in
+// `$context.responseOverride` — the status, a header, and a property of its
+// own (`custom`) — reads back in the response template (`"444"`, `"bar"`,
+// `"is also passed around"`) and is in force on the answer (444, `foo:
+// bar`), with a response template or without one (then the body is empty).
+#[tokio::test]
+async fn response_overrides_set_in_the_request_template_read_back_in_the_response_template() {
+    let request_template = "#set($context.responseOverride.status = 444)\n#set($context.responseOverride.header.foo = \"bar\")\n#set($context.responseOverride.custom = \"is also passed around\")\n{\n  \"statusCode\": 200\n}\n";
+    let response_template = "#set($statusOverride = $context.responseOverride.status)\n#set($fooHeader = $context.responseOverride.header.foo)\n#set($custom = $context.responseOverride.custom)\n{\n    \"statusOverride\": \"$statusOverride\",\n    \"fooHeader\": \"$fooHeader\",\n    \"custom\": \"$custom\"\n}\n";
+    for with_response_template in [true, false] {
+        let templates = if with_response_template {
+            json!({"application/json": response_template})
+        } else {
+            json!({})
+        };
+        let gw = gateway(&api(json!([{
+            "ResourcePath": "/",
+            "HttpMethod": "GET",
+            "MethodResponses": [{"StatusCode": "200"}],
+            "Integration": {
+                "Type": "MOCK",
+                "RequestTemplates": {"application/json": request_template},
+                "IntegrationResponses": [{
+                    "StatusCode": "200",
+                    "SelectionPattern": "2\\d{2}",
+                    "ResponseTemplates": templates
+                }]
+            }
+        }])));
+        let reply = send(&gw, request("GET", "/dev")).await;
+        assert_eq!(reply.status, 444, "{}", body(&reply));
+        assert_eq!(reply.header("foo"), Some("bar"));
+        if with_response_template {
+            let got: Value = serde_json::from_str(&body(&reply)).unwrap();
+            assert_eq!(
+                got,
+                json!({"statusOverride": "444", "fooHeader": "bar", "custom": "is also passed around"})
+            );
+        } else {
+            assert_eq!(body(&reply), "");
+        }
+    }
+}
