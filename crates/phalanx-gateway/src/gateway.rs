@@ -114,16 +114,38 @@ impl Gateway {
             .collect()
     }
 
-    /// Answers one request.
+    /// Answers one request. Header names are title-cased (`content-type`
+    /// reaches templates and events as `Content-Type`): callers that build
+    /// requests in code rarely know how a client would spell them.
     pub async fn handle(&self, request: GatewayRequest) -> GatewayReply {
         self.handle_traced(request, None).await
     }
 
+    /// Answers one request whose header names are spelled as the client
+    /// sent them (what [`crate::server`] passes): they reach templates and
+    /// events as they are (`tEsT-HEADeR` stays so), as in AWS, except
+    /// `authorization`, which AWS spells `Authorization` (both in
+    /// LocalStack's AWS-validated `test_lambda_aws_proxy_integration`
+    /// snapshot).
+    pub async fn handle_as_sent(&self, request: GatewayRequest) -> GatewayReply {
+        self.run(request, None, false).await
+    }
+
     /// Answers one request, recording what each stage did in `trace`.
+    /// Header names are title-cased, as for [`Gateway::handle`].
     pub async fn handle_traced(
+        &self,
+        request: GatewayRequest,
+        trace: Option<&mut Vec<TraceStep>>,
+    ) -> GatewayReply {
+        self.run(request, trace, true).await
+    }
+
+    async fn run(
         &self,
         mut request: GatewayRequest,
         mut trace: Option<&mut Vec<TraceStep>>,
+        title_case: bool,
     ) -> GatewayReply {
         // Trace details are only formatted when a trace is asked for.
         let tracing = trace.is_some();
@@ -138,11 +160,14 @@ impl Gateway {
         // AWS's extended ids look like `Ab1Cd2Ef3Gh=`; ours reuse the
         // request id's random digits.
         let extended_request_id = format!("{}=", &request_id[..8]);
-        // Header names as clients spell them (hyper lower-cases them); the
-        // headers move into the parameters every stage reads.
+        // The headers move into the parameters every stage reads.
         let mut headers = std::mem::take(&mut request.headers);
         for (name, _) in headers.iter_mut() {
-            title_case_in_place(name);
+            if title_case {
+                title_case_in_place(name);
+            } else if name.eq_ignore_ascii_case("authorization") {
+                "Authorization".clone_into(name);
+            }
         }
         let header = |name: &str| {
             headers
@@ -164,7 +189,9 @@ impl Gateway {
                 user_agent: header("user-agent").unwrap_or("").to_string(),
                 ..Identity::default()
             },
-            path: request.path.clone(),
+            // Slashes before the stage are dropped (`//dev/x` is `/dev/x`),
+            // those after it kept, as AWS reports them (see `route`).
+            path: format!("/{}", request.path.trim_start_matches('/')),
             protocol: if request.protocol.is_empty() {
                 "HTTP/1.1".to_string()
             } else {
@@ -180,13 +207,12 @@ impl Gateway {
         let query = parse_query(request.query.as_deref());
 
         // 1. Route.
-        let segments: Vec<&str> = request.path.split('/').filter(|s| !s.is_empty()).collect();
-        let route = match segments.split_first() {
-            Some((stage, rest)) if *stage == api.stage.stage_name => {
-                api.routes.find(rest, &request.method.to_ascii_uppercase())
-            }
-            _ => None,
-        };
+        let route = crate::pipeline::route::after_stage(&request.path, &api.stage.stage_name)
+            .and_then(|rest| {
+                let segments = crate::pipeline::route::segments(rest);
+                api.routes
+                    .find(&segments, &request.method.to_ascii_uppercase())
+            });
         let Some(route) = route else {
             if tracing {
                 note(

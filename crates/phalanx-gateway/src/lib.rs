@@ -22,6 +22,7 @@ pub mod clock;
 pub mod cloudformation;
 pub mod compile;
 mod gateway;
+mod header_case;
 mod ids;
 pub mod invoke;
 pub mod jsonpath;

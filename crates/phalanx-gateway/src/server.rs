@@ -12,6 +12,10 @@
 //! ([`SwappableGateway`], [`serve_swappable`]): each request is answered
 //! by the gateway current when it arrived, so connections stay open and a
 //! request in flight finishes on the gateway it started on.
+//!
+//! Header names reach the gateway as the client spelled them
+//! ([`Gateway::handle_as_sent`]), read from each request head on its way
+//! to hyper (`header_case`), since hyper lower-cases them.
 
 use crate::Gateway;
 use crate::pipeline::{GatewayError, GatewayReply, GatewayRequest, ResponseType};
@@ -244,12 +248,19 @@ async fn serve_connections(
         let gateway = gateway.clone();
         // Formatted once per connection, not per request.
         let peer_ip: Arc<str> = peer.ip().to_string().into();
-        let service = service_fn(move |req| {
+        // The client's header spelling, read on the way to hyper.
+        let (stream, spellings) = crate::header_case::record(stream);
+        let service = service_fn(move |req: hyper::Request<Incoming>| {
             // The gateway current when the request arrives serves it to
             // the end, whatever is swapped in meanwhile.
             let gateway = gateway.current();
             let peer_ip = peer_ip.clone();
-            async move { Ok::<_, Infallible>(answer(&gateway, req, &peer_ip).await) }
+            let target = req
+                .uri()
+                .path_and_query()
+                .map_or(req.uri().path(), |pq| pq.as_str());
+            let names = spellings.take(req.method().as_str(), target, req.headers());
+            async move { Ok::<_, Infallible>(answer(&gateway, req, &peer_ip, names).await) }
         });
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
@@ -270,6 +281,7 @@ async fn answer(
     gateway: &Gateway,
     req: hyper::Request<Incoming>,
     peer_ip: &str,
+    names: Option<crate::header_case::Names>,
 ) -> hyper::Response<Full<Bytes>> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
@@ -295,10 +307,13 @@ async fn answer(
                     .headers
                     .iter()
                     .map(|(k, v)| {
-                        (
-                            k.as_str().to_string(),
-                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                        )
+                        // The client's spelling; title case where it was
+                        // not recorded (see `header_case`).
+                        let name = match names.as_ref().and_then(|n| n.spelling(k.as_str())) {
+                            Some(spelled) => spelled.to_string(),
+                            None => crate::pipeline::title_case(k.as_str()),
+                        };
+                        (name, String::from_utf8_lossy(v.as_bytes()).into_owned())
                     })
                     .collect(),
                 body,
@@ -312,7 +327,7 @@ async fn answer(
             };
             // Boxed: the pipeline's state is large, and hyper moves the
             // service future around.
-            Box::pin(gateway.handle(request)).await
+            Box::pin(gateway.handle_as_sent(request)).await
         }
         Err(reply) => reply,
     };

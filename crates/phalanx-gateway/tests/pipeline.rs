@@ -475,7 +475,8 @@ async fn proxy_integration_passes_the_event_and_the_response() {
     let event: Value = serde_json::from_str(&body(&reply)).unwrap();
     assert_eq!(event["resource"], "/{proxy+}");
     assert_eq!(event["httpMethod"], "GET");
-    assert_eq!(event["pathParameters"], json!({"proxy": "a/b c"}));
+    // Still percent-encoded, as AWS passes it (see the next test).
+    assert_eq!(event["pathParameters"], json!({"proxy": "a/b%20c"}));
     assert_eq!(
         event["queryStringParameters"],
         json!({"x": "2", "y": "p q"})
@@ -490,6 +491,47 @@ async fn proxy_integration_passes_the_event_and_the_response() {
     assert_eq!(event["body"], Value::Null);
     assert_eq!(event["isBase64Encoded"], false);
     assert_eq!(event["stageVariables"], Value::Null);
+}
+
+// LocalStack's AWS-validated snapshot test_lambda_aws_proxy_integration
+// (tests/aws/services/apigateway/test_apigateway_lambda.snapshot.json,
+// recorded on AWS 2024-08-02): slashes right after the stage are dropped
+// from the event's `path` and `{proxy+}` but kept in
+// `requestContext.path`; slashes before the stage are dropped everywhere;
+// a doubled slash inside is kept; `%2B` stays encoded in `path`,
+// `pathParameters` and `requestContext.path` (and `+` stays `+`).
+#[tokio::test]
+async fn slashes_and_encodings_reach_the_proxy_event_as_aws_passes_them() {
+    let gw = gateway(&api(json!([{
+        "ResourcePath": "/{proxy+}",
+        "HttpMethod": "ANY",
+        "Integration": {"Type": "AWS_PROXY", "IntegrationHttpMethod": "POST", "Function": "Proxy"}
+    }])));
+    let event = |target: &'static str| {
+        let gw = &gw;
+        async move {
+            let reply = send(gw, request("GET", target)).await;
+            assert_eq!(reply.status, 201, "{target}: {}", body(&reply));
+            serde_json::from_str::<Value>(&body(&reply)).unwrap()
+        }
+    };
+    for (target, path, proxy, context_path) in [
+        ("/dev//lp/x", "/lp/x", "lp/x", "/dev//lp/x"),
+        ("//dev/lp/x", "/lp/x", "lp/x", "/dev/lp/x"),
+        ("/dev/lp/x/", "/lp/x/", "lp/x", "/dev/lp/x/"),
+        ("/dev/lp//x", "/lp//x", "lp//x", "/dev/lp//x"),
+        (
+            "/dev/user/test%2Balias@gmail.com/plus/test+alias@gmail.com",
+            "/user/test%2Balias@gmail.com/plus/test+alias@gmail.com",
+            "user/test%2Balias@gmail.com/plus/test+alias@gmail.com",
+            "/dev/user/test%2Balias@gmail.com/plus/test+alias@gmail.com",
+        ),
+    ] {
+        let e = event(target).await;
+        assert_eq!(e["path"], path, "{target}");
+        assert_eq!(e["pathParameters"], json!({ "proxy": proxy }), "{target}");
+        assert_eq!(e["requestContext"]["path"], context_path, "{target}");
+    }
 }
 
 // LocalStack's AWS-validated proxy handling: a malformed proxy response, a
@@ -982,11 +1024,15 @@ async fn binary_media_types_decide_base64_both_ways() {
 
 // Lambda's Invoke API refuses an event that is not JSON
 // (InvalidRequestContentException, "Could not parse request body into
-// json") before any function runs, and API Gateway answers 500 Internal
-// server error (developer guide, "Troubleshoot REST API issues" lists the
-// Lambda invocation errors as 500). The same holds whether the gateway
-// checks the event (a handler registered with `register`) or the handler
-// finds out itself (`register_parsing`, as phalanx's typed functions are).
+// json") before any function runs, and API Gateway answers 400 with
+// Lambda's message: recorded answers in serverless/serverless#2270 and
+// #2807 ("The method integration is never called") and a December 2016
+// `curl -i` (blog post "Configuring API Gateway for GraphQL Lambda
+// functions": `HTTP/1.1 400 Bad Request`, `{"message": "Could not parse
+// request body into json: Unrecognized token \'eyB…\': …"}`). The same
+// holds whether the gateway checks the event (a handler registered with
+// `register`) or the handler finds out itself (`register_parsing`, as
+// phalanx's typed functions are).
 #[tokio::test]
 async fn an_event_that_is_not_json_is_refused_as_lambda_refuses_it() {
     let mut functions = functions();
@@ -1031,8 +1077,15 @@ async fn an_event_that_is_not_json_is_refused_as_lambda_refuses_it() {
 
         let not_json = gw_with("name=$input.path('$.name')");
         let reply = send(&not_json, pen()).await;
-        assert_eq!(reply.status, 500, "{function}: {}", body(&reply));
-        assert_eq!(body(&reply), r#"{"message":"Internal server error"}"#);
+        assert_eq!(reply.status, 400, "{function}: {}", body(&reply));
+        assert_eq!(
+            body(&reply),
+            r#"{"message": "Could not parse request body into json: Could not parse payload into json: Unrecognized token \'name\': was expecting (\'true\', \'false\' or \'null\')\n at [Source: (byte[])\"name=pen\"; line: 1, column: 3]"}"#
+        );
+        assert_eq!(
+            reply.header("x-amzn-ErrorType"),
+            Some("BadRequestException")
+        );
 
         let json = gw_with("{\"name\": \"$input.path('$.name')\"}");
         let reply = send(&json, pen()).await;
@@ -1043,6 +1096,114 @@ async fn an_event_that_is_not_json_is_refused_as_lambda_refuses_it() {
             let wrong = gw_with("{\"title\": \"$input.path('$.name')\"}");
             let reply = send(&wrong, pen()).await;
             assert_eq!(reply.status, 400, "{}", body(&reply));
+        }
+    }
+}
+
+// The classic: `$util.escapeJavaScript` turns `'` into `\'`, which JSON
+// does not have, so the rendered event is not JSON. Recorded in
+// serverless/serverless#2807 (a form value "what's up"): `{"message":
+// "Could not parse request body into json: Unrecognized character escape
+// \'\'\' (code 39)\n at [Source: [B@3eb459f3; line: 6, column: 594]"}`,
+// "The method integration is never called" (#2270); 400 as in the 2016
+// `curl -i` recording. Jackson's current source format, `(byte[])"…"`,
+// and the "Could not parse payload into json: " clause are from an August
+// 2024 recording (see `invoke::event_json`).
+#[tokio::test]
+async fn a_template_that_renders_invalid_json_is_a_400_and_the_function_never_runs() {
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut functions = InProcess::new();
+    let counted = calls.clone();
+    functions.register("Echo", move |event| {
+        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async move { Ok(event) }
+    });
+    let mut m = lambda_method("/items", "Echo", json!({}));
+    m["Integration"]["RequestTemplates"] = json!({
+        "application/json": "{\"name\": \"$util.escapeJavaScript($input.path('$.name'))\"}"
+    });
+    let mut api = api(json!([m]));
+    api.functions = serde_json::from_value(json!({"Echo": {"FunctionName": "Echo"}})).unwrap();
+    let gw = Gateway::build(&api, "dev", functions).unwrap_or_else(|e| panic!("{e}"));
+    let r = with_body(
+        request("POST", "/dev/items"),
+        "application/json",
+        r#"{"name":"O'Brien"}"#,
+    );
+    let reply = send(&gw, r).await;
+    assert_eq!(reply.status, 400, "{}", body(&reply));
+    assert_eq!(
+        body(&reply),
+        r#"{"message": "Could not parse request body into json: Could not parse payload into json: Unrecognized character escape \'\'\' (code 39)\n at [Source: (byte[])\"{\"name\": \"O\\\'Brien\"}\"; line: 1, column: 14]"}"#
+    );
+    assert_eq!(reply.header("Content-Type"), Some("application/json"));
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // A name without a quote goes through.
+    let r = with_body(
+        request("POST", "/dev/items"),
+        "application/json",
+        r#"{"name":"Pat"}"#,
+    );
+    assert_eq!(send(&gw, r).await.status, 200);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+// Lambda's Invoke API turns an empty payload into `{}` (LocalStack's
+// AWS-validated tests/aws/services/lambda_/test_lambda_common.py, "no
+// payload at all"), so a request without a body or template reaches a
+// non-proxy function as `{}`, whichever invoker runs it.
+#[tokio::test]
+async fn an_empty_non_proxy_event_is_an_empty_object() {
+    let mut api = api(json!([lambda_method("/items", "Echo", json!({}))]));
+    api.functions = serde_json::from_value(functions_json()).unwrap();
+    let gw = Gateway::build(&api, "dev", functions()).unwrap_or_else(|e| panic!("{e}"));
+    let reply = send(&gw, request("POST", "/dev/items")).await;
+    assert_eq!(reply.status, 200, "{}", body(&reply));
+    assert_eq!(body(&reply), "{}");
+}
+
+// LocalStack's AWS-validated test_integration_mock_with_response_override_in_request_template
+// (tests/aws/services/apigateway/test_apigateway_integrations.snapshot.json,
+// recorded on AWS 2025-05-16): what a request template sets in
+// `$context.responseOverride` — the status, a header, and a property of its
+// own (`custom`) — reads back in the response template (`"444"`, `"bar"`,
+// `"is also passed around"`) and is in force on the answer (444, `foo:
+// bar`), with a response template or without one (then the body is empty).
+#[tokio::test]
+async fn response_overrides_set_in_the_request_template_read_back_in_the_response_template() {
+    let request_template = "#set($context.responseOverride.status = 444)\n#set($context.responseOverride.header.foo = \"bar\")\n#set($context.responseOverride.custom = \"is also passed around\")\n{\n  \"statusCode\": 200\n}\n";
+    let response_template = "#set($statusOverride = $context.responseOverride.status)\n#set($fooHeader = $context.responseOverride.header.foo)\n#set($custom = $context.responseOverride.custom)\n{\n    \"statusOverride\": \"$statusOverride\",\n    \"fooHeader\": \"$fooHeader\",\n    \"custom\": \"$custom\"\n}\n";
+    for with_response_template in [true, false] {
+        let templates = if with_response_template {
+            json!({"application/json": response_template})
+        } else {
+            json!({})
+        };
+        let gw = gateway(&api(json!([{
+            "ResourcePath": "/",
+            "HttpMethod": "GET",
+            "MethodResponses": [{"StatusCode": "200"}],
+            "Integration": {
+                "Type": "MOCK",
+                "RequestTemplates": {"application/json": request_template},
+                "IntegrationResponses": [{
+                    "StatusCode": "200",
+                    "SelectionPattern": "2\\d{2}",
+                    "ResponseTemplates": templates
+                }]
+            }
+        }])));
+        let reply = send(&gw, request("GET", "/dev")).await;
+        assert_eq!(reply.status, 444, "{}", body(&reply));
+        assert_eq!(reply.header("foo"), Some("bar"));
+        if with_response_template {
+            let got: Value = serde_json::from_str(&body(&reply)).unwrap();
+            assert_eq!(
+                got,
+                json!({"statusOverride": "444", "fooHeader": "bar", "custom": "is also passed around"})
+            );
+        } else {
+            assert_eq!(body(&reply), "");
         }
     }
 }

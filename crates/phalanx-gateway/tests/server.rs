@@ -168,3 +168,101 @@ async fn a_swapped_gateway_answers_the_next_request_on_an_open_connection() {
         (200, "fast, swapped".to_string())
     );
 }
+
+// LocalStack's AWS-validated snapshot test_lambda_aws_proxy_integration
+// (tests/aws/services/apigateway/test_apigateway_lambda.snapshot.json,
+// recorded on AWS 2024-08-02): a client's `tEsT-HEADeR` reaches the proxy
+// event's `headers` and `multiValueHeaders` spelled so, and its
+// `authorization` as `Authorization` ("it will get Pascal cased"). Other
+// names keep the client's spelling too (`x-lower` stays lower-case). Two
+// requests with bodies, pipelined on one connection and sent in small
+// pieces, each get their own names; a request template's
+// `$input.params().header` sees the same names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn header_names_keep_the_clients_spelling() {
+    let api: RestApi = serde_json::from_value(json!({
+        "Name": "header-case",
+        "Functions": {"Echo": {"FunctionName": "Echo"}},
+        "Methods": [{
+            "ResourcePath": "/echo",
+            "HttpMethod": "POST",
+            "Integration": {"Type": "AWS_PROXY", "IntegrationHttpMethod": "POST", "Function": "Echo"}
+        }, {
+            "ResourcePath": "/mock",
+            "HttpMethod": "GET",
+            "MethodResponses": [{"StatusCode": "200"}],
+            "Integration": {
+                "Type": "MOCK",
+                "RequestTemplates": {"application/json": "{\"statusCode\": 200}"},
+                "IntegrationResponses": [{"StatusCode": "200", "ResponseTemplates": {
+                    "application/json": "#foreach($name in $input.params().header.keySet())$name;#end"
+                }}]
+            }
+        }]
+    }))
+    .expect("a valid API");
+    let mut functions = InProcess::new();
+    functions.register("Echo", |event: Bytes| async move {
+        let event: serde_json::Value = serde_json::from_slice(&event).unwrap_or_default();
+        let names = |key: &str| -> Vec<String> {
+            let mut names: Vec<String> = event[key]
+                .as_object()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default();
+            names.sort();
+            names
+        };
+        let body = json!({"headers": names("headers"), "multi": names("multiValueHeaders")});
+        Ok(Bytes::from(
+            json!({"statusCode": 200, "body": body.to_string()}).to_string(),
+        ))
+    });
+    let gateway = Gateway::build(&api, "dev", functions).expect("the API builds");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(phalanx_gateway::server::serve(
+        listener,
+        gateway,
+        std::future::pending(),
+    ));
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut stream = BufReader::new(stream);
+    let requests = b"POST /dev/echo HTTP/1.1\r\nHost: test\r\ntEsT-HEADeR: aValUE\r\nauthorization: random-value\r\nx-lower: 1\r\nContent-Length: 5\r\n\r\nhello\
+POST /dev/echo HTTP/1.1\r\nHOST: test\r\nX-UPPER: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n\
+GET /dev/mock HTTP/1.1\r\nhost: test\r\nMiXeD: 3\r\n\r\n";
+    for piece in requests.chunks(7) {
+        stream.get_mut().write_all(piece).await.unwrap();
+        stream.get_mut().flush().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let (status, first) = read_response(&mut stream).await;
+    assert_eq!(status, 200, "{first}");
+    let first: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let expected = json!([
+        "Authorization",
+        "Content-Length",
+        "Host",
+        "X-Forwarded-For",
+        "X-Forwarded-Proto",
+        "tEsT-HEADeR",
+        "x-lower"
+    ]);
+    assert_eq!(first["headers"], expected);
+    assert_eq!(first["multi"], expected);
+    let (status, second) = read_response(&mut stream).await;
+    assert_eq!(status, 200, "{second}");
+    let second: serde_json::Value = serde_json::from_str(&second).unwrap();
+    assert_eq!(
+        second["headers"],
+        json!([
+            "HOST",
+            "Transfer-Encoding",
+            "X-Forwarded-For",
+            "X-Forwarded-Proto",
+            "X-UPPER"
+        ])
+    );
+    let (status, third) = read_response(&mut stream).await;
+    assert_eq!(status, 200, "{third}");
+    assert_eq!(third, "host;MiXeD;");
+}

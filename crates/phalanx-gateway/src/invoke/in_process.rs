@@ -45,9 +45,8 @@ struct Registered {
 
 /// Whether `event` is JSON text (what Lambda accepts as an event: any JSON
 /// value, or nothing at all).
-pub(crate) fn is_json_event(event: &[u8]) -> bool {
-    event.iter().all(u8::is_ascii_whitespace)
-        || serde_json::from_slice::<serde::de::IgnoredAny>(event).is_ok()
+fn is_json_event(event: &[u8]) -> bool {
+    super::not_json_message(event).is_none()
 }
 
 impl InProcess {

@@ -4,10 +4,11 @@
 //! through the Lambda Runtime API; one listener per process, configured by
 //! [`FunctionProcess`]).
 
+mod event_json;
 mod in_process;
 mod runtime_api;
 
-pub(crate) use in_process::is_json_event;
+pub(crate) use event_json::not_json_message;
 pub use in_process::{Handler, InProcess, PANIC_ERROR_TYPE, panic_message};
 pub use runtime_api::{ACCOUNT_ID, FunctionProcess, MAX_RESPONSE_BYTES, RuntimeApiHost};
 

@@ -168,6 +168,9 @@ pub struct GatewayError {
     pub detail: String,
     /// `$context.error.validationErrorString`, for body validation.
     pub validation: Option<String>,
+    /// AWS's whole body when no customisation applies, for the errors whose
+    /// body is not `{"message":…}` as the default template renders it.
+    pub default_body: Option<String>,
 }
 
 impl GatewayError {
@@ -179,7 +182,30 @@ impl GatewayError {
             status: None,
             detail: String::new(),
             validation: None,
+            default_body: None,
         }
+    }
+
+    /// Lambda refused the event a Lambda (non-proxy) integration sent it
+    /// because it is not JSON (`message` is Lambda's, see
+    /// [`crate::invoke`]'s `not_json_message`): 400, and the function never
+    /// runs. The body is written as AWS writes it, `{"message": "…"}` with
+    /// a space and the message JavaScript-escaped (`\'`, `\n`): so two
+    /// recorded answers show it, December 2016 (a blog post's `curl -i`:
+    /// `HTTP/1.1 400 Bad Request`, "Configuring API Gateway for GraphQL
+    /// Lambda functions") and August 2024 (quoted in a React client's
+    /// source). Neither shows the response type or `x-amzn-ErrorType`:
+    /// DEFAULT_4XX (`BadRequestException`) is assumed, so a DEFAULT_4XX
+    /// customisation applies.
+    pub fn event_not_json(message: &str) -> GatewayError {
+        let mut error = GatewayError::new(ResponseType::Default4xx, message)
+            .with_status(400)
+            .with_detail("Lambda refused the event the request template rendered: it is not JSON");
+        error.default_body = Some(format!(
+            "{{\"message\": \"{}\"}}",
+            crate::vtl::escape_javascript(message)
+        ));
+        error
     }
 
     /// With an explicit status.
@@ -250,10 +276,12 @@ pub(crate) fn render(x: &super::Exchange<'_>, error: &GatewayError) -> super::Ga
         .or_else(|| api.gateway_responses.get(&error.kind.family(status)));
     let mut reply_headers = vec![("Content-Type".to_string(), "application/json".to_string())];
     let mut reply_status = status;
-    let default_body = format!(
-        "{{\"message\":{}}}",
-        serde_json::Value::String(error.message.clone())
-    );
+    let default_body = error.default_body.clone().unwrap_or_else(|| {
+        format!(
+            "{{\"message\":{}}}",
+            serde_json::Value::String(error.message.clone())
+        )
+    });
     let mut body = default_body.clone();
     if let Some(custom) = custom {
         if let Some(s) = custom.status {

@@ -207,7 +207,8 @@ fn convert_body(
 /// The Lambda proxy integration event, payload format 1.0 (developer
 /// guide, "Input format of a Lambda function for proxy integration"):
 /// single- and multi-value headers and query strings (null when empty),
-/// decoded path parameters, the raw path without the stage, the request
+/// path parameters as the client encoded them, the raw path without the
+/// stage (slashes right after it made one), the request
 /// context, and the body as text — base64 with `isBase64Encoded` when the
 /// content type is one of the API's binary media types.
 pub(crate) fn proxy_event(x: &Exchange<'_>, resource_path: &str) -> Json {
@@ -264,12 +265,14 @@ pub(crate) fn proxy_event(x: &Exchange<'_>, resource_path: &str) -> Json {
             ),
         }
     };
-    let stage_prefix = format!("/{}", api.stage.stage_name);
-    let path = request
-        .path
-        .strip_prefix(&stage_prefix)
-        .filter(|p| !p.is_empty())
-        .unwrap_or("/");
+    // The path after the stage, with the slashes right after the stage
+    // made one: AWS gives `/stage//lp/x` as `/lp/x` (see `route::after_stage`).
+    let path = format!(
+        "/{}",
+        super::route::after_stage(&request.path, &api.stage.stage_name)
+            .unwrap_or("")
+            .trim_start_matches('/')
+    );
     let mut request_context = x.context.to_json();
     if let Some(m) = request_context.as_object_mut() {
         m.remove("error");

@@ -112,7 +112,8 @@ pub(crate) struct Exchange<'a> {
     /// The request as received (method, path, body, client); its headers
     /// have moved into `params`.
     pub(crate) request: &'a GatewayRequest,
-    /// Path parameters, decoded query string, headers (names title-cased):
+    /// Path parameters (still percent-encoded, as AWS passes them), decoded
+    /// query string, headers (names title-cased):
     /// what mapping expressions and `$input.params()` read.
     pub(crate) params: &'a Arc<Params>,
     /// `$context`. At the error edge, the context with the error set
@@ -121,7 +122,7 @@ pub(crate) struct Exchange<'a> {
 }
 
 impl Exchange<'_> {
-    /// Path parameters, decoded.
+    /// Path parameters, as the client encoded them.
     pub(crate) fn path(&self) -> &[(String, String)] {
         &self.params.path
     }

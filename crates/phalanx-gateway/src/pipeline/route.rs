@@ -32,8 +32,37 @@ struct Node {
 pub struct RouteMatch {
     /// Index of the compiled method.
     pub method: usize,
-    /// Path parameters, decoded, in path order.
+    /// Path parameters as the client sent them (still percent-encoded),
+    /// in path order.
     pub path_parameters: Vec<(String, String)>,
+}
+
+/// The part of a request path after the stage (`/pets/1` of
+/// `/dev/pets/1`, empty for `/dev`), or `None` when the path does not name
+/// `stage`. Slashes before the stage do not count: LocalStack's
+/// AWS-validated snapshot (`test_lambda_aws_proxy_integration`,
+/// "invocation-payload-with-prepended-slash-to-stage") shows
+/// `//stage/proxy-value` answered as `/stage/proxy-value`.
+pub fn after_stage<'p>(path: &'p str, stage: &str) -> Option<&'p str> {
+    let rest = path.trim_start_matches('/').strip_prefix(stage)?;
+    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+}
+
+/// The path parts [`RouteTree::find`] routes on, from what
+/// [`after_stage`] left: slashes right after the stage are dropped and so
+/// is one trailing slash; empty parts inside are kept for a greedy
+/// parameter. As AWS does (LocalStack's AWS-validated snapshot
+/// `test_lambda_aws_proxy_integration`: `/stage//proxy-value` gives
+/// `{proxy+}` = `proxy-value`, `/stage/proxy-value/` gives `proxy-value`,
+/// `/stage/proxy-value//double-slash` gives `proxy-value//double-slash`).
+pub fn segments(after_stage: &str) -> Vec<&str> {
+    let rest = after_stage.trim_start_matches('/');
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.is_empty() {
+        Vec::new()
+    } else {
+        rest.split('/').collect()
+    }
 }
 
 /// A path part of a resource path.
@@ -141,7 +170,9 @@ impl RouteTree {
     }
 
     /// Finds the method for `segments` (raw, still percent-encoded path
-    /// parts after the stage) and `http_method`.
+    /// parts after the stage, as [`segments`] splits them) and
+    /// `http_method`. Empty parts match nothing but a greedy parameter,
+    /// which keeps them.
     pub fn find(&self, segments: &[&str], http_method: &str) -> Option<RouteMatch> {
         let mut params = Vec::new();
         find_in(&self.root, segments, http_method, &mut params).map(|method| RouteMatch {
@@ -172,17 +203,27 @@ fn find_in(
     http_method: &str,
     params: &mut Vec<(String, String)>,
 ) -> Option<usize> {
+    // `/a//b` routes as `/a/b`.
+    let start = segments
+        .iter()
+        .position(|s| !s.is_empty())
+        .unwrap_or(segments.len());
+    let segments = segments.get(start..).unwrap_or_default();
     let Some((first, rest)) = segments.split_first() else {
         return method_of(node, http_method);
     };
+    // Literal parts are compared decoded; parameters keep the client's
+    // encoding, as AWS passes them on: LocalStack's AWS-validated snapshot
+    // has `test%2Balias@gmail.com` in `{proxy+}` (and in `path`), and in
+    // serverless/serverless#5037 `/posts/%40` gives `{id}` = `%40`.
     let decoded = decode(first);
-    if let Some(child) = node.literal.get(decoded.as_str())
+    if let Some(child) = node.literal.get(decoded.as_ref())
         && let Some(found) = find_in(child, rest, http_method, params)
     {
         return Some(found);
     }
     if let Some((name, false, child)) = &node.variable {
-        params.push((name.clone(), decoded));
+        params.push((name.clone(), (*first).to_string()));
         if let Some(found) = find_in(child, rest, http_method, params) {
             return Some(found);
         }
@@ -191,17 +232,14 @@ fn find_in(
     if let Some((name, true, child)) = &node.variable
         && let Some(found) = method_of(child, http_method)
     {
-        let joined: Vec<String> = segments.iter().map(|s| decode(s)).collect();
-        params.push((name.clone(), joined.join("/")));
+        params.push((name.clone(), segments.join("/")));
         return Some(found);
     }
     None
 }
 
-fn decode(segment: &str) -> String {
-    percent_encoding::percent_decode_str(segment)
-        .decode_utf8_lossy()
-        .into_owned()
+fn decode(segment: &str) -> std::borrow::Cow<'_, str> {
+    percent_encoding::percent_decode_str(segment).decode_utf8_lossy()
 }
 
 #[cfg(test)]
@@ -218,12 +256,8 @@ mod tests {
     }
 
     fn find(t: &RouteTree, path: &str, method: &str) -> Option<(usize, Vec<(String, String)>)> {
-        let segs: Vec<&str> = path
-            .trim_start_matches('/')
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .collect();
-        t.find(&segs, method).map(|m| (m.method, m.path_parameters))
+        t.find(&segments(path), method)
+            .map(|m| (m.method, m.path_parameters))
     }
 
     #[test]
@@ -240,8 +274,34 @@ mod tests {
         );
         assert_eq!(
             find(&t, "/a/b%20c/d", "DELETE"),
-            Some((2, vec![("proxy".into(), "a/b c/d".into())]))
+            Some((2, vec![("proxy".into(), "a/b%20c/d".into())]))
         );
+    }
+
+    // LocalStack's AWS-validated snapshot, test_lambda_aws_proxy_integration
+    // (recorded 2024-08-02): how slashes and encodings reach `{proxy+}`.
+    #[test]
+    fn slashes_and_encodings_reach_parameters_as_aws_passes_them() {
+        let t = tree(&[("/{proxy+}", "ANY"), ("/pets/{id}", "GET")]);
+        let proxy = |path: &str| {
+            let rest = after_stage(path, "stage").unwrap_or_default();
+            find(&t, rest, "GET").map(|(_, p)| p[0].1.clone())
+        };
+        assert_eq!(proxy("/stage//proxy-value").as_deref(), Some("proxy-value"));
+        assert_eq!(proxy("//stage/proxy-value").as_deref(), Some("proxy-value"));
+        assert_eq!(proxy("/stage/proxy-value/").as_deref(), Some("proxy-value"));
+        assert_eq!(
+            proxy("/stage/proxy-value//double-slash").as_deref(),
+            Some("proxy-value//double-slash")
+        );
+        assert_eq!(
+            proxy("/stage/api/user/test%2Balias@gmail.com/plus/test+alias@gmail.com").as_deref(),
+            Some("api/user/test%2Balias@gmail.com/plus/test+alias@gmail.com")
+        );
+        // serverless/serverless#5037: `{id}` keeps `%40`.
+        assert_eq!(proxy("/stage/pets/%40").as_deref(), Some("%40"));
+        assert_eq!(after_stage("/stagex/a", "stage"), None);
+        assert_eq!(after_stage("/stage", "stage"), Some(""));
     }
 
     #[test]

@@ -345,6 +345,14 @@ pub struct Overrides {
     pub response_status: Option<u16>,
     /// `responseOverride.header.*`.
     pub response_headers: IndexMap<String, String>,
+    /// Other properties a template set on `requestOverride` or
+    /// `responseOverride` (`#set($context.responseOverride.custom = …)`):
+    /// they change nothing, but a later template reads them back, as AWS
+    /// lets it (LocalStack's AWS-validated
+    /// `test_integration_mock_with_response_override_in_request_template`).
+    /// Kept as their text. Keyed `requestOverride.NAME` or
+    /// `responseOverride.NAME`.
+    pub other: IndexMap<String, String>,
 }
 
 fn string_map(name: &'static str, entries: &IndexMap<String, String>) -> Value {
@@ -376,6 +384,17 @@ impl Overrides {
             && self.request_path.is_empty()
             && self.response_status.is_none()
             && self.response_headers.is_empty()
+            && self.other.is_empty()
+    }
+
+    /// The other properties set on `map` (`requestOverride` or
+    /// `responseOverride`), as VTL values.
+    fn other_entries(&self, map: &str) -> impl Iterator<Item = (String, Value)> + '_ {
+        let prefix = format!("{map}.");
+        self.other.iter().filter_map(move |(k, v)| {
+            k.strip_prefix(&prefix)
+                .map(|name| (name.to_string(), Value::from(v.as_str())))
+        })
     }
 
     fn request_value(&self) -> Value {
@@ -394,7 +413,9 @@ impl Overrides {
                     "path".to_string(),
                     string_map("requestOverride.path", &self.request_path),
                 ),
-            ],
+            ]
+            .into_iter()
+            .chain(self.other_entries("requestOverride")),
         )
     }
 
@@ -406,6 +427,7 @@ impl Overrides {
         if let Some(status) = self.response_status {
             entries.push(("status".to_string(), Value::Int(i64::from(status))));
         }
+        entries.extend(self.other_entries("responseOverride"));
         OverrideMap::value("responseOverride", entries)
     }
 
@@ -429,11 +451,15 @@ impl Overrides {
                 out.request_headers = read.request_headers;
                 out.request_querystring = read.request_querystring;
                 out.request_path = read.request_path;
+                out.other.retain(|k, _| !k.starts_with("requestOverride."));
+                out.other.extend(read.other);
             }
             if let Some(response) = ctx.response_override.get() {
                 let read = Overrides::read_maps(&Value::Null, response);
                 out.response_status = read.response_status;
                 out.response_headers = read.response_headers;
+                out.other.retain(|k, _| !k.starts_with("responseOverride."));
+                out.other.extend(read.other);
             }
             return out;
         };
@@ -448,12 +474,30 @@ impl Overrides {
             Some(Value::Int(n)) => u16::try_from(n).ok().filter(|n| (100..600).contains(n)),
             _ => None,
         };
+        let mut other = IndexMap::new();
+        for (map, value, known) in [
+            (
+                "requestOverride",
+                request,
+                &["header", "querystring", "path"][..],
+            ),
+            ("responseOverride", response, &["header", "status"][..]),
+        ] {
+            if let Some(entries) = value.downcast_object::<OverrideMap>() {
+                for (k, v) in entries.strings() {
+                    if !known.contains(&k.as_str()) {
+                        other.insert(format!("{map}.{k}"), v);
+                    }
+                }
+            }
+        }
         Overrides {
             request_headers: read_string_map(request, "header"),
             request_querystring: read_string_map(request, "querystring"),
             request_path: read_string_map(request, "path"),
             response_status,
             response_headers: read_string_map(response, "header"),
+            other,
         }
     }
 }

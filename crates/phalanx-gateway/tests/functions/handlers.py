@@ -37,3 +37,15 @@ def work(event, context):
 def environment(event, context):
     """The environment variables named in the event."""
     return {name: os.environ.get(name) for name in event["names"]}
+
+
+def side_effect(event, context):
+    """A Lambda proxy handler with a side effect at its end: sleeps
+    `?sleep=` seconds, then writes its pid to the file `?marker=` names.
+    Answers with its pid, so a test can tell whether a process was reused."""
+    query = event.get("queryStringParameters") or {}
+    time.sleep(float(query.get("sleep", "0")))
+    if "marker" in query:
+        with open(query["marker"], "w") as marker:
+            marker.write(str(os.getpid()))
+    return {"statusCode": 200, "body": str(os.getpid())}

@@ -149,6 +149,10 @@ impl FunctionProcess {
 ///   its first invocation; from then the invocation's own
 ///   [`Invocation::timeout`](super::Invocation::timeout) runs, and `Lambda-Runtime-Deadline-Ms` says
 ///   when it ends. A process that misses either is killed and never reused.
+/// - **An invocation outlives its caller**: it runs as a task of its own,
+///   so when the caller's future is dropped (the HTTP client disconnected)
+///   the function still runs to its end, as in AWS, its result is
+///   discarded and its process stays warm.
 ///
 /// The error objects are AWS's: `Sandbox.Timedout` for timeouts,
 /// `Runtime.ExitError` (`RequestId: … Error: Runtime exited with error:

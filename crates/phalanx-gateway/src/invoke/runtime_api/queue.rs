@@ -22,45 +22,71 @@ use tokio::sync::{Notify, oneshot, watch};
 
 impl Invoker for RuntimeApiHost {
     fn invoke(&self, invocation: Invocation) -> BoxFuture<'_, Result<InvokeOutput, InvokeError>> {
+        // The invocation runs as a task of its own, so that a caller that
+        // gives up (the HTTP client disconnected and hyper dropped the
+        // request's future) does not cut the function off: in AWS the
+        // function runs to its end whatever became of the client, and its
+        // process stays warm for the next request; the result is dropped.
+        // (Spawned on the first poll, which is inside a runtime.)
+        let host = self.clone();
         Box::pin(async move {
-            let pool = self
-                .inner
-                .pools
-                .get(&invocation.function)
-                .ok_or_else(|| InvokeError::UnknownFunction(invocation.function.clone()))?;
-            let shut_down = || InvokeError::Unavailable("the Runtime API host is shut down".into());
-            if self.inner.closed.load(Ordering::SeqCst) {
-                return Err(shut_down());
-            }
-            let _permit = pool
-                .permits
-                .clone()
-                .acquire_owned()
-                .await
-                .map_err(|_| shut_down())?;
-            let job = JobSpec {
-                request_id: usable_request_id(&invocation.request_id),
-                payload: invocation.payload,
-                timeout: invocation.timeout,
-            };
-            loop {
-                let (worker, warm) = pool.checkout().await?;
-                match run_on(&worker, &job, pool.config.init_timeout).await {
-                    // A warm process that died while idle never saw the
-                    // job: run it on a fresh one instead.
-                    Attempt::Stale if warm => continue,
-                    Attempt::Stale => {
-                        return Ok(exit_error(&job.request_id, &worker.exit_description()));
-                    }
-                    Attempt::Done(output, reuse) => {
-                        // Back in the pool before the permit is released,
-                        // so a waiting invocation finds it warm.
-                        pool.release(worker, reuse && !self.inner.closed.load(Ordering::SeqCst));
-                        return Ok(output);
-                    }
+            let task = tokio::spawn(async move { host.run(invocation).await });
+            task.await.unwrap_or_else(|e| {
+                Err(InvokeError::Unavailable(format!(
+                    "the invocation's task ended abnormally: {e}"
+                )))
+            })
+        })
+    }
+}
+
+impl RuntimeApiHost {
+    /// Runs one invocation to its end (see [`Invoker::invoke`]).
+    async fn run(&self, invocation: Invocation) -> Result<InvokeOutput, InvokeError> {
+        let pool = self
+            .inner
+            .pools
+            .get(&invocation.function)
+            .ok_or_else(|| InvokeError::UnknownFunction(invocation.function.clone()))?;
+        let shut_down = || InvokeError::Unavailable("the Runtime API host is shut down".into());
+        if self.inner.closed.load(Ordering::SeqCst) {
+            return Err(shut_down());
+        }
+        let _permit = pool
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| shut_down())?;
+        // Lambda's Invoke API delivers an empty payload as `{}` (see the
+        // pipeline's `lambda_event`); runtime clients cannot decode nothing.
+        let payload = if invocation.payload.iter().all(u8::is_ascii_whitespace) {
+            Bytes::from_static(b"{}")
+        } else {
+            invocation.payload
+        };
+        let job = JobSpec {
+            request_id: usable_request_id(&invocation.request_id),
+            payload,
+            timeout: invocation.timeout,
+        };
+        loop {
+            let (worker, warm) = pool.checkout().await?;
+            match run_on(&worker, &job, pool.config.init_timeout).await {
+                // A warm process that died while idle never saw the
+                // job: run it on a fresh one instead.
+                Attempt::Stale if warm => continue,
+                Attempt::Stale => {
+                    return Ok(exit_error(&job.request_id, &worker.exit_description()));
+                }
+                Attempt::Done(output, reuse) => {
+                    // Back in the pool before the permit is released,
+                    // so a waiting invocation finds it warm.
+                    pool.release(worker, reuse && !self.inner.closed.load(Ordering::SeqCst));
+                    return Ok(output);
                 }
             }
-        })
+        }
     }
 }
 
