@@ -1,0 +1,126 @@
+//! The SAM transform against AWS's own: for each SAM template of the
+//! corpus (`tests/corpus/`), the API Phalanx builds from the template
+//! equals the one it builds from the output of AWS's SAM translator (PyPI's
+//! `aws-sam-translator`, the library `sam` runs), run by
+//! `scripts/sam-translate.py` under `PHALANX_PYTHON`.
+//!
+//! The translator's output is plain CloudFormation, which the importer
+//! reads without any SAM knowledge, so the comparison pins the transform
+//! to what AWS deploys: paths, integrations, stages, CORS, authorizers'
+//! effect on methods, API keys and usage plans, gateway responses, models.
+
+#[path = "support/corpus.rs"]
+mod support;
+
+use phalanx_gateway::model::RestApi;
+use support::{BACKEND, Entry, Kind, entries, import_entry, import_translated};
+
+/// The API as pretty JSON, one field a line, for a readable diff.
+fn pretty(api: &RestApi) -> String {
+    serde_json::to_string_pretty(api)
+        .unwrap_or_else(|e| panic!("the model does not serialise: {e}"))
+}
+
+/// The lines where `ours` and `aws` part: each differing stretch, with
+/// two lines of context (a plain walk that re-synchronises on the next
+/// equal line: enough for the model's one-field-a-line JSON).
+fn diff(ours: &str, aws: &str) -> String {
+    let a: Vec<&str> = ours.lines().collect();
+    let b: Vec<&str> = aws.lines().collect();
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            i += 1;
+            j += 1;
+            continue;
+        }
+        // The nearest pair of equal lines after the difference.
+        let resync = (0..(a.len() - i).max(b.len() - j))
+            .flat_map(|d| (0..=d).map(move |k| (i + k, j + d - k)))
+            .find(|&(x, y)| x < a.len() && y < b.len() && a[x] == b[y])
+            .unwrap_or((a.len(), b.len()));
+        out.push(format!(
+            "@@ line {} (ours) / {} (translator) @@",
+            i + 1,
+            j + 1
+        ));
+        for line in &a[i.saturating_sub(2)..i] {
+            out.push(format!("  {line}"));
+        }
+        for line in &a[i..resync.0] {
+            out.push(format!("- {line}"));
+        }
+        for line in &b[j..resync.1] {
+            out.push(format!("+ {line}"));
+        }
+        (i, j) = resync;
+        if out.len() > 400 {
+            out.push("… (more differences left out)".into());
+            break;
+        }
+    }
+    out.join("\n")
+}
+
+fn sam_entries() -> Vec<Entry> {
+    let (ok, bad): (Vec<_>, Vec<_>) = entries().into_iter().partition(Result::is_ok);
+    let bad: Vec<String> = bad.into_iter().filter_map(Result::err).collect();
+    assert!(
+        bad.is_empty(),
+        "unreadable corpus folders:\n{}",
+        bad.join("\n")
+    );
+    let sam: Vec<Entry> = ok
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.kind == Kind::Sam)
+        .collect();
+    assert!(!sam.is_empty(), "the corpus has no SAM template");
+    sam
+}
+
+#[test]
+fn every_translation_imports() {
+    let failures: Vec<String> = sam_entries()
+        .iter()
+        .filter_map(|e| import_translated(e, BACKEND).err())
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn the_sam_transform_builds_the_api_the_translator_deploys() {
+    let mut failures = Vec::new();
+    let entries = sam_entries();
+    for entry in &entries {
+        let label = entry.label();
+        let aws = match import_translated(entry, BACKEND) {
+            Ok(api) => api,
+            Err(e) => {
+                failures.push(format!("{label}: the translator's output: {e}"));
+                continue;
+            }
+        };
+        let ours = match import_entry(entry, BACKEND) {
+            Ok(api) => api,
+            Err(e) => {
+                failures.push(format!("{label}: does not import: {e}"));
+                continue;
+            }
+        };
+        if ours != aws {
+            failures.push(format!(
+                "{label}: the API differs from the translator's (- ours, + translator's):\n{}",
+                diff(&pretty(&ours), &pretty(&aws))
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} SAM templates differ:\n\n{}",
+        failures.len(),
+        entries.len(),
+        failures.join("\n\n")
+    );
+}
