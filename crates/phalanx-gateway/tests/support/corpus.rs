@@ -257,8 +257,9 @@ pub fn python() -> String {
 ///   variables, body and `isBase64Encoded`; a request body with `"fail"`
 ///   makes it fail with that message instead;
 /// * any other event (a non-proxy integration's mapped request) gets
-///   `{"function": …, "event": …}`; an event with `"fail"` makes it fail
-///   with that message as `errorMessage`, for selection patterns.
+///   `{"function": …, "event": …}`; an event with a non-empty `"fail"` (at
+///   its top or in its `body`) makes it fail with that message as `errorMessage`, for
+///   selection patterns.
 pub fn stand_ins(api: &RestApi) -> InProcess {
     let mut names: Vec<String> = api.functions.keys().cloned().collect();
     for method in &api.methods {
@@ -314,7 +315,14 @@ fn stand_in(function: &str, event: &[u8]) -> Result<bytes::Bytes, bytes::Bytes> 
         });
         return Ok(reply.to_string().into());
     }
-    if let Some(message) = event.get("fail") {
+    // The mapped event is either the request body itself or an object
+    // with the body under `body` (two common request templates); a
+    // template that always maps `fail` leaves it empty when not failing.
+    if let Some(message) = event
+        .get("fail")
+        .or_else(|| event["body"].get("fail"))
+        .filter(|m| m.as_str() != Some(""))
+    {
         return error(message);
     }
     Ok(json!({"function": function, "event": event})
