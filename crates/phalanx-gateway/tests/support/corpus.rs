@@ -89,6 +89,10 @@ pub struct Checks {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Check {
+    /// Another stage of the API than the file's `stage` (SAM's extra
+    /// `Stage` stage, say).
+    #[serde(default)]
+    pub stage: Option<String>,
     pub method: String,
     /// With the stage and the query string: `/Prod/pets?limit=2`.
     pub path: String,
@@ -342,18 +346,29 @@ pub fn uses(api: &RestApi, kind: IntegrationType) -> bool {
 /// each naming `label` (the definition as imported) and the check.
 pub async fn run_checks(entry: &Entry, api: &RestApi, label: &str) -> Vec<String> {
     let mut failures = Vec::new();
-    let stage = &entry.checks.stage;
-    let gateway = match Gateway::build(api, stage, stand_ins(api)) {
-        Ok(g) => g,
-        Err(e) => return vec![format!("{label}: the gateway refuses the API: {e}")],
-    };
-    let api_key = api
-        .api_keys
-        .iter()
-        .find(|k| k.enabled && k.stages.iter().any(|s| s == stage))
-        .map(|k| k.value.clone());
+    let mut gateways: IndexMap<&str, Gateway> = IndexMap::new();
     for (i, check) in entry.checks.checks.iter().enumerate() {
         let what = format!("{label}: check {} ({} {})", i + 1, check.method, check.path);
+        let stage = check.stage.as_deref().unwrap_or(&entry.checks.stage);
+        if !gateways.contains_key(stage) {
+            match Gateway::build(api, stage, stand_ins(api)) {
+                Ok(g) => {
+                    gateways.insert(stage, g);
+                }
+                Err(e) => {
+                    failures.push(format!(
+                        "{what}: the gateway refuses the API for stage {stage}: {e}"
+                    ));
+                    continue;
+                }
+            }
+        }
+        let gateway = &gateways[stage];
+        let api_key = api
+            .api_keys
+            .iter()
+            .find(|k| k.enabled && k.stages.iter().any(|s| s == stage))
+            .map(|k| k.value.clone());
         let mut headers = Vec::new();
         let mut missing_key = false;
         for (name, value) in &check.headers {
