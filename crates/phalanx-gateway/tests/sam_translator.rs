@@ -124,3 +124,15 @@ fn the_sam_transform_builds_the_api_the_translator_deploys() {
         failures.join("\n\n")
     );
 }
+
+/// The diff shows what differs, with context, and nothing else.
+#[test]
+fn the_diff_shows_the_differing_lines() {
+    let ours = "{\n  \"Name\": \"a\",\n  \"Id\": \"x\",\n  \"Stages\": [\n    \"Prod\"\n  ]\n}";
+    let aws = "{\n  \"Name\": \"a\",\n  \"Id\": \"x\",\n  \"Stages\": [\n    \"Prod\",\n    \"Stage\"\n  ]\n}";
+    assert_eq!(
+        diff(ours, aws),
+        "@@ line 5 (ours) / 5 (translator) @@\n    \"Id\": \"x\",\n    \"Stages\": [\n-     \"Prod\"\n+     \"Prod\",\n+     \"Stage\""
+    );
+    assert_eq!(diff(ours, ours), "");
+}
