@@ -119,3 +119,136 @@ fn the_corpus_is_large_and_varied() {
         );
     }
 }
+
+/// Every construct issue 13 lists appears somewhere in the corpus, so
+/// editing a template cannot silently drop one. Each is found by a piece
+/// of text of the definitions (templates, documents and the files they
+/// refer to), per kind of definition.
+#[test]
+fn the_corpus_uses_every_construct() {
+    let corpus = corpus();
+    let text = |kinds: &[Kind]| -> String {
+        let mut all = String::new();
+        for entry in corpus.iter().filter(|e| kinds.contains(&e.kind)) {
+            for file in files(&entry.dir) {
+                if file.file_name().is_some_and(|n| n != "checks.yaml") {
+                    all.push_str(&std::fs::read_to_string(&file).unwrap_or_default());
+                }
+            }
+        }
+        all
+    };
+    let openapi = text(&[Kind::OpenApi, Kind::CloudFormation]);
+    let sam = text(&[Kind::Sam]);
+    let openapi_constructs = [
+        "swagger: \"2.0\"",
+        "\"swagger\": \"2.0\"",
+        "openapi: 3.0",
+        "\"openapi\": \"3.0",
+        "Body:",
+        "Fn::Sub",
+        "BodyS3Location",
+        "x-amazon-apigateway-any-method",
+        "type: aws\n",
+        "type: aws_proxy",
+        "type: mock",
+        "\"type\": \"http\"",
+        "\"type\": \"http_proxy\"",
+        "requestTemplates",
+        "requestParameters",
+        "passthroughBehavior: never",
+        "contentHandling: CONVERT_TO_TEXT",
+        "timeoutInMillis",
+        "\"5\\\\d{2}\"",
+        "responseParameters",
+        "responseTemplates",
+        "required: true",
+        "requestBody",
+        "\"in\": \"body\"",
+        "\"definitions\"",
+        "components:\n  schemas:",
+        "x-amazon-apigateway-request-validators",
+        "x-amazon-apigateway-request-validator:",
+        "x-amazon-apigateway-gateway-responses",
+        "x-amazon-apigateway-binary-media-types",
+        "x-amazon-apigateway-api-key-source",
+        "securityDefinitions",
+        "securitySchemes",
+        "x-amazon-apigateway-authorizer",
+        "type: token",
+        "type: request",
+        "type: cognito_user_pools",
+        "\"type\": \"apiKey\"",
+        "AWS::ApiGateway::Resource",
+        "AWS::ApiGateway::UsagePlanKey",
+    ];
+    let sam_constructs = [
+        "Type: Api\n",
+        "AWS::Serverless::Api",
+        "StageName:",
+        "DefinitionBody:",
+        "DefinitionUri:",
+        "Cors: \"'*'\"",
+        "AllowCredentials",
+        "DefaultAuthorizer",
+        "FunctionPayloadType: TOKEN",
+        "FunctionPayloadType: REQUEST",
+        "UserPoolArn",
+        "ApiKeyRequired: true",
+        "UsagePlan:",
+        "GatewayResponses:",
+        "BinaryMediaTypes:",
+        "Variables:",
+        "Models:",
+        "RequestModel:",
+        "RequestParameters:",
+        "OpenApiVersion:",
+        "Globals:\n  Function:",
+        "  Api:\n    Cors:",
+        "CodeUri:",
+        "InlineCode:",
+        "Authorizer: NONE",
+    ];
+    let missing: Vec<String> = openapi_constructs
+        .iter()
+        .filter(|c| !openapi.contains(*c))
+        .map(|c| format!("OpenAPI/CloudFormation: {c:?}"))
+        .chain(
+            sam_constructs
+                .iter()
+                .filter(|c| !sam.contains(*c))
+                .map(|c| format!("SAM: {c:?}")),
+        )
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "constructs no template of the corpus uses:\n{}",
+        missing.join("\n")
+    );
+    // Two APIs in one template, one picked by `api` in checks.yaml.
+    for kind in [Kind::Sam, Kind::CloudFormation] {
+        assert!(
+            corpus
+                .iter()
+                .any(|e| e.kind == kind && e.checks.api.is_some()),
+            "no {kind:?} template picks one of several APIs"
+        );
+    }
+}
+
+/// Every file under `dir`, recursively.
+fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in read.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
