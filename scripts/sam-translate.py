@@ -16,17 +16,24 @@ Errors go to stderr, with exit status 1.
 """
 
 import json
+import logging
 import os
 import sys
 
-# The translator builds ARNs for the session's region; `sam` deploys to
-# us-east-1 unless told otherwise, and so does Phalanx's importer.
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+# The translator reads the region (for partitions and region-specific
+# choices) from boto3's session; Phalanx's importer defaults to us-east-1,
+# and the output must not depend on the caller's AWS configuration.
+os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+os.environ["AWS_REGION"] = "us-east-1"
 
 import yaml  # noqa: E402 (after the region is set for boto3)
 from samtranslator.model.exceptions import InvalidDocumentException  # noqa: E402
 from samtranslator.translator.transform import transform  # noqa: E402
 from samtranslator.yaml_helper import yaml_parse  # noqa: E402
+
+# Without a feature toggle configuration (sam's default) the translator
+# warns that each toggled feature is off; that is the behaviour wanted.
+logging.getLogger("samtranslator.feature_toggle").setLevel(logging.ERROR)
 
 # What `sam package` would upload local code to; stable, so the translated
 # template is the same on every run.
