@@ -8,6 +8,8 @@
 //! reads without any SAM knowledge, so the comparison pins the transform
 //! to what AWS deploys: paths, integrations, stages, CORS, authorizers'
 //! effect on methods, API keys and usage plans, gateway responses, models.
+//! Collections API Gateway keeps unordered are compared without their
+//! order (see `normalise`).
 
 #[path = "support/corpus.rs"]
 mod support;
@@ -15,9 +17,44 @@ mod support;
 use phalanx_gateway::model::RestApi;
 use support::{BACKEND, Entry, Kind, entries, import_entry, import_translated};
 
-/// The API as pretty JSON, one field a line, for a readable diff.
+/// The API with what API Gateway keeps unordered put in one order: its
+/// methods, models, validators, gateway responses, stages, keys and
+/// functions are sets (or maps) there, as are a method's responses and an
+/// integration's responses (keyed by status code). The translator's order
+/// means nothing: it emits its dictionaries in Python 2.7's hash order
+/// (samtranslator's `py27hash_fix`), which the transform need not copy.
+fn normalise(mut api: RestApi) -> RestApi {
+    api.methods.sort_by(|a, b| {
+        (&a.resource_path, &a.http_method).cmp(&(&b.resource_path, &b.http_method))
+    });
+    for method in &mut api.methods {
+        method
+            .method_responses
+            .sort_by(|a, b| a.status_code.cmp(&b.status_code));
+        if let Some(integration) = &mut method.integration {
+            integration.integration_responses.sort_by(|a, b| {
+                (&a.status_code, &a.selection_pattern).cmp(&(&b.status_code, &b.selection_pattern))
+            });
+        }
+    }
+    api.binary_media_types.sort();
+    api.models.sort_by(|a, b| a.name.cmp(&b.name));
+    api.request_validators.sort_by(|a, b| a.name.cmp(&b.name));
+    api.gateway_responses
+        .sort_by(|a, b| a.response_type.cmp(&b.response_type));
+    api.stages.sort_by(|a, b| a.stage_name.cmp(&b.stage_name));
+    api.api_keys.sort_by(|a, b| a.name.cmp(&b.name));
+    api.functions.sort_keys();
+    api
+}
+
+/// The API as pretty JSON, one field a line and every object's keys
+/// sorted (the model's maps compare without order), for a readable diff.
 fn pretty(api: &RestApi) -> String {
-    serde_json::to_string_pretty(api)
+    let mut value =
+        serde_json::to_value(api).unwrap_or_else(|e| panic!("the model does not serialise: {e}"));
+    value.sort_all_objects();
+    serde_json::to_string_pretty(&value)
         .unwrap_or_else(|e| panic!("the model does not serialise: {e}"))
 }
 
@@ -96,14 +133,14 @@ fn the_sam_transform_builds_the_api_the_translator_deploys() {
     for entry in &entries {
         let label = entry.label();
         let aws = match import_translated(entry, BACKEND) {
-            Ok(api) => api,
+            Ok(api) => normalise(api),
             Err(e) => {
                 failures.push(format!("{label}: the translator's output: {e}"));
                 continue;
             }
         };
         let ours = match import_entry(entry, BACKEND) {
-            Ok(api) => api,
+            Ok(api) => normalise(api),
             Err(e) => {
                 failures.push(format!("{label}: does not import: {e}"));
                 continue;
