@@ -96,7 +96,8 @@ target/venv/bin/openapi-spec-validator \
   crates/phalanx-gateway/tests/openapi/orders-2.0.json \
   "$CORPUS"/*/openapi.yaml "$CORPUS"/*/openapi.json \
   "$CORPUS"/sam-definition-uri/swagger.yaml \
-  "$CORPUS"/cfn-body-s3-location/definitions/rates.yaml
+  "$CORPUS"/cfn-body-s3-location/definitions/rates.yaml \
+  "$CORPUS"/cfn-body-s3-beside/api.json
 
 # The presign example's test needs S3: moto's standalone server (PyPI),
 # reached through the AWS SDK for Rust. It runs on a free loopback port for

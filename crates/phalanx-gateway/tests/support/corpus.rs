@@ -182,11 +182,29 @@ fn entry(dir: &Path) -> Result<Entry, String> {
 /// for examples); the tests point it at [`http_backend`] on loopback.
 pub const BACKEND: &str = "http://backend.example";
 
+/// Points the API's HTTP integrations on [`BACKEND`] at `backend`. (In
+/// the model rather than in the text, as the importer reads a
+/// `BodyS3Location` document itself.)
+fn point_at(mut api: RestApi, backend: &str) -> RestApi {
+    for method in &mut api.methods {
+        if let Some(uri) = method.integration.as_mut().and_then(|i| i.uri.as_mut())
+            && let Some(rest) = uri.strip_prefix(BACKEND)
+        {
+            *uri = format!("{backend}{rest}");
+        }
+    }
+    api
+}
+
 /// Imports the folder's own definition: a template with
 /// `cloudformation::import` (SAM included), a bare document with
 /// `openapi::import`; HTTP integrations reach `backend` (see [`BACKEND`]).
 pub fn import_entry(entry: &Entry, backend: &str) -> Result<RestApi, String> {
-    let source = entry.source()?.replace(BACKEND, backend);
+    import_own(entry).map(|api| point_at(api, backend))
+}
+
+fn import_own(entry: &Entry) -> Result<RestApi, String> {
+    let source = entry.source()?;
     let label = entry.label();
     match entry.kind {
         Kind::OpenApi => openapi::import(&source, &label, &OpenApiOptions::default())
@@ -231,10 +249,10 @@ pub fn translate(entry: &Entry) -> Result<String, String> {
 /// Imports the translator's output for a SAM folder; HTTP integrations
 /// reach `backend`.
 pub fn import_translated(entry: &Entry, backend: &str) -> Result<RestApi, String> {
-    let translated = translate(entry)?.replace(BACKEND, backend);
+    let translated = translate(entry)?;
     let label = format!("{} (translated)", entry.label());
     cloudformation::import(&translated, &label, &entry.import_options())
-        .map(|i| i.api)
+        .map(|i| point_at(i.api, backend))
         .map_err(|e| e.to_string())
 }
 
@@ -402,16 +420,20 @@ pub async fn run_checks(entry: &Entry, api: &RestApi, label: &str) -> Vec<String
             Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
             None => (check.path.clone(), None),
         };
+        let mut trace = Vec::new();
         let reply = gateway
-            .handle(GatewayRequest {
-                method: check.method.clone(),
-                path,
-                query,
-                headers,
-                body: check.body.clone().unwrap_or_default().into(),
-                source_ip: "127.0.0.1".into(),
-                protocol: "HTTP/1.1".into(),
-            })
+            .handle_traced(
+                GatewayRequest {
+                    method: check.method.clone(),
+                    path,
+                    query,
+                    headers,
+                    body: check.body.clone().unwrap_or_default().into(),
+                    source_ip: "127.0.0.1".into(),
+                    protocol: "HTTP/1.1".into(),
+                },
+                Some(&mut trace),
+            )
             .await;
         let body = String::from_utf8_lossy(&reply.body);
         let mut wrong = Vec::new();
@@ -437,11 +459,18 @@ pub async fn run_checks(entry: &Entry, api: &RestApi, label: &str) -> Vec<String
             }
         }
         if !wrong.is_empty() {
+            // What each stage of the pipeline did, as the console's test
+            // shows it: the cause of a 500 is only there.
+            let trace: Vec<String> = trace
+                .iter()
+                .map(|step| format!("    {}: {}", step.stage, step.detail))
+                .collect();
             failures.push(format!(
-                "{what}: {}; the reply: {} {:?} {body}",
+                "{what}: {}; the reply: {} {:?} {body}\n  trace:\n{}",
                 wrong.join(", "),
                 reply.status,
-                reply.headers
+                reply.headers,
+                trace.join("\n")
             ));
         }
     }
@@ -450,7 +479,8 @@ pub async fn run_checks(entry: &Entry, api: &RestApi, label: &str) -> Vec<String
 
 /// A real HTTP backend on loopback, for the corpus's HTTP and HTTP_PROXY
 /// integrations: answers with a JSON echo of the request it received
-/// (`"backend": true`, method, path, query, body); a path segment
+/// (`"backend": true`, method, path, query, `x-` headers, body); a path
+/// segment
 /// `status-NNN` picks the status. Returns its base URL.
 pub async fn http_backend() -> String {
     use http_body_util::{BodyExt, Full};
@@ -480,11 +510,22 @@ pub async fn http_backend() -> String {
                             .split('/')
                             .find_map(|s| s.strip_prefix("status-")?.parse().ok())
                             .unwrap_or(200u16);
+                        // The `x-` headers: those integrations map.
+                        let headers: serde_json::Map<String, Value> = parts
+                            .headers
+                            .iter()
+                            .filter(|(name, _)| name.as_str().starts_with("x-"))
+                            .map(|(name, value)| {
+                                let value = String::from_utf8_lossy(value.as_bytes());
+                                (name.to_string(), Value::String(value.into_owned()))
+                            })
+                            .collect();
                         let echo = json!({
                             "backend": true,
                             "method": parts.method.as_str(),
                             "path": parts.uri.path(),
                             "query": parts.uri.query(),
+                            "headers": headers,
                             "body": String::from_utf8_lossy(&body),
                         });
                         // A status http refuses fails the connection.
