@@ -63,7 +63,7 @@ export PHALANX_PYTHON
 # CloudFormation templates we ship or import in tests must be ones AWS
 # accepts: cfn-lint (AWS's linter) checks them.
 CFN_LINT_VERSION=1.58.0
-step "cfn-lint $CFN_LINT_VERSION on the example and test templates; openapi-spec-validator"
+step "cfn-lint $CFN_LINT_VERSION on the example and test templates; openapi-spec-validator; aws-sam-translator"
 if ! target/venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('cfn-lint') != '$CFN_LINT_VERSION')" 2>/dev/null; then
   target/venv/bin/pip install --quiet "cfn-lint==$CFN_LINT_VERSION"
 fi
@@ -71,17 +71,33 @@ OPENAPI_VALIDATOR_VERSION=0.9.0
 if ! target/venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('openapi-spec-validator') != '$OPENAPI_VALIDATOR_VERSION')" 2>/dev/null; then
   target/venv/bin/pip install --quiet "openapi-spec-validator==$OPENAPI_VALIDATOR_VERSION"
 fi
+# The SAM templates of the corpus (crates/phalanx-gateway/tests/corpus) are
+# compared with what AWS's SAM translator (the library `sam` runs) makes of
+# them, through scripts/sam-translate.py under PHALANX_PYTHON. Pinned, and
+# installed after cfn-lint, which depends on some version of it.
+SAM_TRANSLATOR_VERSION=1.115.0
+if ! target/venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('aws-sam-translator') != '$SAM_TRANSLATOR_VERSION')" 2>/dev/null; then
+  target/venv/bin/pip install --quiet "aws-sam-translator==$SAM_TRANSLATOR_VERSION"
+fi
+# The corpus: SAM and CloudFormation templates, and OpenAPI documents
+# (bare, or read through DefinitionUri and BodyS3Location).
+CORPUS=crates/phalanx-gateway/tests/corpus
 target/venv/bin/cfn-lint examples/petstore/template.yaml \
   crates/phalanx-gateway/tests/templates/pets_api.yaml \
   crates/phalanx-gateway/tests/templates/pets_api.json \
   crates/phalanx-gateway/tests/openapi/stack-with-body.yaml \
   crates/phalanx-gateway/tests/openapi/stack-with-s3-body.yaml \
   crates/phalanx-cli/tests/templates/derived/template.yaml \
-  crates/phalanx-cli/tests/templates/derived/node.yaml
+  crates/phalanx-cli/tests/templates/derived/node.yaml \
+  "$CORPUS"/*/template.yaml "$CORPUS"/*/template.json
 # The OpenAPI documents the import tests read must be valid OpenAPI.
 target/venv/bin/openapi-spec-validator \
   crates/phalanx-gateway/tests/openapi/bookshelf-3.0.yaml \
-  crates/phalanx-gateway/tests/openapi/orders-2.0.json
+  crates/phalanx-gateway/tests/openapi/orders-2.0.json \
+  "$CORPUS"/*/openapi.yaml "$CORPUS"/*/openapi.json \
+  "$CORPUS"/sam-definition-uri/swagger.yaml \
+  "$CORPUS"/cfn-body-s3-location/definitions/rates.yaml \
+  "$CORPUS"/cfn-body-s3-beside/api.json
 
 # The presign example's test needs S3: moto's standalone server (PyPI),
 # reached through the AWS SDK for Rust. It runs on a free loopback port for

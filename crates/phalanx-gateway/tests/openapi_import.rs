@@ -602,3 +602,19 @@ fn unknown_keys_and_non_status_responses_are_warned_about() {
         ]
     );
 }
+
+/// SAM writes `security: [{NONE: []}]` for an event with
+/// `Auth: {Authorizer: NONE}`, with no `NONE` scheme; API Gateway imports
+/// the method without authorization.
+#[test]
+fn security_none_without_such_a_scheme_is_no_authorization() {
+    let source = MINIMAL.replace(
+        "      responses: {\"200\"",
+        "      security: [{NONE: []}]\n      responses: {\"200\"",
+    );
+    let imported = import(&source, "doc.yaml", &OpenApiOptions::default()).unwrap();
+    let method = &imported.api.methods[0];
+    assert_eq!(method.authorization_type, None);
+    assert!(!method.api_key_required);
+    assert_eq!(imported.warnings, Vec::<String>::new());
+}
