@@ -82,13 +82,6 @@ impl Importer<'_> {
             let requirement_at = pointer(&requirements_at, &i.to_string());
             let requirement = self.doc.object(requirement, &requirement_at)?;
             for name in requirement.keys() {
-                // SAM writes `security: [{NONE: []}]` for an event's
-                // `Auth: {Authorizer: NONE}` (lifting the API's default
-                // authorizer) without defining a `NONE` scheme, and API
-                // Gateway imports it as no authorization.
-                if name == "NONE" && !schemes.as_ref().is_some_and(|(s, _)| s.contains_key(name)) {
-                    continue;
-                }
                 let scheme = schemes
                     .as_ref()
                     .and_then(|(schemes, at)| schemes.get(name).map(|s| (s, pointer(at, name))));

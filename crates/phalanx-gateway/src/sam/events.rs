@@ -71,7 +71,7 @@ pub(super) fn add(sam: &mut Sam, event: &ApiEvent) -> Result<(), ImportError> {
             }
         }
     };
-    let uri = integration_uri(&event.function);
+    let uri = integration_uri(&event.target);
     let sam_api = &sam.apis[&api_id];
     if !sam_api.manages_document() {
         // SAM leaves a user's DefinitionBody alone: the route must be in it.
@@ -150,10 +150,11 @@ pub(super) fn add(sam: &mut Sam, event: &ApiEvent) -> Result<(), ImportError> {
     Ok(())
 }
 
-/// The `aws_proxy` integration URI of a function, as SAM writes it.
-fn integration_uri(function: &str) -> Value {
+/// The `aws_proxy` integration URI of `target` (`Fn.Arn`, or an alias's
+/// logical id), as SAM writes it.
+fn integration_uri(target: &str) -> Value {
     json!({"Fn::Sub": format!(
-        "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{function}.Arn}}/invocations"
+        "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{target}}}/invocations"
     )})
 }
 

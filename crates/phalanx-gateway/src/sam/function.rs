@@ -39,15 +39,27 @@ pub(super) struct ApiEvent {
     pub(super) properties: Map<String, Value>,
     /// The function's `Condition`, if any.
     pub(super) condition: Option<Value>,
+    /// What the integration URI invokes, as a `Fn::Sub` variable: the
+    /// function's `Fn.Arn`, or its alias with `AutoPublishAlias`.
+    pub(super) target: String,
 }
 
-/// The Lambda function SAM writes for `resource`, and its `Api` events,
-/// sorted by name as SAM handles them.
+/// What one SAM function becomes: the Lambda function, other resources
+/// beside it, and its `Api` events.
+pub(super) struct Translated {
+    pub(super) function: Value,
+    /// `<Fn>Alias<name>` for `AutoPublishAlias`.
+    pub(super) others: Vec<(String, Value)>,
+    /// Sorted by name, as SAM handles them.
+    pub(super) events: Vec<ApiEvent>,
+}
+
+/// The Lambda function SAM writes for `resource`, and its `Api` events.
 pub(super) fn translate(
     sam: &mut Sam,
     id: &str,
     resource: &Value,
-) -> Result<(Value, Vec<ApiEvent>), ImportError> {
+) -> Result<Translated, ImportError> {
     let at = format!("Resources.{id}.Properties");
     let empty = Map::new();
     let properties = match resource.get("Properties") {
@@ -75,6 +87,28 @@ pub(super) fn translate(
         }
     }
     out.insert("Properties".to_owned(), Value::Object(lambda));
+
+    // With AutoPublishAlias, SAM publishes a version under the alias and
+    // integrations invoke the alias (`…:function:NAME:ALIAS`).
+    let mut others = Vec::new();
+    let target = match properties.get("AutoPublishAlias") {
+        Some(Value::String(alias)) if !alias.is_empty() => {
+            let alias_id = format!("{id}Alias{alias}");
+            others.push((
+                alias_id.clone(),
+                json!({"Type": "AWS::Lambda::Alias", "Properties": {
+                    "Name": alias, "FunctionName": {"Ref": id}, "FunctionVersion": "1"}}),
+            ));
+            alias_id
+        }
+        Some(Value::String(_)) | None => format!("{id}.Arn"),
+        Some(_) => {
+            return Err(sam.error(
+                &child(&at, "AutoPublishAlias"),
+                "AutoPublishAlias must be the alias's name, e.g. live",
+            ));
+        }
+    };
 
     let mut events = Vec::new();
     if let Some(all) = properties.get("Events") {
@@ -105,6 +139,7 @@ pub(super) fn translate(
                         at: properties_at,
                         properties: properties.clone(),
                         condition: resource.get("Condition").cloned(),
+                        target: target.clone(),
                     });
                 }
                 Some("HttpApi") => sam.warnings.push(format!(
@@ -119,7 +154,11 @@ pub(super) fn translate(
             }
         }
     }
-    Ok((Value::Object(out), events))
+    Ok(Translated {
+        function: Value::Object(out),
+        others,
+        events,
+    })
 }
 
 /// `Code` from `InlineCode` or `CodeUri`: an `s3://bucket/key` URI or a

@@ -188,18 +188,29 @@ impl<'a> Sam<'a> {
             let kind = resource.get("Type").and_then(Value::as_str).unwrap_or("");
             match kind {
                 "AWS::Serverless::Function" => {
-                    let (lambda, function_events) = function::translate(self, id, resource)?;
-                    self.output.insert(id.clone(), lambda);
-                    events.extend(function_events);
+                    let translated = function::translate(self, id, resource)?;
+                    self.output.insert(id.clone(), translated.function);
+                    self.output.extend(translated.others);
+                    events.extend(translated.events);
                 }
                 "AWS::Serverless::Api" => {}
-                "AWS::Serverless::HttpApi" => self.warnings.push(format!(
-                    "Resources.{id}: AWS::Serverless::HttpApi is an HTTP API (API Gateway v2); \
-                     only REST APIs are served locally, so it is left out"
-                )),
-                other if other.starts_with("AWS::Serverless::") => self.warnings.push(format!(
-                    "Resources.{id}: {other} is not part of a REST API; it is left out locally"
-                )),
+                other if other.starts_with("AWS::Serverless::") => {
+                    if other == "AWS::Serverless::HttpApi" {
+                        self.warnings.push(format!(
+                            "Resources.{id}: AWS::Serverless::HttpApi is an HTTP API (API \
+                             Gateway v2); only REST APIs are served locally, so it is left out"
+                        ));
+                    }
+                    // What SAM writes for it, without properties, so that a
+                    // `!Ref` or `!GetAtt` to it (a table name in a function's
+                    // environment, say) still resolves.
+                    if let Some(kind) = stand_in_type(other) {
+                        self.output.insert(
+                            id.clone(),
+                            serde_json::json!({"Type": kind, "Properties": {}}),
+                        );
+                    }
+                }
                 _ => {
                     self.output.insert(id.clone(), resource.clone());
                 }
@@ -264,6 +275,20 @@ fn check_other_transforms(root: &Value, file: &str) -> Result<(), ImportError> {
         }
     }
     Ok(())
+}
+
+/// The CloudFormation type SAM translates a SAM resource that is not a
+/// function or REST API into.
+fn stand_in_type(sam_type: &str) -> Option<&'static str> {
+    Some(match sam_type {
+        "AWS::Serverless::SimpleTable" => "AWS::DynamoDB::Table",
+        "AWS::Serverless::LayerVersion" => "AWS::Lambda::LayerVersion",
+        "AWS::Serverless::HttpApi" => "AWS::ApiGatewayV2::Api",
+        "AWS::Serverless::StateMachine" => "AWS::StepFunctions::StateMachine",
+        "AWS::Serverless::Application" => "AWS::CloudFormation::Stack",
+        "AWS::Serverless::GraphQLApi" => "AWS::AppSync::GraphQLApi",
+        _ => return None,
+    })
 }
 
 /// `{"Ref": id}`.
