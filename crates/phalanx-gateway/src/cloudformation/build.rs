@@ -233,6 +233,7 @@ impl Builder<'_, '_> {
             stages,
             api_keys,
             functions,
+            ..Default::default()
         };
         Ok((api, generated))
     }
@@ -567,6 +568,7 @@ impl Builder<'_, '_> {
                 request_validator,
                 method_responses,
                 integration,
+                ..Default::default()
             });
         }
         Ok(out)
@@ -734,6 +736,7 @@ impl Builder<'_, '_> {
                     stage_name: t.required_string(&props, "StageName", &path)?,
                     description: t.string(&props, "Description", &path)?,
                     variables: t.string_map(&props, "Variables", &path)?,
+                    ..Default::default()
                 }
             } else {
                 let Some(stage_name) = t.string(&props, "StageName", &path)? else {
@@ -747,6 +750,7 @@ impl Builder<'_, '_> {
                     stage_name,
                     description: t.string(&description, "Description", &description_path)?,
                     variables: t.string_map(&description, "Variables", &description_path)?,
+                    ..Default::default()
                 }
             };
             if let Some((other, _)) = stages

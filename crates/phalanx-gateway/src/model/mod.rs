@@ -55,6 +55,18 @@ pub struct RestApi {
     /// Lambda functions that integrations refer to, by logical id.
     #[serde(default)]
     pub functions: IndexMap<String, Function>,
+    /// Lambda and Cognito authorizers (`AWS::ApiGateway::Authorizer`), by
+    /// name; methods name theirs in [`Method::authorizer`].
+    #[serde(default)]
+    pub authorizers: Vec<Authorizer>,
+    /// Usage plans: which keys may call which stages, how fast and how
+    /// often.
+    #[serde(default)]
+    pub usage_plans: Vec<UsagePlan>,
+    /// Where API keys come from: `HEADER` (`x-api-key`, the default) or
+    /// `AUTHORIZER` (a Lambda authorizer's `usageIdentifierKey`).
+    #[serde(default)]
+    pub api_key_source_type: Option<String>,
 }
 
 /// A method on a resource (`AWS::ApiGateway::Method`).
@@ -72,6 +84,15 @@ pub struct Method {
     /// Whether a valid `x-api-key` header is required.
     #[serde(default)]
     pub api_key_required: bool,
+    /// The name of the [`Authorizer`] of a `CUSTOM` or
+    /// `COGNITO_USER_POOLS` method (CloudFormation's `AuthorizerId`,
+    /// resolved to the authorizer).
+    #[serde(default)]
+    pub authorizer: Option<String>,
+    /// OAuth scopes a Cognito token must carry one of
+    /// (`AuthorizationScopes`).
+    #[serde(default)]
+    pub authorization_scopes: Vec<String>,
     /// `method.request.{querystring,header,path}.NAME` → required.
     #[serde(default)]
     pub request_parameters: IndexMap<String, bool>,
@@ -334,6 +355,153 @@ pub struct Stage {
     /// `$stageVariables`.
     #[serde(default)]
     pub variables: IndexMap<String, String>,
+    /// Per-method settings; only throttling changes local answers.
+    #[serde(default)]
+    pub method_settings: Vec<MethodSetting>,
+}
+
+/// A stage's `MethodSettings` entry: throttling for every caller of the
+/// methods it matches.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct MethodSetting {
+    /// `/*` for every resource, or a resource path such as `/pets`.
+    #[serde(default = "every")]
+    pub resource_path: String,
+    /// `*` for every method, or `GET`, ….
+    #[serde(default = "every")]
+    pub http_method: String,
+    /// Requests a second, on average.
+    #[serde(default)]
+    pub throttling_rate_limit: Option<f64>,
+    /// Requests at once above the rate.
+    #[serde(default)]
+    pub throttling_burst_limit: Option<u64>,
+}
+
+fn every() -> String {
+    "*".to_owned()
+}
+
+/// A Lambda or Cognito authorizer (`AWS::ApiGateway::Authorizer`, or an
+/// OpenAPI security scheme with `x-amazon-apigateway-authorizer`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Authorizer {
+    /// The authorizer's name, which methods refer to.
+    pub name: String,
+    /// `TOKEN`, `REQUEST` or `COGNITO_USER_POOLS`.
+    #[serde(rename = "Type")]
+    pub kind: AuthorizerType,
+    /// The Lambda function (logical id in [`RestApi::functions`]) of a
+    /// Lambda authorizer; the importer fills it from `AuthorizerUri`.
+    #[serde(default)]
+    pub function: Option<String>,
+    /// The Lambda invocation ARN, as written.
+    #[serde(default)]
+    pub authorizer_uri: Option<String>,
+    /// Where the identity comes from: `method.request.header.Authorization`
+    /// for a TOKEN or Cognito authorizer; a comma-separated list of
+    /// `method.request.header.X`, `method.request.querystring.X`,
+    /// `stageVariables.X` and `context.X` for a REQUEST one.
+    #[serde(default)]
+    pub identity_source: Option<String>,
+    /// A regular expression the token must match (TOKEN and Cognito only).
+    #[serde(default)]
+    pub identity_validation_expression: Option<String>,
+    /// How long a result is cached, in seconds (default 300; 0 = off).
+    #[serde(default)]
+    pub authorizer_result_ttl_in_seconds: Option<u64>,
+    /// The Cognito user pools' ARNs.
+    #[serde(default, rename = "ProviderARNs")]
+    pub provider_arns: Vec<String>,
+}
+
+/// The kind of an [`Authorizer`].
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AuthorizerType {
+    /// A Lambda function given one token (a header).
+    #[default]
+    Token,
+    /// A Lambda function given the request's identity sources.
+    Request,
+    /// A Cognito user pool's JWTs.
+    CognitoUserPools,
+}
+
+impl AuthorizerType {
+    /// The type AWS names so (`TOKEN`, `REQUEST`, `COGNITO_USER_POOLS`), in
+    /// any case.
+    pub fn from_name(name: &str) -> Option<AuthorizerType> {
+        [
+            ("TOKEN", AuthorizerType::Token),
+            ("REQUEST", AuthorizerType::Request),
+            ("COGNITO_USER_POOLS", AuthorizerType::CognitoUserPools),
+        ]
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, t)| t)
+    }
+}
+
+/// A usage plan (`AWS::ApiGateway::UsagePlan` with its
+/// `UsagePlanKey`s): keys, the stages they may call, and limits.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct UsagePlan {
+    /// `UsagePlanName`, or the logical id.
+    pub name: String,
+    /// The stages the plan covers, with per-method throttling.
+    #[serde(default)]
+    pub api_stages: Vec<UsagePlanStage>,
+    /// The plan's throttling, per key.
+    #[serde(default)]
+    pub throttle: Option<Throttle>,
+    /// The plan's quota, per key.
+    #[serde(default)]
+    pub quota: Option<Quota>,
+    /// The names of the plan's keys ([`ApiKey::name`]).
+    #[serde(default)]
+    pub api_keys: Vec<String>,
+}
+
+/// One stage of a usage plan.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct UsagePlanStage {
+    /// The stage's name.
+    pub stage: String,
+    /// Per-method throttling, keyed `/resource/path/METHOD` (e.g.
+    /// `/pets/GET`), as CloudFormation's `ApiStages[].Throttle` keys them.
+    #[serde(default)]
+    pub throttle: IndexMap<String, Throttle>,
+}
+
+/// Throttling: a token bucket refilled at `rate_limit` a second, holding
+/// up to `burst_limit`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Throttle {
+    /// Requests a second, on average.
+    #[serde(default)]
+    pub rate_limit: Option<f64>,
+    /// Requests at once.
+    #[serde(default)]
+    pub burst_limit: Option<u64>,
+}
+
+/// A quota: at most `limit` requests per `period`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Quota {
+    /// Requests per period.
+    pub limit: u64,
+    /// `DAY`, `WEEK` or `MONTH`.
+    pub period: String,
+    /// Requests already counted in the first period.
+    #[serde(default)]
+    pub offset: u64,
 }
 
 /// An API key and the stages its usage plans allow.

@@ -168,6 +168,7 @@ pub fn import_document(
         stages: Vec::new(),
         api_keys: Vec::new(),
         functions: importer.functions,
+        ..Default::default()
     };
     Ok(Imported {
         api,

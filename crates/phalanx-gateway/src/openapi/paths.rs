@@ -155,6 +155,7 @@ impl Importer<'_> {
             request_validator,
             method_responses,
             integration,
+            ..Default::default()
         })
     }
 

@@ -1,12 +1,10 @@
-//! Stage 2, authorization: API keys. A method with `ApiKeyRequired` needs
-//! an `x-api-key` header holding an enabled key whose usage plan covers
-//! the stage; otherwise 403 `{"message":"Forbidden"}` (gateway response
-//! `INVALID_API_KEY`, AWS developer guide "Choose an API key source").
-//!
-//! IAM, Cognito and Lambda authorizers are not enforced locally.
+//! API keys. A method with `ApiKeyRequired` needs an `x-api-key` header
+//! holding an enabled key whose usage plan covers the stage; otherwise 403
+//! `{"message":"Forbidden"}` (gateway response `INVALID_API_KEY`, AWS
+//! developer guide "Choose an API key source").
 
-use super::{GatewayError, ResponseType};
 use crate::compile::{CompiledApi, CompiledMethod};
+use crate::pipeline::{GatewayError, ResponseType};
 use crate::vtl::Identity;
 
 /// Checks the API key; on success records it in `$context.identity`.
