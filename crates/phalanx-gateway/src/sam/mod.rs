@@ -15,15 +15,15 @@
 //! itself.
 //!
 //! One module per step, in the translator's order:
-//! - [`globals`]: the `Globals` section merged into each function and API;
-//! - [`function`]: `AWS::Serverless::Function` → `AWS::Lambda::Function`,
+//! - `globals`: the `Globals` section merged into each function and API;
+//! - `function`: `AWS::Serverless::Function` → `AWS::Lambda::Function`,
 //!   and its `Api` events;
-//! - [`events`]: each `Api` event written into its API's document (the
+//! - `events`: each `Api` event written into its API's document (the
 //!   implicit `ServerlessRestApi` when it names none);
-//! - [`api`]: each API's CORS, authorizers, gateway responses, binary media
+//! - `api`: each API's CORS, authorizers, gateway responses, binary media
 //!   types and models added to its document, then the RestApi, Deployment,
 //!   Stage and usage plan resources;
-//! - [`document`]: the OpenAPI editing those steps share.
+//! - `document`: the OpenAPI editing those steps share.
 //!
 //! What only matters in AWS (IAM roles, Lambda permissions, aliases,
 //! custom domains, access logs) is left out; resources that are not SAM's
