@@ -146,7 +146,8 @@ pub struct ApiGatewayRequest<B> {
     /// Query string parameters, decoded.
     #[serde(default)]
     pub query_params: BTreeMap<String, String>,
-    /// Path parameters.
+    /// Path parameters, as the client sent them: API Gateway does not
+    /// percent-decode them (`/items/a%20b` gives `a%20b`).
     #[serde(default)]
     pub path_params: BTreeMap<String, String>,
     /// Request context.
