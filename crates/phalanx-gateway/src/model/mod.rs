@@ -8,6 +8,10 @@
 //! checked and compiled once by [`crate::Gateway::build`], which reports
 //! every definition error with the resource path and method.
 //!
+//! Fields added after the first version are left out of the serialized
+//! form when empty, so models written before them read and compare the
+//! same.
+//!
 //! Structs that CloudFormation describes directly (an integration, an
 //! integration response, a method response) deserialize from a resource's
 //! `Properties` with serde, so the importer only has to resolve intrinsic
@@ -57,15 +61,15 @@ pub struct RestApi {
     pub functions: IndexMap<String, Function>,
     /// Lambda and Cognito authorizers (`AWS::ApiGateway::Authorizer`), by
     /// name; methods name theirs in [`Method::authorizer`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub authorizers: Vec<Authorizer>,
     /// Usage plans: which keys may call which stages, how fast and how
     /// often.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub usage_plans: Vec<UsagePlan>,
     /// Where API keys come from: `HEADER` (`x-api-key`, the default) or
     /// `AUTHORIZER` (a Lambda authorizer's `usageIdentifierKey`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key_source_type: Option<String>,
 }
 
@@ -87,11 +91,11 @@ pub struct Method {
     /// The name of the [`Authorizer`] of a `CUSTOM` or
     /// `COGNITO_USER_POOLS` method (CloudFormation's `AuthorizerId`,
     /// resolved to the authorizer).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizer: Option<String>,
     /// OAuth scopes a Cognito token must carry one of
     /// (`AuthorizationScopes`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub authorization_scopes: Vec<String>,
     /// `method.request.{querystring,header,path}.NAME` → required.
     #[serde(default)]
@@ -356,7 +360,7 @@ pub struct Stage {
     #[serde(default)]
     pub variables: IndexMap<String, String>,
     /// Per-method settings; only throttling changes local answers.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub method_settings: Vec<MethodSetting>,
 }
 
