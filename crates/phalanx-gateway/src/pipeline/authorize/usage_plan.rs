@@ -6,12 +6,13 @@
 //! per-method limits (its `MethodSettings`), then the account's. So:
 //!
 //! - **Usage plans** meter the callers of methods with `ApiKeyRequired`
-//!   only: a usage plan identifies its client by the API key the method
-//!   requires ("Usage plans and API keys for REST APIs": a plan's limits
-//!   apply to the API keys associated with it; a method that does not
-//!   require a key never sees one). Each key has its own buckets and
-//!   quota ("Usage plan limits are applied per key. Keys within the same
-//!   plan do not share the limit", API Gateway's team on re:Post). A
+//!   only: "the plan uses API keys to identify API clients", and "you can
+//!   configure individual API methods to require API key authorization
+//!   based on usage plan configuration" (developer guide, "Usage plans and
+//!   API keys for REST APIs"); a method that does not require a key never
+//!   reads one. "Throttling and quota limits apply to requests for
+//!   individual API keys that are aggregated across all API stages within
+//!   a usage plan" (same page): each key has its own buckets and quota. A
 //!   method listed in the plan stage's `Throttle` (`/pets/GET`) has its
 //!   own bucket per key with those limits instead of the plan's.
 //! - **Quotas** count a key's admitted requests per UTC calendar period
@@ -29,7 +30,10 @@
 //! a time period of WEEK, an offset of 0 starts on Sunday"); the first
 //! period is the one of the gateway's first metered request (AWS's is the
 //! period the plan was created in); a key in two plans covering the stage
-//! is metered by the first (AWS refuses to add such a key).
+//! is metered by the first ("for each stage of an API, a given API key can
+//! only be associated with one usage plan", same page). A quota counts
+//! the stage this gateway serves: the plan's other stages are other
+//! gateways.
 //!
 //! Everything is allocated when the API is compiled: on the hot path a
 //! request reads a `HashMap` and takes tokens from atomics, no lock.
