@@ -466,3 +466,76 @@ fn import_and_build_errors_name_the_place() {
         "{e}"
     );
 }
+
+// A deployment's StageDescription throttling (ThrottlingRateLimit,
+// ThrottlingBurstLimit: CloudFormation's AWS::ApiGateway::Deployment
+// StageDescription reference) is the stage's default for every method,
+// and its MethodSettings are read as a Stage's are.
+#[tokio::test]
+async fn a_deployment_stage_description_throttles_every_method() {
+    let source = r#"
+Resources:
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Name: described
+  Get:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !GetAtt Api.RootResourceId
+      HttpMethod: GET
+      AuthorizationType: NONE
+      Integration:
+        Type: MOCK
+        RequestTemplates:
+          application/json: '{"statusCode": 200}'
+        IntegrationResponses:
+          - StatusCode: "200"
+      MethodResponses:
+        - StatusCode: "200"
+  Post:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !GetAtt Api.RootResourceId
+      HttpMethod: POST
+      AuthorizationType: NONE
+      Integration:
+        Type: MOCK
+        RequestTemplates:
+          application/json: '{"statusCode": 200}'
+        IntegrationResponses:
+          - StatusCode: "200"
+      MethodResponses:
+        - StatusCode: "200"
+  Deployment:
+    Type: AWS::ApiGateway::Deployment
+    DependsOn: [Get, Post]
+    Properties:
+      RestApiId: !Ref Api
+      StageName: dev
+      StageDescription:
+        ThrottlingRateLimit: 1
+        ThrottlingBurstLimit: 2
+        MethodSettings:
+          - ResourcePath: /
+            HttpMethod: POST
+            ThrottlingBurstLimit: 1
+"#;
+    let clock = Clock::manual(saturday_noon());
+    let gw = gateway(source, &clock);
+    let send = |method: &str| {
+        gw.handle(GatewayRequest {
+            method: method.into(),
+            path: "/dev".into(),
+            headers: vec![("host".to_string(), "localhost".to_string())],
+            ..GatewayRequest::default()
+        })
+    };
+    let mut got = Vec::new();
+    for method in ["GET", "GET", "GET", "POST", "POST"] {
+        got.push(send(method).await.status);
+    }
+    assert_eq!(got, [200, 200, 429, 200, 429]);
+}

@@ -1079,3 +1079,27 @@ fn unescape_setting_path(written: &str) -> Option<String> {
     }
     Some(rest.replace("~1", "/").replace("~0", "~"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::unescape_setting_path;
+
+    // CloudFormation's AWS::ApiGateway::Stage MethodSetting reference,
+    // ResourcePath: "Forward slashes (/) are encoded as ~1 and the initial
+    // slash must include a forward slash. For example, the path value
+    // /resource/subresource must be encoded as /~1resource~1subresource.
+    // To specify the root path, use only a slash (/)."
+    #[test]
+    fn method_setting_paths_are_unescaped() {
+        assert_eq!(
+            unescape_setting_path("/~1resource~1subresource").as_deref(),
+            Some("/resource/subresource")
+        );
+        assert_eq!(unescape_setting_path("/~1a~0b").as_deref(), Some("/a~b"));
+        assert_eq!(unescape_setting_path("/").as_deref(), Some("/"));
+        assert_eq!(unescape_setting_path("/*").as_deref(), Some("/*"));
+        assert_eq!(unescape_setting_path("/pets"), None);
+        assert_eq!(unescape_setting_path("pets"), None);
+        assert_eq!(unescape_setting_path(""), None);
+    }
+}
