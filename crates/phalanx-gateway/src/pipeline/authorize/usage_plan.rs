@@ -47,13 +47,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 /// The compiled limits of one stage.
-#[derive(Default)]
 pub(crate) struct Limits {
     /// Per method (indexed as `CompiledApi::methods`): the stage's bucket
     /// for every caller.
     stage: Vec<Option<TokenBucket>>,
     /// API key value → the meters of its usage plan.
     keys: HashMap<String, KeyMeter>,
+    /// Whether nothing is limited, answered once here rather than per
+    /// request.
+    empty: bool,
 }
 
 /// One API key's meters under its usage plan.
@@ -81,7 +83,7 @@ impl Limits {
     ) -> (Limits, Vec<Problem>) {
         let mut problems = Vec::new();
         let stage = api.stages.iter().find(|s| s.stage_name == stage_name);
-        let stage_buckets = methods
+        let stage_buckets: Vec<Option<TokenBucket>> = methods
             .iter()
             .map(|m| {
                 stage
@@ -155,10 +157,12 @@ impl Limits {
                     });
             }
         }
+        let empty = meters.is_empty() && stage_buckets.iter().all(Option::is_none);
         (
             Limits {
                 stage: stage_buckets,
                 keys: meters,
+                empty,
             },
             problems,
         )
@@ -166,7 +170,7 @@ impl Limits {
 
     /// Whether anything is limited (so requests can skip the clock).
     pub(crate) fn is_empty(&self) -> bool {
-        self.keys.is_empty() && self.stage.iter().all(Option::is_none)
+        self.empty
     }
 
     /// Meters one request to the method at `method` (its index) at `now`:
