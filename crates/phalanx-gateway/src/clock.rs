@@ -1,8 +1,80 @@
 //! Time formats API Gateway and Lambda print, without a date-time crate:
 //! `$context.requestTime` (`25/Nov/2026:14:39:48 +0000`) and ISO 8601 with
-//! milliseconds (`2026-11-25T14:39:48.123Z`).
+//! milliseconds (`2026-11-25T14:39:48.123Z`); and [`Clock`], where a
+//! gateway reads the time (the system's, or one a test moves, so tests of
+//! throttling and quotas never sleep).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Where a [`crate::Gateway`] reads the time: the system clock (the
+/// default), or a manual clock that only moves when told
+/// ([`Clock::manual`], for tests). Cheap to clone; clones share the time.
+#[derive(Clone, Debug, Default)]
+pub struct Clock {
+    /// Nanoseconds since the epoch, when manual.
+    manual: Option<Arc<AtomicU64>>,
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Clock {
+        Clock::default()
+    }
+
+    /// A clock standing at `start` until [`Clock::advance`] or
+    /// [`Clock::set`] moves it.
+    pub fn manual(start: SystemTime) -> Clock {
+        Clock {
+            manual: Some(Arc::new(AtomicU64::new(nanos(start)))),
+        }
+    }
+
+    /// Moves a manual clock forward (a system clock is not moved).
+    pub fn advance(&self, by: Duration) {
+        if let Some(m) = &self.manual {
+            let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+            let _ = m.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| {
+                Some(t.saturating_add(by))
+            });
+        }
+    }
+
+    /// Sets a manual clock (a system clock is not moved).
+    pub fn set(&self, to: SystemTime) {
+        if let Some(m) = &self.manual {
+            m.store(nanos(to), Ordering::Relaxed);
+        }
+    }
+
+    /// The time now.
+    pub fn now(&self) -> SystemTime {
+        match &self.manual {
+            None => SystemTime::now(),
+            Some(m) => UNIX_EPOCH + Duration::from_nanos(m.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+/// Nanoseconds since the epoch (0 before it; saturating after 2554).
+pub(crate) fn nanos(t: SystemTime) -> u64 {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Whole UTC days since the epoch.
+pub(crate) fn epoch_day(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() / 86_400
+}
+
+/// Months since January 1970, in UTC (`year * 12 + month - 1`, less
+/// 1970's).
+pub(crate) fn epoch_month(t: SystemTime) -> u64 {
+    let c = civil(t);
+    let months = (c.year - 1970) * 12 + i64::from(c.month) - 1;
+    u64::try_from(months).unwrap_or(0)
+}
 
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -104,5 +176,18 @@ mod tests {
         // A leap day.
         let t = UNIX_EPOCH + Duration::from_secs(951_782_400);
         assert_eq!(iso8601_millis(t), "2000-02-29T00:00:00.000Z");
+        assert_eq!(epoch_month(t), 30 * 12 + 1);
+        assert_eq!(epoch_day(t), 11_016);
+    }
+
+    #[test]
+    fn a_manual_clock_moves_only_when_told() {
+        let start = UNIX_EPOCH + Duration::from_secs(1_000);
+        let clock = Clock::manual(start);
+        assert_eq!(clock.now(), start);
+        clock.clone().advance(Duration::from_millis(1_500));
+        assert_eq!(clock.now(), start + Duration::from_millis(1_500));
+        clock.set(start);
+        assert_eq!(clock.now(), start);
     }
 }

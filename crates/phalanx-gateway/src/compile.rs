@@ -64,6 +64,8 @@ pub struct CompiledApi {
     pub(crate) gateway_responses: HashMap<ResponseType, CompiledGatewayResponse>,
     /// Enabled API key values for this stage → key name.
     pub(crate) api_keys: HashMap<String, String>,
+    /// Usage plan and stage throttling, quotas: their buckets and counters.
+    pub(crate) limits: crate::pipeline::authorize::usage_plan::Limits,
     pub(crate) functions: IndexMap<String, Function>,
 }
 
@@ -99,6 +101,7 @@ pub(crate) struct CompiledIntegrationResponse {
     pub(crate) pattern: Option<SelectionPattern>,
     pub(crate) response_parameters: Vec<(String, Source)>,
     pub(crate) templates: Vec<(String, Template)>,
+    pub(crate) content_handling: Option<ContentHandling>,
 }
 
 /// An integration response's selection pattern (a Java regex that must
@@ -219,6 +222,12 @@ pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, De
     let (routes, methods) = cx.methods();
     let gateway_responses = cx.gateway_responses();
     let api_keys = stage_api_keys(api, stage_name);
+    let (limits, problems) = crate::pipeline::authorize::usage_plan::Limits::compile(
+        api, stage_name, &methods, &api_keys,
+    );
+    for (place, message) in problems {
+        cx.c.push(&place, message);
+    }
 
     if !cx.c.errors.is_empty() {
         return Err(DefinitionErrors(cx.c.errors));
@@ -235,6 +244,7 @@ pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, De
         methods,
         gateway_responses,
         api_keys,
+        limits,
         functions: api.functions.clone(),
     })
 }
@@ -773,6 +783,7 @@ impl<'a> Compiler<'a> {
             pattern,
             response_parameters,
             templates,
+            content_handling: ir.content_handling,
         })
     }
 

@@ -1,6 +1,7 @@
 //! [`Gateway`]: a built API for one stage, answering requests through the
 //! [`crate::pipeline`] stages.
 
+use crate::clock::Clock;
 use crate::compile::{CompiledApi, DefinitionErrors, compile};
 use crate::invoke::Invoker;
 use crate::model::RestApi;
@@ -13,7 +14,6 @@ use crate::pipeline::{
 use crate::vtl::{Identity, Params, RequestContext};
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 /// A REST API ready to serve one stage. Cheap to clone; shareable across
 /// tasks.
@@ -58,6 +58,7 @@ pub struct Gateway {
     api: Arc<CompiledApi>,
     invoker: Arc<dyn Invoker>,
     http: HttpClient,
+    clock: Clock,
 }
 
 /// The account id local requests run under (AWS's documentation example
@@ -85,7 +86,16 @@ impl Gateway {
             api: Arc::new(compile(api, stage)?),
             invoker,
             http: integrate::http_client(),
+            clock: Clock::system(),
         })
+    }
+
+    /// The gateway reading the time from `clock` (request times, throttling
+    /// and quota periods): a [`Clock::manual`] lets tests move time
+    /// instead of sleeping.
+    pub fn with_clock(mut self, clock: Clock) -> Gateway {
+        self.clock = clock;
+        self
     }
 
     /// The stage served.
@@ -155,7 +165,7 @@ impl Gateway {
             }
         };
         let api = &self.api;
-        let now = SystemTime::now();
+        let now = self.clock.now();
         let request_id = crate::ids::request_id();
         // AWS's extended ids look like `Ab1Cd2Ef3Gh=`; ours reuse the
         // request id's random digits.
@@ -257,9 +267,21 @@ impl Gateway {
         });
         let kind = Some(method.integration.kind);
 
-        // 2. Authorize (it records the API key in $context.identity).
+        // 2. Authorize (it records the API key in $context.identity), then
+        // meter: the key's usage plan (methods that require a key only),
+        // then the stage's throttling of the method.
         let authorized =
-            authorize::check_api_key(api, method, &params.header, &mut context.identity);
+            authorize::check_api_key(api, method, &params.header, &mut context.identity).and_then(
+                |()| {
+                    if api.limits.is_empty() {
+                        return Ok(());
+                    }
+                    let key = method
+                        .api_key_required
+                        .then_some(context.identity.api_key.as_str());
+                    api.limits.check(route.method, key, now)
+                },
+            );
         let context = Arc::new(context);
         let x = Exchange {
             api,

@@ -18,8 +18,8 @@ use super::{GeneratedApiKey, ImportOptions, Imported};
 use crate::ids::characters;
 use crate::model::{
     ApiKey, ContentHandling, Function, GatewayResponse, Integration, IntegrationResponse,
-    IntegrationType, Method, MethodResponse, Model, PassthroughBehavior, RequestValidator, RestApi,
-    Stage,
+    IntegrationType, Method, MethodResponse, MethodSetting, Model, PassthroughBehavior, Quota,
+    RequestValidator, RestApi, Stage, Throttle, UsagePlan, UsagePlanStage,
 };
 use crate::openapi::{self, OpenApiOptions};
 
@@ -194,7 +194,7 @@ impl Builder<'_, '_> {
         let mut methods = self.methods(&paths, &functions, &request_validators, &validator_ids)?;
         let mut gateway_responses = self.gateway_responses()?;
         let stages = self.stages()?;
-        let (api_keys, generated) = self.api_keys(&stages)?;
+        let (api_keys, generated, usage_plans) = self.api_keys(&stages)?;
         // The OpenAPI definition's parts come first, the resources' after:
         // both make the API, as in AWS, where resources are added to the
         // API the body created.
@@ -232,6 +232,7 @@ impl Builder<'_, '_> {
             gateway_responses,
             stages,
             api_keys,
+            usage_plans,
             functions,
             ..Default::default()
         };
@@ -736,7 +737,7 @@ impl Builder<'_, '_> {
                     stage_name: t.required_string(&props, "StageName", &path)?,
                     description: t.string(&props, "Description", &path)?,
                     variables: t.string_map(&props, "Variables", &path)?,
-                    ..Default::default()
+                    method_settings: self.method_settings(&props, &path)?,
                 }
             } else {
                 let Some(stage_name) = t.string(&props, "StageName", &path)? else {
@@ -746,11 +747,27 @@ impl Builder<'_, '_> {
                 let description = t
                     .object(&props, "StageDescription", &path)?
                     .unwrap_or_default();
+                let mut method_settings = self.method_settings(&description, &description_path)?;
+                // StageDescription's own ThrottlingRateLimit and
+                // ThrottlingBurstLimit are the stage's defaults for every
+                // method (CloudFormation's `StageDescription` reference: they
+                // set `/*/*`); listed last so a MethodSettings entry for a
+                // method is more specific.
+                let rate = t.number(&description, "ThrottlingRateLimit", &description_path)?;
+                let burst = t.unsigned(&description, "ThrottlingBurstLimit", &description_path)?;
+                if rate.is_some() || burst.is_some() {
+                    method_settings.push(MethodSetting {
+                        resource_path: "/*".into(),
+                        http_method: "*".into(),
+                        throttling_rate_limit: rate,
+                        throttling_burst_limit: burst,
+                    });
+                }
                 Stage {
                     stage_name,
                     description: t.string(&description, "Description", &description_path)?,
                     variables: t.string_map(&description, "Variables", &description_path)?,
-                    ..Default::default()
+                    method_settings,
                 }
             };
             if let Some((other, _)) = stages
@@ -770,20 +787,34 @@ impl Builder<'_, '_> {
         Ok(stages.into_iter().map(|(_, stage)| stage).collect())
     }
 
-    /// API keys with the stages of this API their usage plans cover.
-    fn api_keys(&mut self, stages: &[Stage]) -> Result<(Vec<ApiKey>, Vec<GeneratedApiKey>)> {
+    /// API keys with the stages of this API their usage plans cover, and
+    /// the usage plans that cover a stage of this API (with their keys'
+    /// names).
+    fn api_keys(
+        &mut self,
+        stages: &[Stage],
+    ) -> Result<(Vec<ApiKey>, Vec<GeneratedApiKey>, Vec<UsagePlan>)> {
         let t = self.template;
         // Usage plan id → stages of this API.
         let mut plans: HashMap<String, Vec<String>> = HashMap::new();
+        // Usage plan id → the plan (keys filled below), in template order.
+        let mut usage_plans: Vec<(String, UsagePlan)> = Vec::new();
+        // Usage plan id → its keys' ids.
+        let mut plan_keys: HashMap<String, Vec<String>> = HashMap::new();
         for id in self.of_type("AWS::ApiGateway::UsagePlan")? {
             let path = properties_path(&id);
             let props = t.properties(&id)?;
             let mut covered = Vec::new();
+            let mut api_stages = Vec::new();
             for (stage_path, api_stage) in t.object_list(&props, "ApiStages", &path)? {
                 if t.required_string(&api_stage, "ApiId", &stage_path)? != self.api_id {
                     continue;
                 }
                 let stage = t.required_string(&api_stage, "Stage", &stage_path)?;
+                api_stages.push(UsagePlanStage {
+                    stage: stage.clone(),
+                    throttle: self.method_throttles(&api_stage, &stage_path)?,
+                });
                 if !stages.iter().any(|s| s.stage_name == stage) {
                     self.warnings.push(format!(
                         "{id}: the usage plan covers the stage `{stage}`, which `{}` does not \
@@ -793,7 +824,22 @@ impl Builder<'_, '_> {
                 }
                 covered.push(stage);
             }
-            plans.insert(t.physical_id(&id, &path)?, covered);
+            let physical = t.physical_id(&id, &path)?;
+            if !api_stages.is_empty() {
+                usage_plans.push((
+                    physical.clone(),
+                    UsagePlan {
+                        name: t
+                            .string(&props, "UsagePlanName", &path)?
+                            .unwrap_or_else(|| id.clone()),
+                        api_stages,
+                        throttle: self.throttle(&props, "Throttle", &path)?,
+                        quota: self.quota(&props, &path)?,
+                        api_keys: Vec::new(),
+                    },
+                ));
+            }
+            plans.insert(physical, covered);
         }
         // API key id → stages.
         let mut keys: HashMap<String, Vec<String>> = HashMap::new();
@@ -815,14 +861,22 @@ impl Builder<'_, '_> {
                     format!("`{plan}` is not an AWS::ApiGateway::UsagePlan of this template"),
                 )
             })?;
+            plan_keys.entry(plan).or_default().push(key.clone());
             keys.entry(key).or_default().extend(covered);
         }
+        // API key id → name, for the plans' key lists.
+        let mut key_names: HashMap<String, String> = HashMap::new();
         let mut out = Vec::new();
         let mut generated = Vec::new();
         for id in self.of_type("AWS::ApiGateway::ApiKey")? {
             let path = properties_path(&id);
             let props = t.properties(&id)?;
-            let mut covered = keys.remove(&t.physical_id(&id, &path)?).unwrap_or_default();
+            let physical = t.physical_id(&id, &path)?;
+            let name = t
+                .string(&props, "Name", &path)?
+                .unwrap_or_else(|| id.clone());
+            key_names.insert(physical.clone(), name.clone());
+            let mut covered = keys.remove(&physical).unwrap_or_default();
             for (stage_path, stage_key) in t.object_list(&props, "StageKeys", &path)? {
                 if t.required_string(&stage_key, "RestApiId", &stage_path)? == self.api_id
                     && let Some(stage) = t.string(&stage_key, "StageName", &stage_path)?
@@ -839,9 +893,6 @@ impl Builder<'_, '_> {
             if stages.is_empty() {
                 continue;
             }
-            let name = t
-                .string(&props, "Name", &path)?
-                .unwrap_or_else(|| id.clone());
             let value = match t.string(&props, "Value", &path)? {
                 Some(value) => value,
                 None => {
@@ -872,6 +923,183 @@ impl Builder<'_, '_> {
                 stages,
             });
         }
-        Ok((out, generated))
+        let usage_plans = usage_plans
+            .into_iter()
+            .map(|(physical, mut plan)| {
+                plan.api_keys = plan_keys
+                    .get(&physical)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|key| key_names.get(key).cloned())
+                    .collect();
+                plan
+            })
+            .collect();
+        Ok((out, generated, usage_plans))
+    }
+
+    /// A `ThrottleSettings` object (`RateLimit`, `BurstLimit`) at
+    /// `object[key]`.
+    fn throttle(
+        &self,
+        object: &Map<String, Value>,
+        key: &str,
+        path: &str,
+    ) -> Result<Option<Throttle>> {
+        let t = self.template;
+        let Some(settings) = t.object(object, key, path)? else {
+            return Ok(None);
+        };
+        let path = child(path, key);
+        Ok(Some(Throttle {
+            rate_limit: t.number(&settings, "RateLimit", &path)?,
+            burst_limit: t.unsigned(&settings, "BurstLimit", &path)?,
+        }))
+    }
+
+    /// A usage plan stage's `Throttle`: a map from `/resource/path/METHOD`
+    /// to `ThrottleSettings` (CloudFormation's `ApiStage` reference: "the
+    /// key is a method path, e.g. `/pets/GET`"), each key checked.
+    fn method_throttles(
+        &self,
+        api_stage: &Map<String, Value>,
+        path: &str,
+    ) -> Result<IndexMap<String, Throttle>> {
+        let t = self.template;
+        let map = t.object(api_stage, "Throttle", path)?.unwrap_or_default();
+        let map_path = child(path, "Throttle");
+        let mut out = IndexMap::new();
+        for key in map.keys() {
+            let valid = key.starts_with('/')
+                && key
+                    .rsplit_once('/')
+                    .is_some_and(|(_, verb)| !verb.is_empty() && verb != "*");
+            if !valid {
+                return Err(t.invalid(
+                    &child(&map_path, key),
+                    format!(
+                        "`{key}` is not a method path: write the resource path and the HTTP \
+                         method, e.g. `/pets/GET` (`//GET` for the root resource)"
+                    ),
+                ));
+            }
+            if let Some(throttle) = self.throttle(&map, key, &map_path)? {
+                out.insert(key.clone(), throttle);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A usage plan's `Quota` (`Limit`, `Period`: DAY, WEEK or MONTH,
+    /// `Offset`).
+    fn quota(&self, props: &Map<String, Value>, path: &str) -> Result<Option<Quota>> {
+        let t = self.template;
+        let Some(quota) = t.object(props, "Quota", path)? else {
+            return Ok(None);
+        };
+        let path = child(path, "Quota");
+        let Some(limit) = t.unsigned(&quota, "Limit", &path)? else {
+            // A quota without a limit limits nothing.
+            return Ok(None);
+        };
+        let period = t
+            .string(&quota, "Period", &path)?
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        if !["DAY", "WEEK", "MONTH"].contains(&period.as_str()) {
+            return Err(t.invalid(
+                &child(&path, "Period"),
+                format!("`{period}` is not a quota period: use DAY, WEEK or MONTH"),
+            ));
+        }
+        let offset = t.unsigned(&quota, "Offset", &path)?.unwrap_or(0);
+        Ok(Some(Quota {
+            limit,
+            period,
+            offset,
+        }))
+    }
+
+    /// A stage's (or a deployment's `StageDescription`'s) `MethodSettings`:
+    /// throttling per method. CloudFormation writes the resource path with
+    /// its slashes escaped as `~1` after a leading `/` (`/~1pets~1{id}` is
+    /// `/pets/{id}`), `/` for the root and `/*` for every resource
+    /// (CloudFormation's `MethodSetting` reference, `ResourcePath`); the
+    /// model holds the path unescaped.
+    fn method_settings(
+        &self,
+        props: &Map<String, Value>,
+        path: &str,
+    ) -> Result<Vec<MethodSetting>> {
+        let t = self.template;
+        let mut out = Vec::new();
+        for (setting_path, setting) in t.object_list(props, "MethodSettings", path)? {
+            let written = t
+                .string(&setting, "ResourcePath", &setting_path)?
+                .unwrap_or_else(|| "/*".into());
+            let Some(resource_path) = unescape_setting_path(&written) else {
+                return Err(t.invalid(
+                    &child(&setting_path, "ResourcePath"),
+                    format!(
+                        "`{written}` is not a method setting path: CloudFormation escapes the \
+                         resource path's slashes as ~1 after a leading slash (`/~1pets~1{{id}}` \
+                         for /pets/{{id}}), `/` is the root resource and `/*` every resource"
+                    ),
+                ));
+            };
+            let http_method = t
+                .string(&setting, "HttpMethod", &setting_path)?
+                .unwrap_or_else(|| "*".into())
+                .to_ascii_uppercase();
+            out.push(MethodSetting {
+                resource_path,
+                http_method,
+                throttling_rate_limit: t.number(&setting, "ThrottlingRateLimit", &setting_path)?,
+                throttling_burst_limit: t.unsigned(
+                    &setting,
+                    "ThrottlingBurstLimit",
+                    &setting_path,
+                )?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// A `MethodSetting`'s `ResourcePath` unescaped: `/*` and `/` as they are,
+/// `/~1a~1b` → `/a/b` (`~0` → `~`, as in a JSON pointer); `None` when the
+/// escaped form is not followed (`/pets`).
+fn unescape_setting_path(written: &str) -> Option<String> {
+    if written == "/*" || written == "/" {
+        return Some(written.to_string());
+    }
+    let rest = written.strip_prefix('/')?;
+    if !rest.starts_with("~1") {
+        return None;
+    }
+    Some(rest.replace("~1", "/").replace("~0", "~"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unescape_setting_path;
+
+    // CloudFormation's AWS::ApiGateway::Stage MethodSetting reference,
+    // ResourcePath: "Forward slashes (/) are encoded as ~1 and the initial
+    // slash must include a forward slash. For example, the path value
+    // /resource/subresource must be encoded as /~1resource~1subresource.
+    // To specify the root path, use only a slash (/)."
+    #[test]
+    fn method_setting_paths_are_unescaped() {
+        assert_eq!(
+            unescape_setting_path("/~1resource~1subresource").as_deref(),
+            Some("/resource/subresource")
+        );
+        assert_eq!(unescape_setting_path("/~1a~0b").as_deref(), Some("/a~b"));
+        assert_eq!(unescape_setting_path("/").as_deref(), Some("/"));
+        assert_eq!(unescape_setting_path("/*").as_deref(), Some("/*"));
+        assert_eq!(unescape_setting_path("/pets"), None);
+        assert_eq!(unescape_setting_path("pets"), None);
+        assert_eq!(unescape_setting_path(""), None);
     }
 }

@@ -517,6 +517,26 @@ impl<'a> Template<'a> {
         }
     }
 
+    /// A number property (a JSON number or a string holding one), finite.
+    pub(crate) fn number(
+        &self,
+        object: &Map<String, Value>,
+        key: &str,
+        path: &str,
+    ) -> Result<Option<f64>> {
+        let path_key = child(path, key);
+        let parsed = match self.field(object, key, path)? {
+            None => return Ok(None),
+            Some(Value::Number(n)) => n.as_f64(),
+            Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+            Some(other) => return Err(self.expected(&path_key, "a number", &other)),
+        };
+        match parsed {
+            Some(n) if n.is_finite() => Ok(Some(n)),
+            _ => Err(self.invalid(&path_key, "expected a number")),
+        }
+    }
+
     /// An object property, resolved at the top.
     pub(crate) fn object(
         &self,

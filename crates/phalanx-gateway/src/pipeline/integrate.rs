@@ -16,7 +16,7 @@
 //! - `HTTP`, `HTTP_PROXY`: a real HTTP request to the URI.
 
 use super::integration_request::IntegrationRequest;
-use super::{Exchange, GatewayError, ResponseType, is_binary, media_type};
+use super::{Exchange, GatewayError, ResponseType, accepts_binary};
 use crate::compile::CompiledIntegration;
 use crate::invoke::{Invocation, InvokeError, InvokeOutput, Invoker};
 use crate::model::IntegrationType;
@@ -270,9 +270,7 @@ async fn lambda_proxy(
             )));
         }
     };
-    let binary_accepted = x
-        .header("accept")
-        .is_some_and(|a| is_binary(&media_type(a), &x.api.binary_media_types));
+    let binary_accepted = accepts_binary(x.header("accept"), &x.api.binary_media_types);
     parse_proxy_response(&payload, binary_accepted).map_err(|why| {
         GatewayError::bad_gateway(format!(
             "Execution failed due to configuration error: Malformed Lambda proxy response ({why}): {}",

@@ -19,13 +19,26 @@
 //!   `application/json`, then the first; without templates the body passes
 //!   through. Response overrides (from the request or response template)
 //!   apply last.
+//! - Before the template, the body is converted as the developer guide's
+//!   "Content type conversions in API Gateway" response table says, from
+//!   whether the backend's `Content-Type` is a binary media type, whether
+//!   the request's first `Accept` type is one, and the integration
+//!   response's `ContentHandling`: `CONVERT_TO_BINARY` base64-decodes a
+//!   text body, `CONVERT_TO_TEXT` base64-encodes a binary one, and without
+//!   it a binary `Accept` decodes a text body and a text `Accept` encodes a
+//!   binary one.
 
 use super::integrate::EndpointResponse;
-use super::{Exchange, GatewayError, GatewayReply, media_type};
+use super::{
+    Exchange, GatewayError, GatewayReply, ResponseType, accepts_binary, is_binary, media_type,
+};
 use crate::compile::{CompiledIntegration, CompiledIntegrationResponse};
 use crate::mapping::Sources;
+use crate::model::ContentHandling;
 use crate::model::IntegrationType;
 use crate::vtl::Overrides;
+use base64::Engine as _;
+use bytes::Bytes;
 
 /// Which integration response was selected, for traces.
 pub(crate) struct Selected {
@@ -108,15 +121,15 @@ pub(crate) fn apply(
         }
     }
 
+    let converted = convert_body(x, &endpoint, response.content_handling)?;
     let template = choose_template(&response.templates, x.header("accept"));
     let (body, content_type, overrides) = match template {
         Some((content_type, template)) => {
-            let (rendered, overrides) =
-                super::render_mapping(x, template, &endpoint.body, overrides)?;
+            let (rendered, overrides) = super::render_mapping(x, template, &converted, overrides)?;
             (rendered, content_type.clone(), overrides)
         }
         None => (
-            endpoint.body.clone(),
+            converted,
             "application/json".to_string(),
             if overrides.is_empty() {
                 Overrides::default()
@@ -148,6 +161,47 @@ pub(crate) fn apply(
         status: response.status,
         selection_value,
     })
+}
+
+/// The endpoint's body converted for the method response (the developer
+/// guide's response table; LocalStack's handler and its AWS-validated
+/// `test_apigw_s3_binary_support_response*` tests follow the same rules).
+fn convert_body(
+    x: &Exchange<'_>,
+    endpoint: &EndpointResponse,
+    content_handling: Option<ContentHandling>,
+) -> Result<Bytes, GatewayError> {
+    let types = &x.api.binary_media_types;
+    let binary_payload = endpoint
+        .headers
+        .iter()
+        .rev()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .is_some_and(|(_, ct)| is_binary(&media_type(ct), types));
+    let wants_text = match content_handling {
+        Some(ContentHandling::ConvertToText) => true,
+        Some(ContentHandling::ConvertToBinary) => false,
+        None => !accepts_binary(x.header("accept"), types),
+    };
+    match (binary_payload, wants_text) {
+        (true, true) => Ok(Bytes::from(
+            base64::engine::general_purpose::STANDARD.encode(&endpoint.body),
+        )),
+        (false, false) => {
+            let text = endpoint.body.trim_ascii();
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .map(Bytes::from)
+                .map_err(|e| {
+                    GatewayError::new(ResponseType::Default5xx, "Internal server error")
+                        .with_detail(format!(
+                            "the integration response converts the body to binary, but it is \
+                             not base64: {e}"
+                        ))
+                })
+        }
+        _ => Ok(endpoint.body.clone()),
+    }
 }
 
 /// The template for the `Accept` header: its media types in order, then

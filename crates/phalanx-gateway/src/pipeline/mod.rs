@@ -2,7 +2,8 @@
 //! Gateway's stages in order, each its own module:
 //!
 //! 1. [`route`] — stage prefix, resource tree, method;
-//! 2. [`authorize`] — API keys;
+//! 2. [`authorize`] — API keys, usage plan throttling and quotas, stage
+//!    throttling;
 //! 3. [`method_request`] — required parameters, body models;
 //! 4. [`integration_request`] — template selection, passthrough,
 //!    parameter mapping, the request template;
@@ -230,16 +231,45 @@ pub(crate) fn media_type(value: &str) -> String {
         .to_ascii_lowercase()
 }
 
-/// Whether `media` matches one of the API's binary media types
-/// (`image/png`, `image/*`, `*/*`).
+/// Whether `media` matches one of the API's binary media types. An entry
+/// matches its own media type, `type/*` every subtype of its type, and
+/// `*/*` everything ("to return binary media when you can't control the
+/// order of Accept header values … set your API's binary media types to
+/// `*/*`", developer guide, "Binary media types for REST APIs"). An entry
+/// with a wildcard on the left (`*/test`) matches nothing, and `media` is
+/// compared as written, so an `Accept` of `*/*` or `image/*` does not
+/// match `image/png` (LocalStack's AWS-validated
+/// `test_aws_proxy_binary_response`: `*/test` configured, `random/test`
+/// and `*/test` accepted → text; `image/*` and `*/*` accepted with
+/// `image/png` configured → text; `application/*` configured,
+/// `application/*` accepted → binary).
 pub(crate) fn is_binary(media: &str, binary_media_types: &[String]) -> bool {
-    if media.is_empty() {
+    let Some((t, _)) = media.split_once('/') else {
         return false;
-    }
-    let (t, _) = media.split_once('/').unwrap_or((media, ""));
+    };
     binary_media_types.iter().any(|b| {
-        let b = b.to_ascii_lowercase();
-        b == media || b == "*/*" || b.strip_suffix("/*").is_some_and(|bt| bt == t)
+        let b = media_type(b);
+        if b == "*/*" {
+            return true;
+        }
+        match b.split_once('/') {
+            Some(("*", _)) | None => false,
+            Some((bt, "*")) => bt == t,
+            Some(_) => b == media,
+        }
+    })
+}
+
+/// Whether a request's `Accept` asks for binary: AWS reads only its first
+/// media type ("if a request's Accept header contains multiple media
+/// types, API Gateway honors only the first Accept media type", developer
+/// guide, "Content type conversions in API Gateway"; recorded in
+/// LocalStack's `test_aws_proxy_binary_response`: `image/webp,image/png`
+/// → text, `image/png,image/*` → binary).
+pub(crate) fn accepts_binary(accept: Option<&str>, binary_media_types: &[String]) -> bool {
+    accept.is_some_and(|a| {
+        let first = a.split(',').next().unwrap_or("");
+        is_binary(&media_type(first), binary_media_types)
     })
 }
 
@@ -270,5 +300,31 @@ mod tests {
         assert!(is_binary("image/png", &types));
         assert!(!is_binary("application/json", &types));
         assert!(is_binary("text/plain", &["*/*".to_string()]));
+    }
+
+    #[test]
+    fn binary_accept_is_the_first_type_and_wildcards_are_literal() {
+        // LocalStack's AWS-validated `test_aws_proxy_binary_response`
+        // (tests/aws/services/apigateway/test_apigateway_lambda.py): with
+        // `image/png` and `*/test` configured …
+        let types = vec!["image/png".to_string(), "*/test".to_string()];
+        assert!(accepts_binary(Some("image/png"), &types));
+        assert!(!accepts_binary(Some("image/jpg"), &types));
+        assert!(!accepts_binary(Some("image/*"), &types));
+        assert!(!accepts_binary(Some("*/test"), &types));
+        assert!(!accepts_binary(Some("random/test"), &types));
+        assert!(!accepts_binary(Some("*/*"), &types));
+        assert!(!accepts_binary(
+            Some("image/webp,image/png,*/*;q=0.8"),
+            &types
+        ));
+        assert!(accepts_binary(Some("image/png,image/*,*/*;q=0.8"), &types));
+        assert!(!accepts_binary(None, &types));
+        // … then with `application/*`: any application subtype, and the
+        // wildcard itself.
+        let types = vec!["application/*".to_string()];
+        assert!(accepts_binary(Some("application/whatever"), &types));
+        assert!(accepts_binary(Some("application/*"), &types));
+        assert!(!accepts_binary(Some("text/plain"), &types));
     }
 }
