@@ -39,14 +39,24 @@ impl Service {
         }
     }
 
-    /// Adds a function.
+    /// Adds a function (once: a function with the same logical id already
+    /// there, such as an authorizer's the API brought, is replaced).
     pub fn function(mut self, function: Function) -> Service {
+        let id = function.logical_id();
+        self.functions.retain(|f| f.logical_id() != id);
         self.functions.push(function);
         self
     }
 
-    /// Sets the API.
+    /// Sets the API, and adds the functions of its Lambda authorizers
+    /// (unless the service has them already).
     pub fn api(mut self, api: Api) -> Service {
+        for f in api.authorizers().into_iter().filter_map(|a| a.function()) {
+            let id = f.logical_id();
+            if !self.functions.iter().any(|known| known.logical_id() == id) {
+                self.functions.push(f.clone());
+            }
+        }
         self.api = Some(api);
         self
     }
