@@ -111,7 +111,11 @@ pub fn cloudformation(service: &Service) -> Value {
 fn deployment_id(api_resources: &Map<String, Value>, code_key: Option<&str>) -> String {
     use sha2::{Digest, Sha256};
     let mut hash = Sha256::new();
-    hash.update(serde_json::to_string(api_resources).unwrap_or_default());
+    // Serialised straight into the hasher (`Sha256` is an `io::Write`):
+    // the same bytes as `to_string`, without the copy of the whole API.
+    // Writing to a hasher cannot fail, and a map of JSON values always
+    // serialises.
+    let _ = serde_json::to_writer(&mut hash, api_resources);
     hash.update([0]);
     hash.update(code_key.unwrap_or_default());
     let digest = hash.finalize();
