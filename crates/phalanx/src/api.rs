@@ -674,12 +674,16 @@ impl MethodSpec {
     /// names one): a body that does not match is answered 400 `{"message":
     /// "Invalid request body"}` by the gateway, locally and in AWS, before
     /// any function runs. `T` is the handler's body type (the `T` of its
-    /// `ApiGatewayRequest<T>`).
+    /// `ApiGatewayRequest<T>`). The derive is re-exported as
+    /// [`crate::JsonSchema`]; without a dependency on `schemars` of its
+    /// own, a crate points the derive at it with
+    /// `#[schemars(crate = "phalanx::schemars")]`.
     ///
     /// ```
-    /// use phalanx::{Api, ApiGatewayRequest, Context, Function, Method, StatusCode};
+    /// use phalanx::{Api, ApiGatewayRequest, Context, Function, JsonSchema, Method, StatusCode};
     ///
-    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// #[derive(serde::Deserialize, JsonSchema)]
+    /// #[schemars(crate = "phalanx::schemars")]
     /// struct NewItem {
     ///     name: String,
     ///     quantity: u32,
