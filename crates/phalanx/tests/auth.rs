@@ -734,3 +734,52 @@ fn the_openapi_export_imported_back_keeps_authorizers() {
         ours.authorizers.iter().map(strip).collect::<Vec<_>>()
     );
 }
+
+/// In AWS the service binary is its authorizer's Lambda runtime as well
+/// (`PHALANX_FUNCTION` names the function). The exported template served
+/// with the `orders` binary as every function's process (through the
+/// Runtime API, as `phalanx serve --template FILE --function
+/// ID=target/debug/examples/orders` runs it): the authorizer function
+/// answers AWS's TOKEN event with its policy, and the API answers the key
+/// and model requests as the in-process service does.
+#[tokio::test]
+async fn the_binary_serves_the_authorizer_and_the_api_through_the_runtime_api() {
+    use phalanx::gateway::invoke::{
+        FunctionProcess, Invocation, InvokeOutput, Invoker, RuntimeApiHost,
+    };
+    let imported = cloudformation_round_trip();
+    let command = common::example_binary("orders").display().to_string();
+    let processes = imported
+        .functions
+        .iter()
+        .map(|(id, f)| FunctionProcess::from_model(id, &command, f))
+        .collect();
+    let host = RuntimeApiHost::new(processes).unwrap();
+    let event = json!({
+        "type": "TOKEN",
+        "authorizationToken": "Bearer nobody",
+        "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abc123/dev/GET/orders"
+    });
+    let output = host
+        .invoke(Invocation {
+            function: "CheckToken".into(),
+            payload: event.to_string().into_bytes().into(),
+            request_id: "r-1".into(),
+            timeout: std::time::Duration::from_secs(10),
+        })
+        .await;
+    let gateway = Gateway::build(&imported, "dev", host.clone()).unwrap_or_else(|e| panic!("{e}"));
+    assert_answers(
+        &gateway,
+        key_and_model_requests(),
+        "template served by processes",
+    )
+    .await;
+    host.shutdown();
+    let Ok(InvokeOutput::Success(payload)) = output else {
+        panic!("{output:?}");
+    };
+    let answer: Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(answer["principalId"], "nobody");
+    assert_eq!(answer["policyDocument"]["Statement"][0]["Effect"], "Deny");
+}
