@@ -87,13 +87,17 @@ pub fn service() -> Service {
         "users",
         ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbCdEfGhI"],
     );
-    let mut api = Api::new("orders").stage("dev").usage_plan(
-        UsagePlan::new("partners")
-            .throttle(50.0, 100)
-            .quota(10_000, QuotaPeriod::Month)
-            .method_throttle("/orders", Method::POST, 5.0, 10)
-            .api_key(ApiKey::new("partner", "partner-key-0123456789abcdef")),
-    );
+    let mut api = Api::new("orders")
+        .stage("dev")
+        .stage_throttle(1000.0, 2000)
+        .method_throttle("/orders/all", Method::GET, 10.0, 20)
+        .usage_plan(
+            UsagePlan::new("partners")
+                .throttle(50.0, 100)
+                .quota(10_000, QuotaPeriod::Month)
+                .method_throttle("/orders", Method::POST, 5.0, 10)
+                .api_key(ApiKey::new("partner", "partner-key-0123456789abcdef")),
+        );
     api.resource("/orders", &orders)
         .method(Method::POST, StatusCode::CREATED)
         .request_body::<NewOrder>()

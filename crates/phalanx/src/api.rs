@@ -276,6 +276,38 @@ impl Api {
         self
     }
 
+    /// Throttles every caller of the stage together (the stage's
+    /// `MethodSettings` for `/*` `*`): `rate` requests a second on
+    /// average, `burst` at once; beyond it, 429. Usage plans throttle
+    /// each key apart.
+    pub fn stage_throttle(self, rate: f64, burst: u64) -> Api {
+        self.method_setting("/*", "*", rate, burst)
+    }
+
+    /// Throttles every caller of one method of the stage (`path` as
+    /// declared, e.g. `/items/{id}`), in place of the stage's throttle.
+    ///
+    /// ```
+    /// use phalanx::{Api, Method};
+    /// let api = Api::new("a").stage_throttle(100.0, 200).method_throttle("/items", Method::POST, 5.0, 10);
+    /// # let _ = api;
+    /// ```
+    pub fn method_throttle(self, path: &str, method: Method, rate: f64, burst: u64) -> Api {
+        self.method_setting(path, method.as_str(), rate, burst)
+    }
+
+    fn method_setting(mut self, path: &str, method: &str, rate: f64, burst: u64) -> Api {
+        let settings = &mut self.stage.method_settings;
+        settings.retain(|s| !(s.resource_path == path && s.http_method == method));
+        settings.push(model::MethodSetting {
+            resource_path: path.to_string(),
+            http_method: method.to_string(),
+            throttling_rate_limit: Some(rate),
+            throttling_burst_limit: Some(burst),
+        });
+        self
+    }
+
     /// Where API keys come from (AWS's default: the `x-api-key` header).
     pub fn api_key_source(mut self, source: ApiKeySource) -> Api {
         self.api_key_source = Some(source);

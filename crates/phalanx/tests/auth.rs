@@ -335,6 +335,23 @@ fn the_model_has_the_authorizers_keys_plans_and_models() {
             api_keys: vec!["partner".into()],
         }]
     );
+    assert_eq!(
+        model.stages[0].method_settings,
+        vec![
+            model::MethodSetting {
+                resource_path: "/*".into(),
+                http_method: "*".into(),
+                throttling_rate_limit: Some(1000.0),
+                throttling_burst_limit: Some(2000),
+            },
+            model::MethodSetting {
+                resource_path: "/orders/all".into(),
+                http_method: "GET".into(),
+                throttling_rate_limit: Some(10.0),
+                throttling_burst_limit: Some(20),
+            },
+        ]
+    );
     let schema = &model.models[0].schema;
     assert_eq!(model.models[0].name, "NewOrder");
     assert_eq!(schema["$schema"], "http://json-schema.org/draft-04/schema#");
@@ -426,6 +443,16 @@ fn the_cloudformation_export_declares_auth_as_aws_documents_it() {
         "http://json-schema.org/draft-04/schema#"
     );
 
+    // Stage throttles: `/*` `*` for the stage, and the method's path with
+    // its slashes after the first written `~1` (CloudFormation reference,
+    // AWS::ApiGateway::Stage MethodSetting, ResourcePath).
+    assert_eq!(
+        resources["Stage"]["Properties"]["MethodSettings"],
+        json!([
+            {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": 1000.0, "ThrottlingBurstLimit": 2000},
+            {"ResourcePath": "/~1orders~1all", "HttpMethod": "GET", "ThrottlingRateLimit": 10.0, "ThrottlingBurstLimit": 20}
+        ])
+    );
     assert_eq!(
         resources["ApiKeyPartner"],
         json!({"Type": "AWS::ApiGateway::ApiKey", "Properties": {"Name": "partner", "Value": KEY, "Enabled": true}})
@@ -643,8 +670,9 @@ async fn the_cloudformation_export_imported_back_keeps_keys_and_models() {
 /// Exported to CloudFormation and imported back, the authorizers, the
 /// methods' authorizer names and the usage plan are the service's. These
 /// need the engine's import of `AWS::ApiGateway::Authorizer`, of methods'
-/// `AuthorizerId`/`AuthorizationScopes` and of `AWS::ApiGateway::UsagePlan`
-/// (issue 14, being written in the engine).
+/// `AuthorizerId`/`AuthorizationScopes`, of `AWS::ApiGateway::UsagePlan`
+/// and of a Stage's `MethodSettings` (issue 14, being written in the
+/// engine).
 #[test]
 fn the_cloudformation_export_imported_back_keeps_authorizers_and_plans() {
     let ours = orders::service().model();
@@ -669,6 +697,10 @@ fn the_cloudformation_export_imported_back_keeps_authorizers_and_plans() {
         ours.authorizers.iter().map(strip).collect::<Vec<_>>()
     );
     assert_eq!(imported.usage_plans, ours.usage_plans);
+    assert_eq!(
+        imported.stages[0].method_settings,
+        ours.stages[0].method_settings
+    );
 }
 
 /// The OpenAPI export imported back (`phalanx serve --openapi`): API keys

@@ -603,14 +603,16 @@ fn authorizer_json(a: &model::Authorizer) -> Value {
     json!({"Type": "AWS::ApiGateway::Authorizer", "Properties": props})
 }
 
-/// A stage's `MethodSettings` `ResourcePath`: CloudFormation encodes the
-/// path's slashes after the first as `~1` (`/pets/{id}` →
-/// `/~1pets~1{id}`); `/*` (every resource) stays.
+/// A stage's `MethodSettings` `ResourcePath`: CloudFormation wants every
+/// slash of the path as `~1` after a leading `/` (reference: "the path
+/// value /resource/subresource must be encoded as
+/// /~1resource~1subresource"); `/*` (every resource) and `/` (the root)
+/// stay.
 fn method_setting_path(path: &str) -> String {
     if path == "/*" || path == "/" {
         return path.to_string();
     }
-    format!("/{}", path.trim_start_matches('/').replace('/', "~1"))
+    format!("/{}", path.replace('/', "~1"))
 }
 
 fn throttle_json(t: &model::Throttle) -> Value {
