@@ -303,3 +303,114 @@ mod tests {
         assert_eq!(defs, vec![("Node".to_string(), json!({"type": "object"}))]);
     }
 }
+
+#[cfg(test)]
+mod recursive {
+    use super::*;
+
+    #[derive(schemars::JsonSchema, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Node {
+        name: String,
+        children: Vec<Node>,
+    }
+
+    #[derive(schemars::JsonSchema, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Tree {
+        root: Node,
+    }
+
+    /// A recursive type keeps references, as draft 4 spells them
+    /// (`definitions`, never `$defs`), and the gateway's draft-4
+    /// validator follows them.
+    #[test]
+    fn a_recursive_type_keeps_draft_4_references() {
+        let (_, schema) = draft4_model::<Tree>();
+        let text = schema.to_string();
+        assert!(!text.contains("$defs"), "{text}");
+        assert!(text.contains("#/definitions/Node"), "{text}");
+        let validator = jsonschema_check(&schema);
+        assert!(validator(
+            &json!({"root": {"name": "a", "children": [{"name": "b", "children": []}]}})
+        ));
+        assert!(!validator(
+            &json!({"root": {"name": "a", "children": [{"name": 1, "children": []}]}})
+        ));
+        let (root, definitions) = openapi_schemas(&schema);
+        assert!(root.to_string().contains("#/components/schemas/Node"));
+        assert_eq!(definitions[0].0, "Node");
+    }
+
+    /// Validates through the gateway itself: a model on a method with a
+    /// body validator, as `request_body` declares it.
+    fn jsonschema_check(schema: &Value) -> impl Fn(&Value) -> bool {
+        let schema = schema.clone();
+        move |body: &Value| {
+            use phalanx_gateway::model;
+            let api = model::RestApi {
+                name: "t".into(),
+                models: vec![model::Model {
+                    name: "Tree".into(),
+                    content_type: Some("application/json".into()),
+                    schema: schema.clone(),
+                }],
+                request_validators: vec![model::RequestValidator {
+                    name: "body".into(),
+                    validate_request_body: true,
+                    validate_request_parameters: false,
+                }],
+                methods: vec![model::Method {
+                    resource_path: "/".into(),
+                    http_method: "POST".into(),
+                    request_models: [("application/json".to_string(), "Tree".to_string())]
+                        .into_iter()
+                        .collect(),
+                    request_validator: Some("body".into()),
+                    integration: Some(model::Integration {
+                        kind: model::IntegrationType::Mock,
+                        request_templates: [(
+                            "application/json".to_string(),
+                            "{\"statusCode\": 200}".to_string(),
+                        )]
+                        .into_iter()
+                        .collect(),
+                        integration_responses: vec![model::IntegrationResponse {
+                            status_code: "200".into(),
+                            ..Default::default()
+                        }],
+                        ..Default::default()
+                    }),
+                    method_responses: vec![model::MethodResponse {
+                        status_code: "200".into(),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                stages: vec![model::Stage {
+                    stage_name: "dev".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            };
+            let gateway = phalanx_gateway::Gateway::build(
+                &api,
+                "dev",
+                phalanx_gateway::invoke::InProcess::new(),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let reply = rt.block_on(gateway.handle(phalanx_gateway::GatewayRequest {
+                method: "POST".into(),
+                path: "/dev/".into(),
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: body.to_string().into(),
+                ..Default::default()
+            }));
+            reply.status == 200
+        }
+    }
+}
