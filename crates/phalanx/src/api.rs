@@ -1,12 +1,26 @@
 //! [`Api`]: the REST API — resources, methods and everything the seed's
 //! seven steps configure — built into the gateway's model.
 
+use crate::auth::{ApiKeySource, Authorizer, UsagePlan};
 use crate::envelope::{
     ERROR_CODES, ErrorResponse, default_request_templates, error_template, response_template,
 };
 use crate::function::Function;
 use http::{Method, StatusCode};
 use phalanx_gateway::model;
+
+/// The name of the request validator [`MethodSpec::request_body`] adds:
+/// it checks the body only.
+pub const BODY_VALIDATOR: &str = "body";
+
+/// The Lambda invocation URI of a function by logical id (the region and
+/// account are placeholders: the export writes a `Fn::Sub` of the
+/// function's ARN, and locally `function` is what is invoked).
+pub(crate) fn lambda_invocation_uri(function: &str) -> String {
+    format!(
+        "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:{function}/invocations"
+    )
+}
 
 /// A REST API under construction.
 ///
@@ -32,6 +46,8 @@ pub struct Api {
     pub(crate) endpoint_type: String,
     pub(crate) request_validators: Vec<model::RequestValidator>,
     pub(crate) cors: Option<Cors>,
+    pub(crate) usage_plans: Vec<UsagePlan>,
+    pub(crate) api_key_source: Option<ApiKeySource>,
 }
 
 /// CORS for every resource: an `OPTIONS` method (a MOCK integration, as the
@@ -183,6 +199,11 @@ pub struct Resource {
 #[derive(Debug, Clone)]
 pub struct MethodSpec {
     pub(crate) method: model::Method,
+    /// The method's authorizer, carried so the API (and the service) get
+    /// it and its function without a separate registration.
+    pub(crate) authorizer: Option<Authorizer>,
+    /// Models derived by [`MethodSpec::request_body`].
+    pub(crate) models: Vec<model::Model>,
 }
 
 impl Api {
@@ -200,6 +221,8 @@ impl Api {
             endpoint_type: "REGIONAL".to_string(),
             request_validators: Vec::new(),
             cors: None,
+            usage_plans: Vec::new(),
+            api_key_source: None,
         }
     }
 
@@ -247,6 +270,64 @@ impl Api {
         self
     }
 
+    /// A usage plan over the API's stage, with its keys.
+    pub fn usage_plan(mut self, plan: UsagePlan) -> Api {
+        self.usage_plans.push(plan);
+        self
+    }
+
+    /// Throttles every caller of the stage together (the stage's
+    /// `MethodSettings` for `/*` `*`): `rate` requests a second on
+    /// average, `burst` at once; beyond it, 429. Usage plans throttle
+    /// each key apart.
+    pub fn stage_throttle(self, rate: f64, burst: u64) -> Api {
+        self.method_setting("/*", "*", rate, burst)
+    }
+
+    /// Throttles every caller of one method of the stage (`path` as
+    /// declared, e.g. `/items/{id}`), in place of the stage's throttle.
+    ///
+    /// ```
+    /// use phalanx::{Api, Method};
+    /// let api = Api::new("a").stage_throttle(100.0, 200).method_throttle("/items", Method::POST, 5.0, 10);
+    /// # let _ = api;
+    /// ```
+    pub fn method_throttle(self, path: &str, method: Method, rate: f64, burst: u64) -> Api {
+        self.method_setting(path, method.as_str(), rate, burst)
+    }
+
+    fn method_setting(mut self, path: &str, method: &str, rate: f64, burst: u64) -> Api {
+        let settings = &mut self.stage.method_settings;
+        settings.retain(|s| !(s.resource_path == path && s.http_method == method));
+        settings.push(model::MethodSetting {
+            resource_path: path.to_string(),
+            http_method: method.to_string(),
+            throttling_rate_limit: Some(rate),
+            throttling_burst_limit: Some(burst),
+        });
+        self
+    }
+
+    /// Where API keys come from (AWS's default: the `x-api-key` header).
+    pub fn api_key_source(mut self, source: ApiKeySource) -> Api {
+        self.api_key_source = Some(source);
+        self
+    }
+
+    /// Every authorizer a method uses, once each, in the order methods
+    /// first use them.
+    pub fn authorizers(&self) -> Vec<&Authorizer> {
+        let mut out: Vec<&Authorizer> = Vec::new();
+        for m in self.resources.iter().flat_map(|r| &r.methods) {
+            if let Some(a) = &m.authorizer
+                && !out.iter().any(|o| o.name() == a.name())
+            {
+                out.push(a);
+            }
+        }
+        out
+    }
+
     /// `EDGE`, `REGIONAL` (default) or `PRIVATE`.
     pub fn endpoint_type(mut self, endpoint_type: &str) -> Api {
         self.endpoint_type = endpoint_type.to_string();
@@ -280,11 +361,36 @@ impl Api {
     /// The gateway model (functions are filled in by [`crate::Service`]).
     pub(crate) fn to_model(&self) -> model::RestApi {
         let mut methods = Vec::new();
+        let mut models: Vec<model::Model> = Vec::new();
         // One preflight per path, even when several resources share it.
         let mut preflights = std::collections::HashSet::new();
         for r in &self.resources {
             for m in &r.methods {
                 let mut method = m.method.clone();
+                for derived in &m.models {
+                    // Two types may share a name (from different modules):
+                    // the second gets a number, and this method names it.
+                    let mut name = derived.name.clone();
+                    let mut n = 1;
+                    while let Some(known) = models.iter().find(|k: &&model::Model| k.name == name) {
+                        if known.schema == derived.schema {
+                            break;
+                        }
+                        n += 1;
+                        name = format!("{}{n}", derived.name);
+                    }
+                    if !models.iter().any(|k| k.name == name) {
+                        models.push(model::Model {
+                            name: name.clone(),
+                            ..derived.clone()
+                        });
+                    }
+                    for named in method.request_models.values_mut() {
+                        if *named == derived.name {
+                            named.clone_from(&name);
+                        }
+                    }
+                }
                 if let Some(cors) = &self.cors {
                     cors.allow_origin_on(&mut method);
                 }
@@ -313,13 +419,64 @@ impl Api {
                 methods.push(cors.options_method(&r.path, &verbs));
             }
         }
+        let mut request_validators = self.request_validators.clone();
+        for m in self.resources.iter().flat_map(|r| &r.methods) {
+            if m.method.request_validator.as_deref() == Some(BODY_VALIDATOR)
+                && !request_validators.iter().any(|v| v.name == BODY_VALIDATOR)
+            {
+                request_validators.push(model::RequestValidator {
+                    name: BODY_VALIDATOR.to_string(),
+                    validate_request_body: true,
+                    validate_request_parameters: false,
+                });
+            }
+        }
+        let stage = self.stage.stage_name.clone();
+        let mut api_keys: Vec<model::ApiKey> = Vec::new();
+        let mut usage_plans = Vec::new();
+        for plan in &self.usage_plans {
+            for key in &plan.keys {
+                match api_keys.iter_mut().find(|k| k.name == key.name) {
+                    Some(known) => {
+                        if !known.stages.contains(&stage) {
+                            known.stages.push(stage.clone());
+                        }
+                    }
+                    None => api_keys.push(model::ApiKey {
+                        name: key.name.clone(),
+                        value: key.value.clone(),
+                        enabled: key.enabled,
+                        stages: vec![stage.clone()],
+                    }),
+                }
+            }
+            usage_plans.push(model::UsagePlan {
+                name: plan.name.clone(),
+                api_stages: vec![model::UsagePlanStage {
+                    stage: stage.clone(),
+                    throttle: plan.method_throttles.clone(),
+                }],
+                throttle: plan.throttle.clone(),
+                quota: plan.quota.clone(),
+                api_keys: plan.keys.iter().map(|k| k.name.clone()).collect(),
+            });
+        }
         model::RestApi {
             name: self.name.clone(),
             description: self.description.clone(),
             binary_media_types: self.binary_media_types.clone(),
             methods,
-            request_validators: self.request_validators.clone(),
+            models,
+            request_validators,
             stages: vec![self.stage.clone()],
+            api_keys,
+            authorizers: self
+                .authorizers()
+                .into_iter()
+                .map(|a| a.model.clone())
+                .collect(),
+            usage_plans,
+            api_key_source_type: self.api_key_source.map(|s| s.as_str().to_string()),
             ..model::RestApi::default()
         }
     }
@@ -359,10 +516,7 @@ impl Resource {
                 ..model::IntegrationResponse::default()
             });
         }
-        let function_uri = format!(
-            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:{}/invocations",
-            self.function
-        );
+        let function_uri = lambda_invocation_uri(&self.function);
         self.methods.push(MethodSpec {
             method: model::Method {
                 resource_path: self.path.clone(),
@@ -381,6 +535,8 @@ impl Resource {
                 }),
                 ..model::Method::default()
             },
+            authorizer: None,
+            models: Vec::new(),
         });
         let last = self.methods.len() - 1;
         &mut self.methods[last]
@@ -477,9 +633,120 @@ impl MethodSpec {
         self
     }
 
-    /// Requires an API key.
-    pub fn api_key_required(&mut self, required: bool) -> &mut MethodSpec {
-        self.method.api_key_required = required;
+    /// Requires an API key (`x-api-key`, or the authorizer's
+    /// `usageIdentifierKey` with [`ApiKeySource::Authorizer`]) of a usage
+    /// plan covering the stage: without one, 403.
+    pub fn api_key_required(&mut self) -> &mut MethodSpec {
+        self.method.api_key_required = true;
+        self
+    }
+
+    /// Guards the method with `authorizer`: `CUSTOM` for a Lambda
+    /// authorizer, `COGNITO_USER_POOLS` for a Cognito one. The authorizer
+    /// (and its function) become part of the API and the service.
+    ///
+    /// ```
+    /// use phalanx::auth::{self, Authorizer, TokenEvent};
+    /// use phalanx::{Api, Context, Function, Method, StatusCode};
+    ///
+    /// let check = Authorizer::token("check", |e: TokenEvent, _: Context| async move {
+    ///     Ok::<_, &str>(auth::allow("me", &e.method_arn.unwrap_or_default()))
+    /// });
+    /// let users = Authorizer::cognito("users", ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbCdEf"]);
+    /// let f = Function::new("f", |e: serde_json::Value, _: Context| async move {
+    ///     Ok::<_, std::convert::Infallible>(e)
+    /// });
+    /// let mut api = Api::new("a");
+    /// let r = api.resource("/things", &f);
+    /// r.method(Method::GET, StatusCode::OK).authorizer(&check);
+    /// r.method(Method::POST, StatusCode::CREATED)
+    ///     .authorizer(&users)
+    ///     .authorization_scopes(["things/write"]);
+    /// r.method(Method::DELETE, StatusCode::OK).iam_auth();
+    /// assert_eq!(api.authorizers().len(), 2);
+    /// ```
+    pub fn authorizer(&mut self, authorizer: &Authorizer) -> &mut MethodSpec {
+        self.method.authorization_type = Some(
+            match authorizer.model.kind {
+                model::AuthorizerType::CognitoUserPools => "COGNITO_USER_POOLS",
+                model::AuthorizerType::Token | model::AuthorizerType::Request => "CUSTOM",
+            }
+            .to_string(),
+        );
+        self.method.authorizer = Some(authorizer.name().to_string());
+        self.authorizer = Some(authorizer.clone());
+        self
+    }
+
+    /// OAuth scopes an access token of the method's Cognito authorizer
+    /// must carry one of (`AuthorizationScopes`); an ID token is then
+    /// refused.
+    pub fn authorization_scopes<S: Into<String>>(
+        &mut self,
+        scopes: impl IntoIterator<Item = S>,
+    ) -> &mut MethodSpec {
+        self.method.authorization_scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Requires requests signed with AWS Signature Version 4 by a
+    /// principal whose IAM policy allows `execute-api:Invoke` on the
+    /// method (`AWS_IAM`).
+    pub fn iam_auth(&mut self) -> &mut MethodSpec {
+        self.method.authorization_type = Some("AWS_IAM".to_string());
+        self.method.authorizer = None;
+        self.authorizer = None;
+        self
+    }
+
+    /// Declares the JSON body as `T`'s JSON Schema (draft 4, derived with
+    /// schemars: `#[derive(JsonSchema)]`), the method's
+    /// `application/json` request model, and checks it with the
+    /// [`BODY_VALIDATOR`] request validator (unless the method already
+    /// names one): a body that does not match is answered 400 `{"message":
+    /// "Invalid request body"}` by the gateway, locally and in AWS, before
+    /// any function runs. `T` is the handler's body type (the `T` of its
+    /// `ApiGatewayRequest<T>`). The derive is re-exported as
+    /// [`crate::JsonSchema`]; without a dependency on `schemars` of its
+    /// own, a crate points the derive at it with
+    /// `#[schemars(crate = "phalanx::schemars")]`.
+    ///
+    /// ```
+    /// use phalanx::{Api, ApiGatewayRequest, Context, Function, JsonSchema, Method, StatusCode};
+    ///
+    /// #[derive(serde::Deserialize, JsonSchema)]
+    /// #[schemars(crate = "phalanx::schemars")]
+    /// struct NewItem {
+    ///     name: String,
+    ///     quantity: u32,
+    /// }
+    ///
+    /// let create = Function::new("create", |r: ApiGatewayRequest<NewItem>, _: Context| async move {
+    ///     Ok::<_, std::convert::Infallible>(r.body.name)
+    /// });
+    /// let mut api = Api::new("items");
+    /// api.resource("/items", &create)
+    ///     .method(Method::POST, StatusCode::CREATED)
+    ///     .request_body::<NewItem>();
+    /// let service = phalanx::Service::new("items").function(create).api(api);
+    /// let model = service.model();
+    /// assert_eq!(model.methods[0].request_models["application/json"], "NewItem");
+    /// assert_eq!(model.models[0].schema["$schema"], "http://json-schema.org/draft-04/schema#");
+    /// ```
+    pub fn request_body<T: schemars::JsonSchema>(&mut self) -> &mut MethodSpec {
+        let (name, schema) = crate::schema::draft4_model::<T>();
+        self.models.retain(|m| m.name != name);
+        self.models.push(model::Model {
+            name: name.clone(),
+            content_type: Some("application/json".to_string()),
+            schema,
+        });
+        self.method
+            .request_models
+            .insert("application/json".to_string(), name);
+        if self.method.request_validator.is_none() {
+            self.method.request_validator = Some(BODY_VALIDATOR.to_string());
+        }
         self
     }
 

@@ -60,12 +60,14 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod api;
+pub mod auth;
 mod cli;
 pub mod describe;
 mod envelope;
 pub mod export;
 mod function;
 mod runtime;
+mod schema;
 mod service;
 
 pub use api::Api;
@@ -78,4 +80,6 @@ pub use function::{Context, Function, HandlerError, Privilege};
 pub use http::{Method, StatusCode};
 pub use phalanx_gateway as gateway;
 pub use phalanx_vtl as vtl;
+/// `#[derive(JsonSchema)]` for [`api::MethodSpec::request_body`]'s types.
+pub use schemars::{self, JsonSchema};
 pub use service::Service;

@@ -39,14 +39,24 @@ impl Service {
         }
     }
 
-    /// Adds a function.
+    /// Adds a function (once: a function with the same logical id already
+    /// there, such as an authorizer's the API brought, is replaced).
     pub fn function(mut self, function: Function) -> Service {
+        let id = function.logical_id();
+        self.functions.retain(|f| f.logical_id() != id);
         self.functions.push(function);
         self
     }
 
-    /// Sets the API.
+    /// Sets the API, and adds the functions of its Lambda authorizers
+    /// (unless the service has them already).
     pub fn api(mut self, api: Api) -> Service {
+        for f in api.authorizers().into_iter().filter_map(|a| a.function()) {
+            let id = f.logical_id();
+            if !self.functions.iter().any(|known| known.logical_id() == id) {
+                self.functions.push(f.clone());
+            }
+        }
         self.api = Some(api);
         self
     }
@@ -114,6 +124,49 @@ impl Service {
         Ok(())
     }
 
+    /// Refuses what AWS would refuse at deploy time and the local gateway
+    /// would not: an API key value shorter than 20 characters (API
+    /// Gateway's minimum), a REQUEST authorizer that caches (its TTL is
+    /// not 0; AWS's default is 300 s) without an identity source to cache
+    /// by, and two different authorizers of one name.
+    pub(crate) fn check_auth(&self) -> Result<(), String> {
+        let Some(api) = &self.api else {
+            return Ok(());
+        };
+        for plan in &api.usage_plans {
+            for key in &plan.keys {
+                if key.value.chars().count() < 20 {
+                    return Err(format!(
+                        "API key `{}` of usage plan `{}`: its value has fewer than 20 characters, the least API Gateway takes",
+                        key.name, plan.name
+                    ));
+                }
+            }
+        }
+        let methods = api.resources.iter().flat_map(|r| &r.methods);
+        let used: Vec<&crate::auth::Authorizer> =
+            methods.filter_map(|m| m.authorizer.as_ref()).collect();
+        for a in &used {
+            let m = &a.model;
+            if m.kind == model::AuthorizerType::Request
+                && m.identity_source.as_deref().unwrap_or_default().is_empty()
+                && m.authorizer_result_ttl_in_seconds != Some(0)
+            {
+                return Err(format!(
+                    "authorizer `{}`: a REQUEST authorizer that caches its answers needs an identity source to cache them by (`.identity_source(...)`), or `.ttl(Duration::ZERO)`",
+                    m.name
+                ));
+            }
+            if used.iter().any(|b| b.model.name == m.name && b.model != *m) {
+                return Err(format!(
+                    "two different authorizers are named `{}`: give each its own name",
+                    m.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The functions as an in-process registry, by logical id.
     pub fn in_process(&self) -> InProcess {
         let mut functions = InProcess::new();
@@ -157,5 +210,36 @@ mod tests {
             error.contains("function `f`: a privilege grants every action"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn what_aws_refuses_of_keys_and_authorizers_is_refused_before_export() {
+        use crate::auth::{self, ApiKey, Authorizer, RequestEvent, UsagePlan};
+        use http::{Method, StatusCode};
+        let f = Function::new("f", |e: serde_json::Value, _: Context| async move {
+            Ok::<_, std::convert::Infallible>(e)
+        });
+        let service = |plan: UsagePlan, authorizer: Authorizer| {
+            let mut api = crate::Api::new("a").usage_plan(plan);
+            api.resource("/", &f)
+                .method(Method::GET, StatusCode::OK)
+                .authorizer(&authorizer);
+            Service::new("s").function(f.clone()).api(api)
+        };
+        let request = || {
+            Authorizer::request("r", |e: RequestEvent, _: Context| async move {
+                Ok::<_, &str>(auth::allow("p", &e.method_arn.unwrap_or_default()))
+            })
+        };
+        let long = UsagePlan::new("p").api_key(ApiKey::new("k", "0123456789abcdefghij"));
+        let short = UsagePlan::new("p").api_key(ApiKey::new("k", "short"));
+        let sourced = request().identity_source("method.request.header.X");
+        assert_eq!(service(long.clone(), sourced.clone()).check_auth(), Ok(()));
+        let error = service(short, sourced).check_auth().unwrap_err();
+        assert!(error.contains("fewer than 20 characters"), "{error}");
+        let error = service(long.clone(), request()).check_auth().unwrap_err();
+        assert!(error.contains("needs an identity source"), "{error}");
+        let uncached = request().ttl(std::time::Duration::ZERO);
+        assert_eq!(service(long, uncached).check_auth(), Ok(()));
     }
 }

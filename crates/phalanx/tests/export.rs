@@ -24,9 +24,7 @@ use phalanx::gateway::openapi::OpenApiOptions;
 use phalanx::gateway::{Gateway, GatewayReply, GatewayRequest};
 mod common;
 
-use common::example_binary;
-use std::path::PathBuf;
-use std::process::Command;
+use common::{cfn_lint, example_binary, openapi_validator, passes};
 
 fn examples() -> Vec<(&'static str, Service)> {
     vec![
@@ -34,47 +32,6 @@ fn examples() -> Vec<(&'static str, Service)> {
         ("location", location::service()),
         ("presign", presign::service()),
     ]
-}
-
-fn cfn_lint() -> PathBuf {
-    if let Ok(path) = std::env::var("PHALANX_CFN_LINT") {
-        return PathBuf::from(path);
-    }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/venv/bin/cfn-lint");
-    assert!(
-        venv.exists(),
-        "cfn-lint not found: run ./scripts/test.sh (it installs cfn-lint into target/venv) or set PHALANX_CFN_LINT"
-    );
-    venv
-}
-
-fn openapi_validator() -> PathBuf {
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/venv/bin/openapi-spec-validator");
-    assert!(
-        venv.exists(),
-        "openapi-spec-validator not found: run ./scripts/test.sh (it installs it into target/venv)"
-    );
-    venv
-}
-
-/// Runs `checker` (cfn-lint, openapi-spec-validator) on `document`, written
-/// to a file named after the example, and requires it to pass.
-fn passes(checker: &std::path::Path, name: &str, document: &serde_json::Value) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join(format!("{name}.json"));
-    std::fs::write(&file, serde_json::to_string_pretty(document).unwrap()).unwrap();
-    let out = Command::new(checker)
-        .arg(&file)
-        .output()
-        .unwrap_or_else(|e| panic!("{} runs: {e}", checker.display()));
-    assert!(
-        out.status.success(),
-        "{} on {name}:\n{}{}",
-        checker.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// The OpenAPI documents are stable and valid OpenAPI 3.0

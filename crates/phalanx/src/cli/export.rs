@@ -24,6 +24,7 @@ pub(crate) fn run(service: &Service, args: &ExportArgs) -> Result<(), String> {
         .gateway(None)
         .map_err(|e| format!("{}: {e}", service.name()))?;
     service.check_privileges()?;
+    service.check_auth()?;
     let template = if args.format == "openapi" {
         crate::export::openapi(service)
     } else {

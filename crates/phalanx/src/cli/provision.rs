@@ -45,6 +45,7 @@ pub(crate) fn run(service: &Service, args: &ProvisionArgs) -> Result<(), phalanx
         .gateway(None)
         .map_err(|e| failed(format!("{}: {e}", service.name())))?;
     service.check_privileges().map_err(failed)?;
+    service.check_auth().map_err(failed)?;
     let package = super::build::run(service, &args.build).map_err(failed)?;
     let template = cloudformation_with(
         service,

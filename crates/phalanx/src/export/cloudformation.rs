@@ -111,7 +111,11 @@ pub fn cloudformation(service: &Service) -> Value {
 fn deployment_id(api_resources: &Map<String, Value>, code_key: Option<&str>) -> String {
     use sha2::{Digest, Sha256};
     let mut hash = Sha256::new();
-    hash.update(serde_json::to_string(api_resources).unwrap_or_default());
+    // Serialised straight into the hasher (`Sha256` is an `io::Write`):
+    // the same bytes as `to_string`, without the copy of the whole API.
+    // Writing to a hasher cannot fail, and a map of JSON values always
+    // serialises.
+    let _ = serde_json::to_writer(&mut hash, api_resources);
     hash.update([0]);
     hash.update(code_key.unwrap_or_default());
     let digest = hash.finalize();
@@ -138,6 +142,9 @@ pub fn cloudformation_with(service: &Service, options: &ExportOptions) -> Value 
         .map_or("REGIONAL", |a| a.endpoint_type.as_str())
         .to_string();
     api.insert("EndpointConfiguration".into(), json!({"Types": [endpoint]}));
+    if let Some(source) = &model.api_key_source_type {
+        api.insert("ApiKeySourceType".into(), json!(source));
+    }
     resources.insert(
         API.into(),
         json!({"Type": "AWS::ApiGateway::RestApi", "Properties": api}),
@@ -188,6 +195,27 @@ pub fn cloudformation_with(service: &Service, options: &ExportOptions) -> Value 
         );
     }
 
+    // Models (JSON Schema draft 4), which methods' RequestModels name.
+    for m in &model.models {
+        let mut props = Map::new();
+        props.insert("RestApiId".into(), json!({"Ref": API}));
+        props.insert("Name".into(), json!(m.name));
+        props.insert(
+            "ContentType".into(),
+            json!(m.content_type.as_deref().unwrap_or("application/json")),
+        );
+        props.insert("Schema".into(), m.schema.clone());
+        resources.insert(
+            model_id(&m.name),
+            json!({"Type": "AWS::ApiGateway::Model", "Properties": props}),
+        );
+    }
+
+    // Authorizers (CloudFormation reference, AWS::ApiGateway::Authorizer).
+    for a in &model.authorizers {
+        resources.insert(authorizer_id(&a.name), authorizer_json(a));
+    }
+
     // Methods.
     let mut method_ids = Vec::new();
     for m in &model.methods {
@@ -211,8 +239,28 @@ pub fn cloudformation_with(service: &Service, options: &ExportOptions) -> Value 
                     .unwrap_or_else(|| "NONE".into())
             ),
         );
+        if let Some(a) = &m.authorizer {
+            props.insert("AuthorizerId".into(), json!({"Ref": authorizer_id(a)}));
+        }
+        if !m.authorization_scopes.is_empty() {
+            props.insert("AuthorizationScopes".into(), json!(m.authorization_scopes));
+        }
         if m.api_key_required {
             props.insert("ApiKeyRequired".into(), json!(true));
+        }
+        if !m.request_models.is_empty() {
+            // `Ref` of a Model is its name; the reference orders the
+            // model before the method.
+            let mut models = Map::new();
+            for (content_type, name) in &m.request_models {
+                let value = if model.models.iter().any(|known| &known.name == name) {
+                    json!({"Ref": model_id(name)})
+                } else {
+                    json!(name)
+                };
+                models.insert(content_type.clone(), value);
+            }
+            props.insert("RequestModels".into(), Value::Object(models));
         }
         if !m.request_parameters.is_empty() {
             props.insert(
@@ -254,7 +302,13 @@ pub fn cloudformation_with(service: &Service, options: &ExportOptions) -> Value 
     // Everything so far is the API; its hash names the deployment.
     let deployment = deployment_id(&resources, options.code_key.as_deref());
 
-    // Functions, their roles and their permissions.
+    // Functions, their roles and their permissions. A function only an
+    // authorizer calls gets only the authorizer's permission.
+    let integrated: Vec<&str> = model
+        .methods
+        .iter()
+        .filter_map(|m| m.integration.as_ref()?.function.as_deref())
+        .collect();
     for f in &service.functions {
         let fid = f.logical_id();
         let role = format!("{fid}Role");
@@ -317,6 +371,14 @@ pub fn cloudformation_with(service: &Service, options: &ExportOptions) -> Value 
             fid.clone(),
             json!({"Type": "AWS::Lambda::Function", "Properties": props}),
         );
+        let authorizer_only = !integrated.contains(&fid.as_str())
+            && model
+                .authorizers
+                .iter()
+                .any(|a| a.function.as_deref() == Some(fid.as_str()));
+        if authorizer_only {
+            continue;
+        }
         resources.insert(
             format!("{fid}Permission"),
             json!({
@@ -326,6 +388,29 @@ pub fn cloudformation_with(service: &Service, options: &ExportOptions) -> Value 
                     "FunctionName": {"Fn::GetAtt": [fid, "Arn"]},
                     "Principal": "apigateway.amazonaws.com",
                     "SourceArn": {"Fn::Sub": format!("arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{API}}}/*/*/*")}
+                }
+            }),
+        );
+    }
+
+    // API Gateway calls an authorizer's function with the authorizer's
+    // ARN as the source (developer guide, "Configure a Lambda authorizer
+    // using the API Gateway console": lambda:InvokeFunction for
+    // apigateway.amazonaws.com on .../authorizers/ID).
+    for a in &model.authorizers {
+        let Some(fid) = &a.function else {
+            continue;
+        };
+        let aid = authorizer_id(&a.name);
+        resources.insert(
+            format!("{aid}Permission"),
+            json!({
+                "Type": "AWS::Lambda::Permission",
+                "Properties": {
+                    "Action": "lambda:InvokeFunction",
+                    "FunctionName": {"Fn::GetAtt": [fid, "Arn"]},
+                    "Principal": "apigateway.amazonaws.com",
+                    "SourceArn": {"Fn::Sub": format!("arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{API}}}/authorizers/${{{aid}}}")}
                 }
             }),
         );
@@ -358,10 +443,34 @@ pub fn cloudformation_with(service: &Service, options: &ExportOptions) -> Value 
     if !stage.variables.is_empty() {
         stage_props.insert("Variables".into(), string_map(&stage.variables));
     }
+    if !stage.method_settings.is_empty() {
+        let settings: Vec<Value> = stage
+            .method_settings
+            .iter()
+            .map(|s| {
+                let mut o = Map::new();
+                o.insert(
+                    "ResourcePath".into(),
+                    json!(method_setting_path(&s.resource_path)),
+                );
+                o.insert("HttpMethod".into(), json!(s.http_method));
+                if let Some(r) = s.throttling_rate_limit {
+                    o.insert("ThrottlingRateLimit".into(), json!(r));
+                }
+                if let Some(b) = s.throttling_burst_limit {
+                    o.insert("ThrottlingBurstLimit".into(), json!(b));
+                }
+                Value::Object(o)
+            })
+            .collect();
+        stage_props.insert("MethodSettings".into(), json!(settings));
+    }
     resources.insert(
         "Stage".into(),
         json!({"Type": "AWS::ApiGateway::Stage", "Properties": stage_props}),
     );
+
+    usage_plans(&model, &mut resources);
 
     json!({
         "AWSTemplateFormatVersion": "2010-09-09",
@@ -443,4 +552,140 @@ fn integration_json(i: &model::Integration) -> Value {
         .collect();
     o.insert("IntegrationResponses".into(), json!(responses));
     Value::Object(o)
+}
+
+/// The logical id of the model `name`.
+fn model_id(name: &str) -> String {
+    format!("Model{}", logical_id(name))
+}
+
+/// The logical id of the authorizer `name`.
+fn authorizer_id(name: &str) -> String {
+    format!("Authorizer{}", logical_id(name))
+}
+
+/// An `AWS::ApiGateway::Authorizer`: a Lambda authorizer's `AuthorizerUri`
+/// is its function's invocation ARN, a Cognito one's `ProviderARNs` its
+/// pools.
+fn authorizer_json(a: &model::Authorizer) -> Value {
+    let mut props = Map::new();
+    props.insert("RestApiId".into(), json!({"Ref": API}));
+    props.insert("Name".into(), json!(a.name));
+    props.insert(
+        "Type".into(),
+        serde_json::to_value(a.kind).unwrap_or(Value::Null),
+    );
+    match &a.function {
+        Some(f) => {
+            props.insert(
+                "AuthorizerUri".into(),
+                json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{f}.Arn}}/invocations")}),
+            );
+        }
+        None => {
+            if let Some(uri) = &a.authorizer_uri {
+                props.insert("AuthorizerUri".into(), json!(uri));
+            }
+        }
+    }
+    if let Some(source) = &a.identity_source {
+        props.insert("IdentitySource".into(), json!(source));
+    }
+    if let Some(regex) = &a.identity_validation_expression {
+        props.insert("IdentityValidationExpression".into(), json!(regex));
+    }
+    if let Some(ttl) = a.authorizer_result_ttl_in_seconds {
+        props.insert("AuthorizerResultTtlInSeconds".into(), json!(ttl));
+    }
+    if !a.provider_arns.is_empty() {
+        props.insert("ProviderARNs".into(), json!(a.provider_arns));
+    }
+    json!({"Type": "AWS::ApiGateway::Authorizer", "Properties": props})
+}
+
+/// A stage's `MethodSettings` `ResourcePath`: CloudFormation wants every
+/// slash of the path as `~1` after a leading `/` (reference: "the path
+/// value /resource/subresource must be encoded as
+/// /~1resource~1subresource"); `/*` (every resource) and `/` (the root)
+/// stay.
+fn method_setting_path(path: &str) -> String {
+    if path == "/*" || path == "/" {
+        return path.to_string();
+    }
+    format!("/{}", path.replace('/', "~1"))
+}
+
+fn throttle_json(t: &model::Throttle) -> Value {
+    let mut o = Map::new();
+    if let Some(b) = t.burst_limit {
+        o.insert("BurstLimit".into(), json!(b));
+    }
+    if let Some(r) = t.rate_limit {
+        o.insert("RateLimit".into(), json!(r));
+    }
+    Value::Object(o)
+}
+
+/// API keys, usage plans over the stage and the keys' `UsagePlanKey`s.
+/// Not part of the Deployment: a plan's `ApiStages` refers to the Stage,
+/// which orders it after the stage exists.
+fn usage_plans(model: &model::RestApi, resources: &mut Map<String, Value>) {
+    for k in &model.api_keys {
+        resources.insert(
+            format!("ApiKey{}", logical_id(&k.name)),
+            json!({
+                "Type": "AWS::ApiGateway::ApiKey",
+                "Properties": {"Name": k.name, "Value": k.value, "Enabled": k.enabled}
+            }),
+        );
+    }
+    for p in &model.usage_plans {
+        let pid = format!("UsagePlan{}", logical_id(&p.name));
+        let stages: Vec<Value> = p
+            .api_stages
+            .iter()
+            .map(|s| {
+                let mut o = Map::new();
+                o.insert("ApiId".into(), json!({"Ref": API}));
+                o.insert("Stage".into(), json!({"Ref": "Stage"}));
+                if !s.throttle.is_empty() {
+                    let mut by_method = Map::new();
+                    for (key, t) in &s.throttle {
+                        by_method.insert(key.clone(), throttle_json(t));
+                    }
+                    o.insert("Throttle".into(), Value::Object(by_method));
+                }
+                Value::Object(o)
+            })
+            .collect();
+        let mut props = Map::new();
+        props.insert("UsagePlanName".into(), json!(p.name));
+        props.insert("ApiStages".into(), json!(stages));
+        if let Some(t) = &p.throttle {
+            props.insert("Throttle".into(), throttle_json(t));
+        }
+        if let Some(q) = &p.quota {
+            let mut o = Map::new();
+            o.insert("Limit".into(), json!(q.limit));
+            o.insert("Period".into(), json!(q.period));
+            if q.offset > 0 {
+                o.insert("Offset".into(), json!(q.offset));
+            }
+            props.insert("Quota".into(), Value::Object(o));
+        }
+        resources.insert(
+            pid.clone(),
+            json!({"Type": "AWS::ApiGateway::UsagePlan", "Properties": props}),
+        );
+        for key in &p.api_keys {
+            let kid = format!("ApiKey{}", logical_id(key));
+            resources.insert(
+                format!("{pid}{kid}"),
+                json!({
+                    "Type": "AWS::ApiGateway::UsagePlanKey",
+                    "Properties": {"KeyId": {"Ref": kid}, "KeyType": "API_KEY", "UsagePlanId": {"Ref": pid}}
+                }),
+            );
+        }
+    }
 }

@@ -74,11 +74,44 @@ fn operation(service: &Service, m: &model::Method) -> Value {
         responses.insert(r.status_code.clone(), Value::Object(response));
     }
     op.insert("responses".into(), Value::Object(responses));
+    if !m.request_models.is_empty() {
+        let mut content = Map::new();
+        for (content_type, name) in &m.request_models {
+            content.insert(
+                content_type.clone(),
+                json!({"schema": {"$ref": format!("#/components/schemas/{name}")}}),
+            );
+        }
+        op.insert(
+            "requestBody".into(),
+            json!({"content": content, "required": true}),
+        );
+    }
     if let Some(v) = &m.request_validator {
         op.insert("x-amazon-apigateway-request-validator".into(), json!(v));
     }
+    // One security requirement naming every scheme the method needs (all
+    // must pass: an API key and an authorizer together are one object).
+    let mut requirement = Map::new();
     if m.api_key_required {
-        op.insert("security".into(), json!([{"api_key": []}]));
+        requirement.insert("api_key".into(), json!([]));
+    }
+    match m.authorization_type.as_deref() {
+        Some("AWS_IAM") => {
+            requirement.insert(SIGV4.into(), json!([]));
+        }
+        Some("CUSTOM" | "COGNITO_USER_POOLS") => {
+            if let Some(a) = &m.authorizer {
+                // Scopes go in the requirement's list, as AWS documents
+                // for Cognito authorizers ("Set up method-level
+                // authorization scopes").
+                requirement.insert(a.clone(), json!(m.authorization_scopes));
+            }
+        }
+        _ => {}
+    }
+    if !requirement.is_empty() {
+        op.insert("security".into(), json!([requirement]));
     }
     if let Some(i) = &m.integration {
         let mut integration = Map::new();
@@ -88,12 +121,7 @@ fn operation(service: &Service, m: &model::Method) -> Value {
         }
         let uri = match (&i.function, i.kind) {
             (Some(f), model::IntegrationType::Aws | model::IntegrationType::AwsProxy) => {
-                let name = service
-                    .functions
-                    .iter()
-                    .find(|x| &x.logical_id() == f)
-                    .map_or(f.as_str(), |x| x.name.as_str());
-                Some(lambda_uri(name))
+                Some(lambda_uri(function_name(service, f)))
             }
             _ => i.uri.clone(),
         };
@@ -151,6 +179,104 @@ fn operation(service: &Service, m: &model::Method) -> Value {
     Value::Object(op)
 }
 
+/// The security scheme of IAM authorization (`AWS_IAM`).
+const SIGV4: &str = "sigv4";
+
+/// The security schemes the methods use, in the shapes of the AWS
+/// developer guide ("x-amazon-apigateway-authtype property",
+/// "x-amazon-apigateway-authorizer object"): `api_key` (the `x-api-key`
+/// header), `sigv4` (`awsSigv4`), and one `apiKey`-typed scheme per
+/// authorizer carrying its `x-amazon-apigateway-authorizer` (Lambda:
+/// `token`/`request` with the function's invocation URI, identity source,
+/// validation expression and TTL; Cognito: `cognito_user_pools` with the
+/// pools' ARNs).
+fn security_schemes(service: &Service, api: &model::RestApi) -> Map<String, Value> {
+    let mut schemes = Map::new();
+    if api.methods.iter().any(|m| m.api_key_required) {
+        schemes.insert(
+            "api_key".into(),
+            json!({"type": "apiKey", "name": "x-api-key", "in": "header"}),
+        );
+    }
+    if api
+        .methods
+        .iter()
+        .any(|m| m.authorization_type.as_deref() == Some("AWS_IAM"))
+    {
+        schemes.insert(
+            SIGV4.into(),
+            json!({"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authtype": "awsSigv4"}),
+        );
+    }
+    for a in &api.authorizers {
+        let mut authorizer = Map::new();
+        let (kind, authtype) = match a.kind {
+            model::AuthorizerType::Token => ("token", "custom"),
+            model::AuthorizerType::Request => ("request", "custom"),
+            model::AuthorizerType::CognitoUserPools => ("cognito_user_pools", "cognito_user_pools"),
+        };
+        authorizer.insert("type".into(), json!(kind));
+        let uri = match &a.function {
+            Some(f) => Some(lambda_uri(function_name(service, f))),
+            None => a.authorizer_uri.clone(),
+        };
+        if let Some(uri) = uri {
+            authorizer.insert("authorizerUri".into(), json!(uri));
+        }
+        if !a.provider_arns.is_empty() {
+            authorizer.insert("providerARNs".into(), json!(a.provider_arns));
+        }
+        // A TOKEN authorizer's source is the scheme's header; AWS's
+        // examples give REQUEST ones (and Cognito ones with another
+        // header) an `identitySource` too.
+        if let Some(source) = &a.identity_source
+            && (a.kind == model::AuthorizerType::Request
+                || source != "method.request.header.Authorization")
+        {
+            authorizer.insert("identitySource".into(), json!(source));
+        }
+        if let Some(regex) = &a.identity_validation_expression {
+            authorizer.insert("identityValidationExpression".into(), json!(regex));
+        }
+        if let Some(ttl) = a.authorizer_result_ttl_in_seconds {
+            authorizer.insert("authorizerResultTtlInSeconds".into(), json!(ttl));
+        }
+        // The scheme's header: the token's for TOKEN and Cognito, the
+        // first header source of a REQUEST authorizer, else AWS's
+        // "Unused".
+        let header = a
+            .identity_source
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .find_map(|s| s.trim().strip_prefix("method.request.header."))
+            .unwrap_or(match a.kind {
+                model::AuthorizerType::Request => "Unused",
+                _ => "Authorization",
+            });
+        schemes.insert(
+            a.name.clone(),
+            json!({
+                "type": "apiKey",
+                "name": header,
+                "in": "header",
+                "x-amazon-apigateway-authtype": authtype,
+                "x-amazon-apigateway-authorizer": authorizer
+            }),
+        );
+    }
+    schemes
+}
+
+/// The function name of a function's logical id (what a Lambda URI names).
+fn function_name<'a>(service: &'a Service, logical: &'a str) -> &'a str {
+    service
+        .functions
+        .iter()
+        .find(|x| x.logical_id() == logical)
+        .map_or(logical, |x| x.name.as_str())
+}
+
 /// The OpenAPI 3.0 document of `service`.
 pub fn openapi(service: &Service) -> Value {
     let api = service.model();
@@ -178,11 +304,27 @@ pub fn openapi(service: &Service) -> Value {
     info.insert("version".into(), json!("1.0"));
     doc.insert("info".into(), Value::Object(info));
     doc.insert("paths".into(), Value::Object(paths));
-    if api.methods.iter().any(|m| m.api_key_required) {
-        doc.insert(
-            "components".into(),
-            json!({"securitySchemes": {"api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"}}}),
-        );
+    let mut components = Map::new();
+    let schemes = security_schemes(service, &api);
+    if !schemes.is_empty() {
+        components.insert("securitySchemes".into(), Value::Object(schemes));
+    }
+    if !api.models.is_empty() {
+        let mut schemas = Map::new();
+        for m in &api.models {
+            let (schema, definitions) = crate::schema::openapi_schemas(&m.schema);
+            schemas.insert(m.name.clone(), schema);
+            for (name, definition) in definitions {
+                schemas.entry(name).or_insert(definition);
+            }
+        }
+        components.insert("schemas".into(), Value::Object(schemas));
+    }
+    if !components.is_empty() {
+        doc.insert("components".into(), Value::Object(components));
+    }
+    if let Some(source) = &api.api_key_source_type {
+        doc.insert("x-amazon-apigateway-api-key-source".into(), json!(source));
     }
     if !api.request_validators.is_empty() {
         let mut validators = Map::new();

@@ -46,3 +46,50 @@ pub fn run_example(
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+#[allow(dead_code)] // used by the export tests
+pub fn cfn_lint() -> PathBuf {
+    if let Ok(path) = std::env::var("PHALANX_CFN_LINT") {
+        return PathBuf::from(path);
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/venv/bin/cfn-lint");
+    assert!(
+        venv.exists(),
+        "cfn-lint not found: run ./scripts/test.sh (it installs cfn-lint into target/venv) or set PHALANX_CFN_LINT"
+    );
+    venv
+}
+
+#[allow(dead_code)] // used by the export tests
+pub fn openapi_validator() -> PathBuf {
+    if let Ok(path) = std::env::var("PHALANX_OPENAPI_VALIDATOR") {
+        return PathBuf::from(path);
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/venv/bin/openapi-spec-validator");
+    assert!(
+        venv.exists(),
+        "openapi-spec-validator not found: run ./scripts/test.sh (it installs it into target/venv) or set PHALANX_OPENAPI_VALIDATOR"
+    );
+    venv
+}
+
+/// Runs `checker` (cfn-lint, openapi-spec-validator) on `document`, written
+/// to a file named after the example, and requires it to pass.
+#[allow(dead_code)] // used by the export tests
+pub fn passes(checker: &std::path::Path, name: &str, document: &serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(format!("{name}.json"));
+    std::fs::write(&file, serde_json::to_string_pretty(document).unwrap()).unwrap();
+    let out = std::process::Command::new(checker)
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("{} runs: {e}", checker.display()));
+    assert!(
+        out.status.success(),
+        "{} on {name}:\n{}{}",
+        checker.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
