@@ -1,9 +1,10 @@
 //! [`Gateway`]: a built API for one stage, answering requests through the
 //! [`crate::pipeline`] stages.
 
-use crate::compile::{CompiledApi, DefinitionErrors, compile};
+use crate::compile::{CompiledApi, DefinitionErrors, MethodAuth, compile};
 use crate::invoke::Invoker;
 use crate::model::RestApi;
+use crate::pipeline::authorize::LocalAuth;
 use crate::pipeline::integrate::{self, HttpClient};
 use crate::pipeline::{
     Exchange, GatewayError, GatewayReply, GatewayRequest, TraceStep, authorize, gateway_response,
@@ -58,6 +59,7 @@ pub struct Gateway {
     api: Arc<CompiledApi>,
     invoker: Arc<dyn Invoker>,
     http: HttpClient,
+    auth: Arc<LocalAuth>,
 }
 
 /// The account id local requests run under (AWS's documentation example
@@ -85,7 +87,16 @@ impl Gateway {
             api: Arc::new(compile(api, stage)?),
             invoker,
             http: integrate::http_client(),
+            auth: Arc::new(LocalAuth::default()),
         })
+    }
+
+    /// The gateway checking `AWS_IAM` and `COGNITO_USER_POOLS` methods
+    /// against `auth` (access keys, user pools' JWKS, the region). Without
+    /// it no key or pool is known, so those methods refuse every request.
+    pub fn with_auth(mut self, auth: LocalAuth) -> Gateway {
+        self.auth = Arc::new(auth);
+        self
     }
 
     /// The stage served.
@@ -257,9 +268,26 @@ impl Gateway {
         });
         let kind = Some(method.integration.kind);
 
-        // 2. Authorize (it records the API key in $context.identity).
-        let authorized =
-            authorize::check_api_key(api, method, &params.header, &mut context.identity);
+        // 2. Authorize: the caller (IAM signature, Cognito token), then the
+        // API key; each records what it learnt in $context.
+        let authorized = match &method.auth {
+            MethodAuth::None => Ok(()),
+            MethodAuth::Iam => authorize::iam::authorize(
+                &self.auth,
+                &request,
+                &params.header,
+                &api.account_id,
+                now,
+                &mut context.identity,
+            ),
+            MethodAuth::Cognito { authorizer, scopes } => {
+                authorize::cognito::authorize(&self.auth, authorizer, scopes, &params.header, now)
+                    .map(|claims| context.authorizer = Some(claims))
+            }
+        }
+        .and_then(|()| {
+            authorize::check_api_key(api, method, &params.header, &mut context.identity)
+        });
         let context = Arc::new(context);
         let x = Exchange {
             api,
