@@ -223,7 +223,8 @@ async fn cognito_id_token_passes_and_its_claims_reach_templates_and_events() {
 }
 
 // Missing, garbage, expired, foreign-key and wrong-issuer tokens: 401.
-// The expired message is the one AWS's Cognito authorizer gives.
+// The expired answer is recorded in aws-amplify/amplify-js#6060
+// (`401,{"message":"The incoming token has expired"}`).
 #[tokio::test]
 async fn cognito_refuses_bad_tokens_with_401() {
     let signer = Signer::new("k1");
@@ -280,7 +281,8 @@ async fn cognito_refuses_bad_tokens_with_401() {
 
     // Without scopes only ID tokens pass (an AWS answer on re:Post: "If
     // there are no scopes defined the API Gateway Cognito Authorizer will
-    // require the ID Token").
+    // require the ID Token"; an access token got 401 in
+    // amazon-cognito-identity-js#274).
     let token = signer.token(&access_claims("orders/read"));
     let reply = send(&gw, cognito_request("/dev/mock", Some(&token))).await;
     assert_unauthorized(&reply, "Unauthorized");

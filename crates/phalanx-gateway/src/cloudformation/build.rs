@@ -615,7 +615,6 @@ impl Builder<'_, '_> {
                 request_validator,
                 method_responses,
                 integration,
-                ..Default::default()
             });
         }
         Ok(out)

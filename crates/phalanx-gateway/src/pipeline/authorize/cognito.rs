@@ -13,11 +13,12 @@
 //! Cognito user pools as an authorizer" (ID tokens for identity claims,
 //! access tokens for scopes); an AWS answer on re:Post ("If there are no
 //! scopes defined the API Gateway Cognito Authorizer will require the ID
-//! Token", question QUrEQW0PtJTZm34jx0UrnLlw). Every refusal is 401
-//! `UNAUTHORIZED` `{"message":"Unauthorized"}`, except an expired token:
-//! `{"message":"The incoming token has expired"}` (the message AWS's
-//! authorizer gives; its response type is not documented, UNAUTHORIZED is
-//! assumed).
+//! Token", question QUrEQW0PtJTZm34jx0UrnLlw; an access token refused
+//! with 401 where no scopes are set, amazon-cognito-identity-js#274).
+//! Every refusal is 401 `UNAUTHORIZED` `{"message":"Unauthorized"}`,
+//! except an expired token: `401,{"message":"The incoming token has
+//! expired"}` (recorded in aws-amplify/amplify-js#6060; its response type
+//! is not documented, UNAUTHORIZED is assumed).
 //!
 //! The verified claims become `$context.authorizer.claims` (and the proxy
 //! event's `requestContext.authorizer.claims`), every value a string as AWS
@@ -107,9 +108,12 @@ pub(crate) fn authorize(
         let Ok(key) = DecodingKey::from_jwk(jwk) else {
             continue;
         };
-        // A pool id starts with its region (`eu-west-1_AbC`); the ARN's
-        // region says the same.
-        let region = id.split('_').next().unwrap_or("");
+        // The issuer's region is the ARN's (`arn:aws:cognito-idp:REGION:…`);
+        // a bare pool id starts with it (`eu-west-1_AbC`).
+        let region = match arn.strip_prefix("arn:") {
+            Some(rest) => rest.split(':').nth(2).unwrap_or(""),
+            None => id.split('_').next().unwrap_or(""),
+        };
         let issuer = format!("https://cognito-idp.{region}.amazonaws.com/{id}");
         verified = Some(check(token, &key, &issuer, now)?);
         break;
