@@ -608,3 +608,98 @@ fn credentials_files_are_read() {
     );
     assert!(LocalAuth::new("x").with_jwks(POOL, "not json").is_err());
 }
+
+// An authorizer's IdentitySource names the header; its
+// IdentityValidationExpression must match the whole token before it is
+// verified (developer guide, "Integrate a REST API with an Amazon Cognito
+// user pool": token source and token validation).
+#[tokio::test]
+async fn cognito_reads_its_identity_source_and_validation_expression() {
+    let signer = Signer::new("k1");
+    let mut api = api("COGNITO_USER_POOLS", json!({"Authorizer": "Pool"}));
+    api.authorizers[0].identity_source = Some("method.request.header.X-Id-Token".into());
+    api.authorizers[0].identity_validation_expression = Some("eyJ[A-Za-z0-9._-]+".into());
+    let gw = gateway(&api, cognito_auth(&signer));
+    let token = signer.token(&id_claims());
+
+    let mut request = cognito_request("/dev/mock", None);
+    request.headers.push(("x-id-token".into(), token.clone()));
+    assert_eq!(send(&gw, request).await.status, 200);
+
+    // In Authorization, which this authorizer does not read.
+    let reply = send(&gw, cognito_request("/dev/mock", Some(&token))).await;
+    assert_unauthorized(&reply, "Unauthorized");
+
+    let mut request = cognito_request("/dev/mock", None);
+    request
+        .headers
+        .push(("X-Id-Token".into(), format!("{token} trailing")));
+    assert_unauthorized(&send(&gw, request).await, "Unauthorized");
+}
+
+// Temporary credentials: the session token must come, signed, in
+// X-Amz-Security-Token; another one is an invalid security token.
+#[tokio::test]
+async fn iam_session_tokens_must_match() {
+    let gw = gateway(
+        &api("AWS_IAM", json!({})),
+        LocalAuth::new(REGION).with_access_key(KEY_ID, SECRET, Some("session-1")),
+    );
+    let now = SystemTime::now();
+    // Without the token.
+    let reply = send(&gw, signed("GET", "/dev/mock", b"", SECRET, REGION, now)).await;
+    assert_forbidden(
+        &reply,
+        "AccessDeniedException",
+        "The security token included in the request is invalid.",
+    );
+    let with_token = |token: &str| {
+        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+        let host = "localhost";
+        let identity = aws_credential_types::Credentials::new(
+            KEY_ID,
+            SECRET,
+            Some(token.to_owned()),
+            None,
+            "test",
+        )
+        .into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region(REGION)
+            .name("execute-api")
+            .time(now)
+            .settings(SigningSettings::default())
+            .build()
+            .unwrap()
+            .into();
+        let signable = SignableRequest::new(
+            "GET",
+            "http://localhost/dev/mock",
+            [("host", host)].into_iter(),
+            SignableBody::Bytes(b""),
+        )
+        .unwrap();
+        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+        let mut headers = vec![("Host".to_owned(), host.to_owned())];
+        headers.extend(
+            instructions
+                .headers()
+                .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        );
+        GatewayRequest {
+            method: "GET".into(),
+            path: "/dev/mock".into(),
+            headers,
+            ..Default::default()
+        }
+    };
+    let reply = send(&gw, with_token("session-1")).await;
+    assert_eq!(reply.status, 200, "{:?}", body(&reply));
+    let reply = send(&gw, with_token("session-2")).await;
+    assert_forbidden(
+        &reply,
+        "AccessDeniedException",
+        "The security token included in the request is invalid.",
+    );
+}
