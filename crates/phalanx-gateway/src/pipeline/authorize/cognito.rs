@@ -98,14 +98,11 @@ pub(crate) fn authorize(
     let mut verified = None;
     for arn in &authorizer.provider_arns {
         let id = pool_id(arn);
-        let Some(set) = auth.user_pool(id) else {
+        let Some(keys) = auth.user_pool(id) else {
             continue;
         };
         known = true;
-        let Some(jwk) = set.find(kid) else {
-            continue;
-        };
-        let Ok(key) = DecodingKey::from_jwk(jwk) else {
+        let Some((_, key)) = keys.iter().find(|(k, _)| k == kid) else {
             continue;
         };
         // The issuer's region is the ARN's (`arn:aws:cognito-idp:REGION:…`);
@@ -115,7 +112,7 @@ pub(crate) fn authorize(
             None => id.split('_').next().unwrap_or(""),
         };
         let issuer = format!("https://cognito-idp.{region}.amazonaws.com/{id}");
-        verified = Some(check(token, &key, &issuer, now)?);
+        verified = Some(check(token, key, &issuer, now)?);
         break;
     }
     if !known {

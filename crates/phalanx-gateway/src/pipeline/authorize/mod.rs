@@ -20,6 +20,7 @@ pub(crate) mod iam;
 
 pub(crate) use api_key::check_api_key;
 
+use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::JwkSet;
 use std::collections::HashMap;
 use std::fmt;
@@ -42,8 +43,9 @@ use std::fmt;
 pub struct LocalAuth {
     region: String,
     access_keys: HashMap<String, AccessKey>,
-    /// User pool id (`REGION_xxxx`) → its JWKS.
-    user_pools: HashMap<String, JwkSet>,
+    /// User pool id (`REGION_xxxx`) → its public keys by `kid`, made once
+    /// here rather than from the JWK on every request.
+    user_pools: HashMap<String, Vec<(String, DecodingKey)>>,
 }
 
 /// One access key: its secret, the session token that must come with it
@@ -211,11 +213,14 @@ impl LocalAuth {
                 "{pool:?}: not a user pool id or ARN"
             )));
         }
-        self.user_pools
-            .entry(id)
-            .or_insert_with(|| JwkSet { keys: Vec::new() })
-            .keys
-            .extend(set.keys);
+        let mut keys = Vec::new();
+        for jwk in &set.keys {
+            let kid = jwk.common.key_id.clone().unwrap_or_default();
+            let key = DecodingKey::from_jwk(jwk)
+                .map_err(|e| LocalAuthError(format!("key {kid:?}: {e}")))?;
+            keys.push((kid, key));
+        }
+        self.user_pools.entry(id).or_default().extend(keys);
         Ok(self)
     }
 
@@ -228,8 +233,9 @@ impl LocalAuth {
         self.access_keys.get(id)
     }
 
-    pub(crate) fn user_pool(&self, id: &str) -> Option<&JwkSet> {
-        self.user_pools.get(id)
+    /// A pool's keys, by `kid`.
+    pub(crate) fn user_pool(&self, id: &str) -> Option<&[(String, DecodingKey)]> {
+        self.user_pools.get(id).map(Vec::as_slice)
     }
 }
 
