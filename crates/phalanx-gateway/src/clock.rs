@@ -157,6 +157,72 @@ pub fn iso8601_millis(t: SystemTime) -> String {
     )
 }
 
+/// Java's `Date.toString()` in UTC, `EEE MMM dd HH:mm:ss zzz yyyy`
+/// (`Fri Jul 29 18:52:53 UTC 2016`): how a Cognito authorizer shows a
+/// token's `exp` and `iat` claims (recorded in
+/// amazon-archives/amazon-cognito-identity-js#92).
+pub fn java_date(epoch_seconds: u64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    let t = UNIX_EPOCH + std::time::Duration::from_secs(epoch_seconds);
+    let c = civil(t);
+    format!(
+        "{} {} {:02} {:02}:{:02}:{:02} UTC {}",
+        DAYS[((epoch_seconds / 86_400) % 7) as usize],
+        MONTHS[(c.month - 1) as usize],
+        c.day,
+        c.hour,
+        c.minute,
+        c.second,
+        c.year
+    )
+}
+
+/// SigV4's basic ISO 8601 time, `yyyyMMddTHHmmssZ`.
+pub fn amz_date(t: SystemTime) -> String {
+    let c = civil(t);
+    format!(
+        "{}{:02}{:02}T{:02}{:02}{:02}Z",
+        c.year, c.month, c.day, c.hour, c.minute, c.second
+    )
+}
+
+/// Parses [`amz_date`]'s format; `None` for anything else.
+pub fn parse_amz_date(s: &str) -> Option<SystemTime> {
+    let b = s.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(r)?;
+        if !part.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        part.parse().ok()
+    };
+    let (year, month, day) = (num(0..4)?, num(4..6)?, num(6..8)?);
+    let (hour, minute, second) = (num(9..11)?, num(11..13)?, num(13..15)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    // Howard Hinnant's days-from-civil.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
+    u64::try_from(secs)
+        .ok()
+        .map(|s| UNIX_EPOCH + std::time::Duration::from_secs(s))
+}
+
 /// Milliseconds since the epoch (`$context.requestTimeEpoch`).
 pub fn epoch_millis(t: SystemTime) -> u128 {
     t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis()
@@ -165,6 +231,24 @@ pub fn epoch_millis(t: SystemTime) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn java_date_and_amz_date() {
+        // The recording's `exp` (amazon-cognito-identity-js#92).
+        assert_eq!(java_date(1_469_818_373), "Fri Jul 29 18:52:53 UTC 2016");
+        let t = UNIX_EPOCH + std::time::Duration::from_secs(1_440_938_160);
+        assert_eq!(amz_date(t), "20150830T123600Z");
+        assert_eq!(parse_amz_date("20150830T123600Z"), Some(t));
+        for bad in [
+            "",
+            "20150830T123600",
+            "2015083OT123600Z",
+            "20151330T123600Z",
+            "é0150830T12360Z",
+        ] {
+            assert_eq!(parse_amz_date(bad), None, "{bad}");
+        }
+    }
     use std::time::Duration;
 
     #[test]

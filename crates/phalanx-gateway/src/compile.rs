@@ -74,11 +74,50 @@ pub(crate) struct CompiledMethod {
     pub(crate) resource_id: Arc<str>,
     pub(crate) http_method: String,
     pub(crate) api_key_required: bool,
+    /// Who may call the method (`AuthorizationType`).
+    pub(crate) auth: MethodAuth,
     /// Required parameters, sorted by full name as AWS reports them.
     pub(crate) required_parameters: Vec<(Location, String)>,
     pub(crate) validate_parameters: bool,
     pub(crate) body_schema: Option<jsonschema::Validator>,
     pub(crate) integration: CompiledIntegration,
+}
+
+/// A method's `AuthorizationType`, with what checking it needs.
+pub(crate) enum MethodAuth {
+    /// `NONE`, or a type not enforced locally (`CUSTOM`, or a Cognito
+    /// method whose authorizer the definition does not give).
+    None,
+    /// `AWS_IAM`: a SigV4 signature.
+    Iam,
+    /// `COGNITO_USER_POOLS`: a user pool token, with the method's
+    /// `AuthorizationScopes`.
+    Cognito {
+        authorizer: Box<crate::model::Authorizer>,
+        scopes: Vec<String>,
+    },
+}
+
+impl MethodAuth {
+    fn of(api: &RestApi, method: &crate::model::Method) -> MethodAuth {
+        let kind = method.authorization_type.as_deref().unwrap_or("NONE");
+        if kind.eq_ignore_ascii_case("AWS_IAM") {
+            return MethodAuth::Iam;
+        }
+        if kind.eq_ignore_ascii_case("COGNITO_USER_POOLS") {
+            let authorizer = method
+                .authorizer
+                .as_deref()
+                .and_then(|name| api.authorizers.iter().find(|a| a.name == name));
+            if let Some(authorizer) = authorizer {
+                return MethodAuth::Cognito {
+                    authorizer: Box::new(authorizer.clone()),
+                    scopes: method.authorization_scopes.clone(),
+                };
+            }
+        }
+        MethodAuth::None
+    }
 }
 
 pub(crate) struct CompiledIntegration {
@@ -364,6 +403,7 @@ impl<'a> Compiler<'a> {
             resource_id: Arc::from(&local_id(&method.resource_path)[..6]),
             http_method: verb,
             api_key_required: method.api_key_required,
+            auth: MethodAuth::of(self.api, method),
             required_parameters: request.required_parameters,
             validate_parameters: request.validate_parameters,
             body_schema: request.body_schema,

@@ -2,9 +2,10 @@
 //! [`crate::pipeline`] stages.
 
 use crate::clock::Clock;
-use crate::compile::{CompiledApi, DefinitionErrors, compile};
+use crate::compile::{CompiledApi, DefinitionErrors, MethodAuth, compile};
 use crate::invoke::Invoker;
 use crate::model::RestApi;
+use crate::pipeline::authorize::LocalAuth;
 use crate::pipeline::integrate::{self, HttpClient};
 use crate::pipeline::{
     Exchange, GatewayError, GatewayReply, GatewayRequest, TraceStep, authorize, gateway_response,
@@ -59,6 +60,7 @@ pub struct Gateway {
     invoker: Arc<dyn Invoker>,
     http: HttpClient,
     clock: Clock,
+    auth: Arc<LocalAuth>,
 }
 
 /// The account id local requests run under (AWS's documentation example
@@ -87,7 +89,16 @@ impl Gateway {
             invoker,
             http: integrate::http_client(),
             clock: Clock::system(),
+            auth: Arc::new(LocalAuth::default()),
         })
+    }
+
+    /// The gateway checking `AWS_IAM` and `COGNITO_USER_POOLS` methods
+    /// against `auth` (access keys, user pools' JWKS, the region). Without
+    /// it no key or pool is known, so those methods refuse every request.
+    pub fn with_auth(mut self, auth: LocalAuth) -> Gateway {
+        self.auth = Arc::new(auth);
+        self
     }
 
     /// The gateway reading the time from `clock` (request times, throttling
@@ -267,21 +278,35 @@ impl Gateway {
         });
         let kind = Some(method.integration.kind);
 
-        // 2. Authorize (it records the API key in $context.identity), then
-        // meter: the key's usage plan (methods that require a key only),
-        // then the stage's throttling of the method.
-        let authorized =
-            authorize::check_api_key(api, method, &params.header, &mut context.identity).and_then(
-                |()| {
-                    if api.limits.is_empty() {
-                        return Ok(());
-                    }
-                    let key = method
-                        .api_key_required
-                        .then_some(context.identity.api_key.as_str());
-                    api.limits.check(route.method, key, now)
-                },
-            );
+        // 2. Authorize: the caller (IAM signature, Cognito token), then the
+        // API key (each records what it learnt in $context), then meter:
+        // the key's usage plan (methods that require a key only), then the
+        // stage's throttling of the method.
+        let authorized = match &method.auth {
+            MethodAuth::None => Ok(()),
+            MethodAuth::Iam => authorize::iam::authorize(
+                &self.auth,
+                &request,
+                &params.header,
+                &api.account_id,
+                now,
+                &mut context.identity,
+            ),
+            MethodAuth::Cognito { authorizer, scopes } => {
+                authorize::cognito::authorize(&self.auth, authorizer, scopes, &params.header, now)
+                    .map(|claims| context.authorizer = Some(claims))
+            }
+        }
+        .and_then(|()| authorize::check_api_key(api, method, &params.header, &mut context.identity))
+        .and_then(|()| {
+            if api.limits.is_empty() {
+                return Ok(());
+            }
+            let key = method
+                .api_key_required
+                .then_some(context.identity.api_key.as_str());
+            api.limits.check(route.method, key, now)
+        });
         let context = Arc::new(context);
         let x = Exchange {
             api,

@@ -18,8 +18,9 @@ use phalanx_gateway::cloudformation::{
     GeneratedApiKey, ImportOptions, Imported, import, parse_template,
 };
 use phalanx_gateway::invoke::{FunctionProcess, RuntimeApiHost};
-use phalanx_gateway::model::{Function, IntegrationType};
+use phalanx_gateway::model::{AuthorizerType, Function, IntegrationType};
 use phalanx_gateway::openapi::{self, OpenApiOptions};
+use phalanx_gateway::pipeline::authorize::LocalAuth;
 use phalanx_gateway::server::SwappableGateway;
 use phalanx_gateway::{Gateway, server};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -76,6 +77,51 @@ pub struct ServeArgs {
     /// new processes.
     #[arg(long)]
     pub watch: bool,
+    /// A Cognito user pool's public keys, for `COGNITO_USER_POOLS`
+    /// methods: `POOL=FILE`, POOL the pool's id (`eu-west-1_AbC123`) or
+    /// ARN, FILE a JWKS (what the pool serves at
+    /// `/.well-known/jwks.json`). Repeatable. A pool without one refuses
+    /// every token.
+    #[arg(long = "jwks", value_name = "POOL=FILE")]
+    pub jwks: Vec<String>,
+    /// Access keys for `AWS_IAM` methods: a file in the AWS shared
+    /// credentials format (every profile's key is accepted). The key of
+    /// `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN` is
+    /// accepted too.
+    #[arg(long, value_name = "FILE")]
+    pub credentials: Option<PathBuf>,
+    /// The region: `AWS::Region` in templates, and the region `AWS_IAM`
+    /// requests must be signed for.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+}
+
+/// The region served (`--region`, else the import default).
+fn region(args: &ServeArgs) -> String {
+    args.region
+        .clone()
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| ImportOptions::default().region)
+}
+
+/// What `AWS_IAM` and `COGNITO_USER_POOLS` methods are checked against:
+/// `--credentials`, the environment's key, `--jwks`.
+fn local_auth(args: &ServeArgs) -> Result<LocalAuth, String> {
+    let mut auth = LocalAuth::new(&region(args)).with_env_credentials();
+    if let Some(path) = &args.credentials {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        auth = auth
+            .with_credentials_file(&text)
+            .map_err(|e| format!("--credentials {}: {e}", path.display()))?;
+    }
+    for pair in &args.jwks {
+        let (pool, file) = split_pair("jwks", pair)?;
+        let text = std::fs::read_to_string(file).map_err(|e| format!("--jwks {file}: {e}"))?;
+        auth = auth
+            .with_jwks(pool, &text)
+            .map_err(|e| format!("--jwks {pool}={file}: {e}"))?;
+    }
+    Ok(auth)
 }
 
 fn split_pair<'a>(flag: &str, value: &'a str) -> Result<(&'a str, &'a str), String> {
@@ -108,6 +154,7 @@ fn import_api(args: &ServeArgs) -> Result<(Imported, Option<serde_json::Value>),
     }
     let mut options = ImportOptions {
         api: args.api.clone(),
+        region: region(args),
         // `BodyS3Location` files are found next to the template.
         base_dir: Some(
             path.parent()
@@ -316,8 +363,28 @@ impl Session {
             }
         }
         .map_err(|e| e.to_string())?;
+        let auth = local_auth(args)?;
+        let mut warnings = imported.warnings;
+        for authorizer in &api.authorizers {
+            if authorizer.kind != AuthorizerType::CognitoUserPools {
+                continue;
+            }
+            for pool in &authorizer.provider_arns {
+                if !auth.has_user_pool(pool) {
+                    let warning = format!(
+                        "authorizer {}: no --jwks for user pool {pool}; its methods refuse every token",
+                        authorizer.name
+                    );
+                    if previous.is_none_or(|p| !p.warnings.contains(&warning)) {
+                        eprintln!("warning: {warning}");
+                    }
+                    warnings.push(warning);
+                }
+            }
+        }
         let gateway = Gateway::build_shared(&api, &stage, Arc::new(host.clone()))
-            .map_err(|e| format!("{file_name}: {e}"))?;
+            .map_err(|e| format!("{file_name}: {e}"))?
+            .with_auth(auth);
         let mut files = vec![path.to_path_buf()];
         files.extend(imported.files);
         Ok(Loaded {
@@ -325,7 +392,7 @@ impl Session {
             gateway,
             host,
             generated_api_keys: imported.generated_api_keys,
-            warnings: imported.warnings,
+            warnings,
             functions: api
                 .functions
                 .iter()

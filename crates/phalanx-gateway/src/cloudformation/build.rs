@@ -17,9 +17,10 @@ use super::template::{Result, Template, child};
 use super::{GeneratedApiKey, ImportOptions, Imported};
 use crate::ids::characters;
 use crate::model::{
-    ApiKey, ContentHandling, Function, GatewayResponse, Integration, IntegrationResponse,
-    IntegrationType, Method, MethodResponse, MethodSetting, Model, PassthroughBehavior, Quota,
-    RequestValidator, RestApi, Stage, Throttle, UsagePlan, UsagePlanStage,
+    ApiKey, Authorizer, AuthorizerType, ContentHandling, Function, GatewayResponse, Integration,
+    IntegrationResponse, IntegrationType, Method, MethodResponse, MethodSetting, Model,
+    PassthroughBehavior, Quota, RequestValidator, RestApi, Stage, Throttle, UsagePlan,
+    UsagePlanStage,
 };
 use crate::openapi::{self, OpenApiOptions};
 
@@ -234,6 +235,7 @@ impl Builder<'_, '_> {
             api_keys,
             usage_plans,
             functions,
+            authorizers: self.cognito_authorizers()?.0,
             ..Default::default()
         };
         Ok((api, generated))
@@ -466,6 +468,40 @@ impl Builder<'_, '_> {
         Ok((out, ids))
     }
 
+    /// The API's Cognito user pool authorizers, and authorizer id → name
+    /// (what methods' `AuthorizerId` holds). Only `COGNITO_USER_POOLS` is
+    /// read here: the Cognito and IAM checks need no more (Lambda
+    /// authorizers are imported elsewhere).
+    fn cognito_authorizers(&self) -> Result<(Vec<Authorizer>, HashMap<String, String>)> {
+        let t = self.template;
+        let mut out = Vec::new();
+        let mut ids = HashMap::new();
+        for (id, props) in self.of_api("AWS::ApiGateway::Authorizer")? {
+            let path = properties_path(&id);
+            let kind = t.string(&props, "Type", &path)?.unwrap_or_default();
+            if AuthorizerType::from_name(&kind) != Some(AuthorizerType::CognitoUserPools) {
+                continue;
+            }
+            let name = t
+                .string(&props, "Name", &path)?
+                .unwrap_or_else(|| id.clone());
+            ids.insert(t.physical_id(&id, &path)?, name.clone());
+            out.push(Authorizer {
+                name,
+                kind: AuthorizerType::CognitoUserPools,
+                identity_source: t.string(&props, "IdentitySource", &path)?,
+                identity_validation_expression: t.string(
+                    &props,
+                    "IdentityValidationExpression",
+                    &path,
+                )?,
+                provider_arns: t.string_list(&props, "ProviderARNs", &path)?,
+                ..Default::default()
+            });
+        }
+        Ok((out, ids))
+    }
+
     fn methods(
         &mut self,
         paths: &PathTable,
@@ -479,6 +515,7 @@ impl Builder<'_, '_> {
         let t = self.template;
         let mut out = Vec::new();
         let mut seen: HashMap<(String, String), String> = HashMap::new();
+        let (_, cognito_ids) = self.cognito_authorizers()?;
         for (id, props) in self.of_api("AWS::ApiGateway::Method")? {
             let path = properties_path(&id);
             let resource_id = t.required_string(&props, "ResourceId", &path)?;
@@ -513,10 +550,19 @@ impl Builder<'_, '_> {
                 ));
             }
             let authorization_type = t.string(&props, "AuthorizationType", &path)?;
-            if let Some(kind) = authorization_type
-                .as_deref()
-                .filter(|k| !k.eq_ignore_ascii_case("NONE"))
-            {
+            let authorizer = match t.string(&props, "AuthorizerId", &path)? {
+                Some(authorizer) => cognito_ids.get(&authorizer).cloned(),
+                None => None,
+            };
+            let authorization_scopes = t.string_list(&props, "AuthorizationScopes", &path)?;
+            // AWS_IAM is checked locally, and so is COGNITO_USER_POOLS with
+            // its authorizer.
+            let enforced = |kind: &str| {
+                kind.eq_ignore_ascii_case("NONE")
+                    || kind.eq_ignore_ascii_case("AWS_IAM")
+                    || (kind.eq_ignore_ascii_case("COGNITO_USER_POOLS") && authorizer.is_some())
+            };
+            if let Some(kind) = authorization_type.as_deref().filter(|k| !enforced(k)) {
                 self.warnings.push(format!(
                     "{id} ({http_method} {resource_path}): AuthorizationType {kind} is not \
                      enforced locally"
@@ -563,13 +609,14 @@ impl Builder<'_, '_> {
                 resource_path,
                 http_method,
                 authorization_type,
+                authorizer,
+                authorization_scopes,
                 api_key_required: t.boolean(&props, "ApiKeyRequired", &path)?.unwrap_or(false),
                 request_parameters: t.bool_map(&props, "RequestParameters", &path)?,
                 request_models: t.string_map(&props, "RequestModels", &path)?,
                 request_validator,
                 method_responses,
                 integration,
-                ..Default::default()
             });
         }
         Ok(out)

@@ -81,8 +81,10 @@ pub struct Method {
     pub resource_path: String,
     /// `GET`, `POST`, …, or `ANY`.
     pub http_method: String,
-    /// `NONE`, `AWS_IAM`, `CUSTOM`, `COGNITO_USER_POOLS`. Only `NONE` is
-    /// enforced locally; the others are accepted and not checked.
+    /// `NONE`, `AWS_IAM`, `CUSTOM`, `COGNITO_USER_POOLS`. `AWS_IAM` and
+    /// `COGNITO_USER_POOLS` (with its [`Method::authorizer`]) are checked
+    /// against [`crate::pipeline::authorize::LocalAuth`]; `CUSTOM` is not
+    /// enforced locally yet.
     #[serde(default)]
     pub authorization_type: Option<String>,
     /// Whether a valid `x-api-key` header is required.

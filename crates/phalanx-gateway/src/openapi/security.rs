@@ -109,7 +109,8 @@ impl Importer<'_> {
                 }
             }
         }
-        if let Some(kind) = &authorization_type {
+        // AWS_IAM is checked locally (SigV4 against `LocalAuth`).
+        if let Some(kind) = authorization_type.as_ref().filter(|k| *k != "AWS_IAM") {
             self.warnings.push(format!(
                 "{at}: {method}: authorization {kind} is not enforced locally"
             ));

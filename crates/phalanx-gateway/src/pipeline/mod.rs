@@ -2,7 +2,8 @@
 //! Gateway's stages in order, each its own module:
 //!
 //! 1. [`route`] — stage prefix, resource tree, method;
-//! 2. [`authorize`] — API keys, usage plan throttling and quotas, stage
+//! 2. [`authorize`] — the caller (`AWS_IAM` signatures, Cognito user
+//!    pool tokens), then API keys, usage plan throttling and quotas, stage
 //!    throttling;
 //! 3. [`method_request`] — required parameters, body models;
 //! 4. [`integration_request`] — template selection, passthrough,

@@ -28,6 +28,16 @@ pub struct Identity {
     pub api_key: String,
     /// The API key's id.
     pub api_key_id: String,
+    /// The caller's account, for a request signed with SigV4 (`AWS_IAM`).
+    pub account_id: String,
+    /// The principal that signed the request (`AWS_IAM`).
+    pub caller: String,
+    /// The access key that signed the request (`AWS_IAM`).
+    pub access_key: String,
+    /// The effective user's ARN (`AWS_IAM`).
+    pub user_arn: String,
+    /// The user's principal id (`AWS_IAM`).
+    pub user: String,
 }
 
 /// `identity`'s keys, in the order AWS lists them (and `identity_json`
@@ -99,6 +109,10 @@ pub struct RequestContext {
     pub deployment_id: Arc<str>,
     /// `error.*` — set for gateway responses.
     pub error: Option<ErrorInfo>,
+    /// `authorizer.*`: what an authorizer returned, as the proxy event's
+    /// `requestContext.authorizer` shows it (`{"claims": {…}}` for a
+    /// Cognito user pool authorizer). `None` for methods without one.
+    pub authorizer: Option<Json>,
 }
 
 impl RequestContext {
@@ -123,6 +137,9 @@ impl RequestContext {
             "deploymentId": &*self.deployment_id,
             "apiId": &*self.api_id,
         });
+        if let (Some(authorizer), Some(map)) = (&self.authorizer, ctx.as_object_mut()) {
+            map.insert("authorizer".into(), authorizer.clone());
+        }
         if let (Some(error), Some(map)) = (&self.error, ctx.as_object_mut()) {
             map.insert(
                 "error".into(),
@@ -144,17 +161,17 @@ impl RequestContext {
         let optional = |s: &str| if s.is_empty() { Json::Null } else { json!(s) };
         json!({
             "cognitoIdentityPoolId": null,
-            "accountId": null,
+            "accountId": optional(&id.account_id),
             "cognitoIdentityId": null,
-            "caller": null,
+            "caller": optional(&id.caller),
             "sourceIp": id.source_ip,
             "principalOrgId": null,
-            "accessKey": null,
+            "accessKey": optional(&id.access_key),
             "cognitoAuthenticationType": null,
             "cognitoAuthenticationProvider": null,
-            "userArn": null,
+            "userArn": optional(&id.user_arn),
             "userAgent": id.user_agent,
-            "user": null,
+            "user": optional(&id.user),
             "apiKey": optional(&id.api_key),
             "apiKeyId": optional(&id.api_key_id),
         })
@@ -163,8 +180,8 @@ impl RequestContext {
     /// `identity` as the VTL map templates read, built directly (not
     /// through JSON): every `$context.identity.x` of a render reads it. A
     /// copy of a per-thread map of the keys (all null), so the keys are
-    /// neither made nor hashed again; then the four values a local request
-    /// has are set in place.
+    /// neither made nor hashed again; then the values the request has are set in
+    /// place.
     fn identity_value(&self) -> Value {
         thread_local! {
             static NULLS: IndexMap<Value, Value, KeyHasher> =
@@ -180,8 +197,13 @@ impl RequestContext {
         };
         // Indices in `IDENTITY_KEYS`.
         let values = [
+            (1, optional(&id.account_id)),
+            (3, optional(&id.caller)),
             (4, Value::from(id.source_ip.as_str())),
+            (6, optional(&id.access_key)),
+            (9, optional(&id.user_arn)),
             (10, Value::from(id.user_agent.as_str())),
+            (11, optional(&id.user)),
             (12, optional(&id.api_key)),
             (13, optional(&id.api_key_id)),
         ];
@@ -313,6 +335,7 @@ impl Object for ContextObject {
             "stage" => Some(Value::String(c.stage.clone())),
             "deploymentId" => Some(Value::String(c.deployment_id.clone())),
             "isCanaryRequest" => Some(Value::Bool(false)),
+            "authorizer" => c.authorizer.as_ref().map(Value::from_json),
             _ => None,
         }
     }
@@ -550,6 +573,12 @@ mod tests {
                     user_agent: "curl".into(),
                     api_key: api_key.into(),
                     api_key_id: api_key.into(),
+                    // The IAM caller's fields too (empty: null).
+                    account_id: api_key.into(),
+                    caller: api_key.into(),
+                    access_key: api_key.into(),
+                    user_arn: api_key.into(),
+                    user: api_key.into(),
                 },
                 ..RequestContext::default()
             };
