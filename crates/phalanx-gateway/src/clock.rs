@@ -2,7 +2,49 @@
 //! `$context.requestTime` (`25/Nov/2026:14:39:48 +0000`) and ISO 8601 with
 //! milliseconds (`2026-11-25T14:39:48.123Z`).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Where the gateway reads the time: `$context.requestTime` and the
+/// expiry of cached authorizer results. Injectable so that a test can move
+/// time on instead of sleeping through a cache's TTL.
+pub trait Clock: Send + Sync + 'static {
+    /// The current time.
+    fn now(&self) -> SystemTime;
+}
+
+/// The system's clock (the default).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// A clock that only moves when told to ([`ManualClock::advance`]).
+#[derive(Debug)]
+pub struct ManualClock(Mutex<SystemTime>);
+
+impl ManualClock {
+    /// A clock stopped at `start`.
+    pub fn new(start: SystemTime) -> ManualClock {
+        ManualClock(Mutex::new(start))
+    }
+
+    /// Moves the clock on by `by`.
+    pub fn advance(&self, by: Duration) {
+        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> SystemTime {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
 
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",

@@ -1,7 +1,8 @@
 //! [`Gateway`]: a built API for one stage, answering requests through the
 //! [`crate::pipeline`] stages.
 
-use crate::compile::{CompiledApi, DefinitionErrors, compile};
+use crate::clock::{Clock, SystemClock};
+use crate::compile::{Authorization, CompiledApi, DefinitionErrors, compile};
 use crate::invoke::Invoker;
 use crate::model::RestApi;
 use crate::pipeline::integrate::{self, HttpClient};
@@ -13,7 +14,6 @@ use crate::pipeline::{
 use crate::vtl::{Identity, Params, RequestContext};
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 /// A REST API ready to serve one stage. Cheap to clone; shareable across
 /// tasks.
@@ -58,6 +58,9 @@ pub struct Gateway {
     api: Arc<CompiledApi>,
     invoker: Arc<dyn Invoker>,
     http: HttpClient,
+    /// Lambda authorizer results, shared by the gateway's clones.
+    authorizer_cache: Arc<authorize::AuthorizerCache>,
+    clock: Arc<dyn Clock>,
 }
 
 /// The account id local requests run under (AWS's documentation example
@@ -85,7 +88,17 @@ impl Gateway {
             api: Arc::new(compile(api, stage)?),
             invoker,
             http: integrate::http_client(),
+            authorizer_cache: Arc::default(),
+            clock: Arc::new(SystemClock),
         })
+    }
+
+    /// The gateway reading the time from `clock` (`$context.requestTime`,
+    /// the expiry of cached authorizer results), e.g. a
+    /// [`crate::clock::ManualClock`] in tests.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Gateway {
+        self.clock = clock;
+        self
     }
 
     /// The stage served.
@@ -155,7 +168,7 @@ impl Gateway {
             }
         };
         let api = &self.api;
-        let now = SystemTime::now();
+        let now = self.clock.now();
         let request_id = crate::ids::request_id();
         // AWS's extended ids look like `Ab1Cd2Ef3Gh=`; ours reuse the
         // request id's random digits.
@@ -257,10 +270,64 @@ impl Gateway {
         });
         let kind = Some(method.integration.kind);
 
-        // 2. Authorize (it records the API key in $context.identity).
-        let authorized =
-            authorize::check_api_key(api, method, &params.header, &mut context.identity);
-        let context = Arc::new(context);
+        // 2. Authorize: the method's authorizer, then the API key (which
+        // may come from the authorizer); both record what they found in
+        // $context.
+        let (context, authorized) = if method.authorization == Authorization::None {
+            let checked =
+                authorize::check_api_key(api, method, &params.header, None, &mut context.identity);
+            (Arc::new(context), checked)
+        } else {
+            let context = Arc::new(context);
+            let outcome = authorize::authorize(
+                &Exchange {
+                    api,
+                    request: &request,
+                    params: &params,
+                    context: &context,
+                },
+                method,
+                self.invoker.as_ref(),
+                &self.authorizer_cache,
+                now,
+            )
+            .await;
+            // The event is built; the context is ours again (no copy).
+            let mut context = Arc::try_unwrap(context).unwrap_or_else(|shared| (*shared).clone());
+            let checked = outcome.and_then(|authorized| {
+                let key = authorized
+                    .as_ref()
+                    .and_then(|a| a.usage_identifier_key.as_deref());
+                let checked = authorize::check_api_key(
+                    api,
+                    method,
+                    &params.header,
+                    key,
+                    &mut context.identity,
+                );
+                if let Some(a) = authorized {
+                    context.authorizer = Some(a.context);
+                }
+                checked
+            });
+            if tracing {
+                note(
+                    "authorize",
+                    match &checked {
+                        Ok(()) => format!(
+                            "authorized: {}",
+                            context
+                                .authorizer
+                                .as_ref()
+                                .map(|a| a.to_json().to_string())
+                                .unwrap_or_default()
+                        ),
+                        Err(e) => format!("{}: {}", e.kind.name(), e.detail),
+                    },
+                );
+            }
+            (Arc::new(context), checked)
+        };
         let x = Exchange {
             api,
             request: &request,

@@ -17,9 +17,9 @@ use super::template::{Result, Template, child};
 use super::{GeneratedApiKey, ImportOptions, Imported};
 use crate::ids::characters;
 use crate::model::{
-    ApiKey, ContentHandling, Function, GatewayResponse, Integration, IntegrationResponse,
-    IntegrationType, Method, MethodResponse, Model, PassthroughBehavior, RequestValidator, RestApi,
-    Stage,
+    ApiKey, Authorizer, AuthorizerType, ContentHandling, Function, GatewayResponse, Integration,
+    IntegrationResponse, IntegrationType, Method, MethodResponse, Model, PassthroughBehavior,
+    RequestValidator, RestApi, Stage,
 };
 use crate::openapi::{self, OpenApiOptions};
 
@@ -191,10 +191,26 @@ impl Builder<'_, '_> {
         let paths = self.paths()?;
         let mut models = self.models()?;
         let (mut request_validators, validator_ids) = self.request_validators()?;
-        let mut methods = self.methods(&paths, &functions, &request_validators, &validator_ids)?;
+        let (mut authorizers, authorizer_ids) = self.authorizers(&functions)?;
+        let mut methods = self.methods(
+            &paths,
+            &functions,
+            &request_validators,
+            &validator_ids,
+            &authorizer_ids,
+        )?;
         let mut gateway_responses = self.gateway_responses()?;
         let stages = self.stages()?;
         let (api_keys, generated) = self.api_keys(&stages)?;
+        let mut api_key_source_type = t.string(&props, "ApiKeySourceType", &path)?;
+        if let Some(source) = &api_key_source_type
+            && !["HEADER", "AUTHORIZER"].contains(&source.as_str())
+        {
+            return Err(t.invalid(
+                &child(&path, "ApiKeySourceType"),
+                format!("`{source}` is not one of HEADER, AUTHORIZER"),
+            ));
+        }
         // The OpenAPI definition's parts come first, the resources' after:
         // both make the API, as in AWS, where resources are added to the
         // API the body created.
@@ -213,6 +229,14 @@ impl Builder<'_, '_> {
                 let mut with_body = body.gateway_responses;
                 with_body.append(&mut gateway_responses);
                 gateway_responses = with_body;
+                let mut with_body = body.authorizers;
+                with_body.append(&mut authorizers);
+                authorizers = with_body;
+                // The property wins over the document's extension, as
+                // CloudFormation applies it after importing the body.
+                if api_key_source_type.is_none() {
+                    api_key_source_type = body.api_key_source_type;
+                }
                 for media_type in body.binary_media_types {
                     if !binary_media_types.contains(&media_type) {
                         binary_media_types.push(media_type);
@@ -233,6 +257,8 @@ impl Builder<'_, '_> {
             stages,
             api_keys,
             functions,
+            authorizers,
+            api_key_source_type,
             ..Default::default()
         };
         Ok((api, generated))
@@ -465,12 +491,75 @@ impl Builder<'_, '_> {
         Ok((out, ids))
     }
 
+    /// The API's authorizers, and authorizer id → name (what a Method's
+    /// `AuthorizerId` refers to).
+    fn authorizers(
+        &mut self,
+        functions: &IndexMap<String, Function>,
+    ) -> Result<(Vec<Authorizer>, HashMap<String, String>)> {
+        let t = self.template;
+        let mut out = Vec::new();
+        let mut ids = HashMap::new();
+        for (id, props) in self.of_api("AWS::ApiGateway::Authorizer")? {
+            let path = properties_path(&id);
+            let name = t
+                .string(&props, "Name", &path)?
+                .unwrap_or_else(|| id.clone());
+            ids.insert(t.physical_id(&id, &path)?, name.clone());
+            let kind = t.required_string(&props, "Type", &path)?;
+            let kind = AuthorizerType::from_name(&kind).ok_or_else(|| {
+                t.invalid(
+                    &child(&path, "Type"),
+                    format!("`{kind}` is not one of TOKEN, REQUEST, COGNITO_USER_POOLS"),
+                )
+            })?;
+            let authorizer_uri = t.string(&props, "AuthorizerUri", &path)?;
+            let function = match (&kind, &authorizer_uri) {
+                (AuthorizerType::CognitoUserPools, _) => None,
+                (_, None) => {
+                    return Err(t.invalid(
+                        &path,
+                        "a TOKEN or REQUEST authorizer needs an AuthorizerUri (the Lambda \
+                         function's invocation URI)",
+                    ));
+                }
+                (_, Some(uri)) => self.lambda_function(
+                    uri,
+                    &child(&path, "AuthorizerUri"),
+                    functions,
+                    &format!("{id} (authorizer {name})"),
+                    "authorizer",
+                )?,
+            };
+            out.push(Authorizer {
+                name,
+                kind,
+                function,
+                authorizer_uri,
+                identity_source: t.string(&props, "IdentitySource", &path)?,
+                identity_validation_expression: t.string(
+                    &props,
+                    "IdentityValidationExpression",
+                    &path,
+                )?,
+                authorizer_result_ttl_in_seconds: t.unsigned(
+                    &props,
+                    "AuthorizerResultTtlInSeconds",
+                    &path,
+                )?,
+                provider_arns: t.string_list(&props, "ProviderARNs", &path)?,
+            });
+        }
+        Ok((out, ids))
+    }
+
     fn methods(
         &mut self,
         paths: &PathTable,
         functions: &IndexMap<String, Function>,
         validators: &[RequestValidator],
         validator_ids: &HashMap<String, String>,
+        authorizer_ids: &HashMap<String, String>,
     ) -> Result<Vec<Method>> {
         const METHODS: [&str; 8] = [
             "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY",
@@ -512,9 +601,25 @@ impl Builder<'_, '_> {
                 ));
             }
             let authorization_type = t.string(&props, "AuthorizationType", &path)?;
+            let authorizer = match t.string(&props, "AuthorizerId", &path)? {
+                None => None,
+                Some(authorizer) => match authorizer_ids.get(&authorizer) {
+                    Some(name) => Some(name.clone()),
+                    None => {
+                        return Err(t.invalid(
+                            &child(&path, "AuthorizerId"),
+                            format!(
+                                "`{authorizer}` is not an AWS::ApiGateway::Authorizer of `{}`",
+                                self.api_logical_id
+                            ),
+                        ));
+                    }
+                },
+            };
+            // Lambda authorizers are enforced; Cognito and IAM are not yet.
             if let Some(kind) = authorization_type
                 .as_deref()
-                .filter(|k| !k.eq_ignore_ascii_case("NONE"))
+                .filter(|k| !k.eq_ignore_ascii_case("NONE") && !k.eq_ignore_ascii_case("CUSTOM"))
             {
                 self.warnings.push(format!(
                     "{id} ({http_method} {resource_path}): AuthorizationType {kind} is not \
@@ -563,6 +668,8 @@ impl Builder<'_, '_> {
                 http_method,
                 authorization_type,
                 api_key_required: t.boolean(&props, "ApiKeyRequired", &path)?.unwrap_or(false),
+                authorizer,
+                authorization_scopes: t.string_list(&props, "AuthorizationScopes", &path)?,
                 request_parameters: t.bool_map(&props, "RequestParameters", &path)?,
                 request_models: t.string_map(&props, "RequestModels", &path)?,
                 request_validator,
@@ -594,7 +701,7 @@ impl Builder<'_, '_> {
             (IntegrationType::Aws | IntegrationType::AwsProxy, Some(uri))
                 if uri.contains(":lambda:path/") =>
             {
-                self.lambda_function(uri, &child(path, "Uri"), functions, method)?
+                self.lambda_function(uri, &child(path, "Uri"), functions, method, "integration")?
             }
             _ => None,
         };
@@ -663,6 +770,7 @@ impl Builder<'_, '_> {
         path: &str,
         functions: &IndexMap<String, Function>,
         method: &str,
+        subject: &str,
     ) -> Result<Option<String>> {
         let t = self.template;
         let target = crate::model::lambda_uri_target(uri).ok_or_else(|| {
@@ -678,7 +786,7 @@ impl Builder<'_, '_> {
         if target.contains("${stageVariables.") {
             self.warnings.push(format!(
                 "{method}: the Lambda function is chosen by a stage variable ({target}), so \
-                 the importer cannot tell which one it is; the integration names no function"
+                 the importer cannot tell which one it is; the {subject} names no function"
             ));
             return Ok(None);
         }
@@ -691,7 +799,7 @@ impl Builder<'_, '_> {
                 t.invalid(
                     path,
                     format!(
-                        "the integration invokes the Lambda function `{name}` ({target}), which is \
+                        "the {subject} invokes the Lambda function `{name}` ({target}), which is \
                          not an AWS::Lambda::Function of this template"
                     ),
                 )

@@ -49,6 +49,32 @@ const IDENTITY_KEYS: [&str; 14] = [
     "apiKeyId",
 ];
 
+/// What a Lambda authorizer returned, as `$context.authorizer` shows it:
+/// `principalId` and the `context` map, every value a string (developer
+/// guide, "Output from an API Gateway Lambda authorizer": values are
+/// stringified; objects and arrays are refused).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuthorizerContext {
+    /// `principalId`, when the authorizer returned one.
+    pub principal_id: Option<String>,
+    /// The `context` map, values stringified.
+    pub values: IndexMap<String, String>,
+}
+
+impl AuthorizerContext {
+    /// As JSON: the context's values, then `principalId`.
+    pub fn to_json(&self) -> Json {
+        let mut map = serde_json::Map::new();
+        for (k, v) in &self.values {
+            map.insert(k.clone(), Json::String(v.clone()));
+        }
+        if let Some(p) = &self.principal_id {
+            map.insert("principalId".into(), Json::String(p.clone()));
+        }
+        Json::Object(map)
+    }
+}
+
 /// A gateway error, as `$context.error` shows it to gateway response
 /// templates.
 #[derive(Debug, Clone, Default)]
@@ -99,6 +125,8 @@ pub struct RequestContext {
     pub deployment_id: Arc<str>,
     /// `error.*` — set for gateway responses.
     pub error: Option<ErrorInfo>,
+    /// `authorizer.*` — what the method's Lambda authorizer returned.
+    pub authorizer: Option<Arc<AuthorizerContext>>,
 }
 
 impl RequestContext {
@@ -123,6 +151,9 @@ impl RequestContext {
             "deploymentId": &*self.deployment_id,
             "apiId": &*self.api_id,
         });
+        if let (Some(authorizer), Some(map)) = (&self.authorizer, ctx.as_object_mut()) {
+            map.insert("authorizer".into(), authorizer.to_json());
+        }
         if let (Some(error), Some(map)) = (&self.error, ctx.as_object_mut()) {
             map.insert(
                 "error".into(),
@@ -313,6 +344,10 @@ impl Object for ContextObject {
             "stage" => Some(Value::String(c.stage.clone())),
             "deploymentId" => Some(Value::String(c.deployment_id.clone())),
             "isCanaryRequest" => Some(Value::Bool(false)),
+            "authorizer" => c
+                .authorizer
+                .as_ref()
+                .map(|a| Value::from_json(&a.to_json())),
             _ => None,
         }
     }
