@@ -675,7 +675,6 @@ impl Builder<'_, '_> {
                 request_validator,
                 method_responses,
                 integration,
-                ..Default::default()
             });
         }
         Ok(out)

@@ -157,7 +157,6 @@ impl Importer<'_> {
             request_validator,
             method_responses,
             integration,
-            ..Default::default()
         })
     }
 
