@@ -2,7 +2,7 @@
 //! Gateway's stages in order, each its own module:
 //!
 //! 1. [`route`] — stage prefix, resource tree, method;
-//! 2. [`authorize`] — API keys;
+//! 2. [`authorize`] — the method's authorizer (Lambda TOKEN/REQUEST), API keys;
 //! 3. [`method_request`] — required parameters, body models;
 //! 4. [`integration_request`] — template selection, passthrough,
 //!    parameter mapping, the request template;
