@@ -85,7 +85,12 @@ impl Policy {
             };
             out.push(Statement {
                 allow,
-                actions: strings(statement.get("Action"), "Action")?,
+                // Actions are case-insensitive in IAM; lowered once here,
+                // not per evaluation (a cached policy is evaluated often).
+                actions: strings(statement.get("Action"), "Action")?
+                    .into_iter()
+                    .map(|a| a.to_ascii_lowercase())
+                    .collect(),
                 resources: strings(statement.get("Resource"), "Resource")?,
             });
         }
@@ -99,7 +104,7 @@ impl Policy {
             let applies = s
                 .actions
                 .iter()
-                .any(|a| wildcard_match(&a.to_ascii_lowercase(), "execute-api:invoke"))
+                .any(|a| wildcard_match(a, "execute-api:invoke"))
                 && s.resources.iter().any(|r| wildcard_match(r, method_arn));
             if !applies {
                 continue;
@@ -119,16 +124,27 @@ impl Policy {
 
 /// IAM's wildcard match: `*` any run of characters (none included), `?`
 /// exactly one; everything else literally. Iterative, with one
-/// backtracking point, so no pattern can make it slow.
+/// backtracking point, so no pattern can make it slow. ASCII (every
+/// method ARN of an ASCII path) is matched byte by byte without
+/// allocating; anything else character by character.
 pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    if pattern.is_ascii() && text.is_ascii() {
+        matches(pattern.as_bytes(), text.as_bytes(), b'*', b'?')
+    } else {
+        let p: Vec<char> = pattern.chars().collect();
+        let t: Vec<char> = text.chars().collect();
+        matches(&p, &t, '*', '?')
+    }
+}
+
+fn matches<T: PartialEq + Copy>(p: &[T], t: &[T], star_sym: T, one: T) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        if pi < p.len() && (p[pi] == one || p[pi] == t[ti]) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == star_sym {
             star = Some((pi, ti));
             pi += 1;
         } else if let Some((sp, st)) = star {
@@ -139,7 +155,7 @@ pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p[pi..].iter().all(|&c| c == star_sym)
 }
 
 #[cfg(test)]
@@ -169,6 +185,8 @@ mod tests {
             ARN
         ));
         assert!(wildcard_match("a**b", "ab"));
+        assert!(wildcard_match("/pets/?", "/pets/é"));
+        assert!(!wildcard_match("/pets/??", "/pets/é"));
     }
 
     #[test]
