@@ -117,7 +117,11 @@ impl<'a> Importer<'a> {
                 match arn.as_str() {
                     Some(arn) => provider_arns.push(arn.to_owned()),
                     None => {
-                        return Err(d.expected(&pointer(&arns_at, &i.to_string()), "a string", arn));
+                        return Err(d.expected(
+                            &pointer(&arns_at, &i.to_string()),
+                            "a string",
+                            arn,
+                        ));
                     }
                 }
             }
@@ -170,7 +174,7 @@ impl<'a> Importer<'a> {
         for (i, requirement) in requirements.iter().enumerate() {
             let requirement_at = pointer(&requirements_at, &i.to_string());
             let requirement = self.doc.object(requirement, &requirement_at)?;
-            for (name, scopes) in requirement {
+            for name in requirement.keys() {
                 let scheme = schemes
                     .as_ref()
                     .and_then(|(schemes, at)| schemes.get(name).map(|s| (s, pointer(at, name))));
@@ -211,8 +215,6 @@ impl<'a> Importer<'a> {
                                 }
                             }
                         }
-                    } else {
-                        let _ = scopes;
                     }
                 } else if scheme.get("type").and_then(Value::as_str) == Some("apiKey") {
                     out.api_key_required = true;
