@@ -451,18 +451,39 @@ fn serves_a_sam_project_without_function_flags() {
 
 /// The OpenAPI document of the gateway's import tests, served with
 /// `--openapi`: its Lambda integration names the function `find-book`,
-/// which `--function` maps to a local process by that name.
+/// and its TOKEN authorizer the function `check`, which `--function` maps
+/// to local processes by those names.
 #[test]
 fn serves_an_openapi_document() {
     let py = python();
     let document = repo().join("crates/phalanx-gateway/tests/openapi/bookshelf-3.0.yaml");
     let find = format!("find-book={py} -m awslambdaric app.hello");
-    let server = start_with(&["--openapi", document.to_str().unwrap(), "--function", &find]);
+    let check = format!("check={py} -m awslambdaric allow_all.handler");
+    let authorizers = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/templates/authorizers");
+    let server = start_with_env(
+        &[
+            "--openapi",
+            document.to_str().unwrap(),
+            "--function",
+            &find,
+            "--function",
+            &check,
+        ],
+        &[("PYTHONPATH", &authorizers)],
+    );
     assert!(server.base.ends_with("/dev"), "{}", server.base);
     let reply = http(&server, "GET", "/books?author=Herbert", &[], "");
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.header("x-count"), Some("1"));
     let reply = http(&server, "GET", "/books/978", &[], "");
+    assert_eq!(reply.status, 401, "{}", reply.body);
+    let reply = http(
+        &server,
+        "GET",
+        "/books/978",
+        &[("Authorization", "reader")],
+        "",
+    );
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert!(reply.body.contains("world"), "{}", reply.body);
     assert_eq!(reply.header("X-Function"), Some("find-book"));
@@ -496,7 +517,7 @@ fn openapi_and_template_are_exclusive_and_functions_are_named() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(
-            "--function nope: the OpenAPI document has no function `nope` (it has: find-book)"
+            "--function nope: the OpenAPI document has no function `nope` (it has: check, find-book)"
         ),
         "{stderr}"
     );

@@ -67,6 +67,85 @@ pub struct CompiledApi {
     /// Usage plan and stage throttling, quotas: their buckets and counters.
     pub(crate) limits: crate::pipeline::authorize::usage_plan::Limits,
     pub(crate) functions: IndexMap<String, Function>,
+    /// The Lambda authorizers (TOKEN and REQUEST) methods use, indexed by
+    /// [`Authorization::Lambda`].
+    pub(crate) authorizers: Vec<CompiledAuthorizer>,
+    /// The Cognito user pool authorizers methods use, indexed by
+    /// [`Authorization::CognitoUserPools`].
+    pub(crate) user_pools: Vec<crate::model::Authorizer>,
+    /// `ApiKeySourceType: AUTHORIZER`: the API key is the Lambda
+    /// authorizer's `usageIdentifierKey`, not the `x-api-key` header.
+    pub(crate) api_key_from_authorizer: bool,
+}
+
+/// How a method is authorized: its `AuthorizationType` with its
+/// authorizer resolved. Each kind has its module in
+/// `pipeline/authorize/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Authorization {
+    /// `NONE`.
+    None,
+    /// `CUSTOM`: a Lambda authorizer, by index in [`CompiledApi::authorizers`].
+    Lambda(usize),
+    /// `COGNITO_USER_POOLS`: a user pool token, checked against the
+    /// authorizer at this index of [`CompiledApi::user_pools`] and the
+    /// method's scopes.
+    CognitoUserPools(usize),
+    /// `AWS_IAM`: a SigV4 signature.
+    Iam,
+}
+
+/// A Lambda authorizer, ready to run.
+#[derive(Debug)]
+pub(crate) struct CompiledAuthorizer {
+    /// The authorizer's name, for logs.
+    pub(crate) name: String,
+    /// TOKEN or REQUEST.
+    pub(crate) kind: crate::model::AuthorizerType,
+    /// The function's logical id.
+    pub(crate) function: String,
+    /// Where the identity comes from; a TOKEN authorizer has one header.
+    pub(crate) identity_sources: Vec<IdentitySource>,
+    /// `IdentityValidationExpression`, anchored (the whole token must
+    /// match), TOKEN only.
+    pub(crate) validation: Option<Regex>,
+    /// How long a result is cached; zero: not cached.
+    pub(crate) ttl: std::time::Duration,
+}
+
+/// One identity source of a Lambda authorizer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum IdentitySource {
+    /// `method.request.header.NAME` (or `multivalueheader`).
+    Header(String),
+    /// `method.request.querystring.NAME` (or `multivaluequerystring`).
+    Query(String),
+    /// `stageVariables.NAME`.
+    StageVariable(String),
+    /// `context.NAME` (a `$context` variable, dotted).
+    Context(String),
+}
+
+impl IdentitySource {
+    /// Parses one mapping expression of an `IdentitySource` list.
+    fn parse(expression: &str) -> Option<IdentitySource> {
+        let e = expression.trim();
+        let named = |prefix: &str| {
+            e.strip_prefix(prefix)
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+        };
+        named("method.request.header.")
+            .or_else(|| named("method.request.multivalueheader."))
+            .map(IdentitySource::Header)
+            .or_else(|| {
+                named("method.request.querystring.")
+                    .or_else(|| named("method.request.multivaluequerystring."))
+                    .map(IdentitySource::Query)
+            })
+            .or_else(|| named("stageVariables.").map(IdentitySource::StageVariable))
+            .or_else(|| named("context.").map(IdentitySource::Context))
+    }
 }
 
 pub(crate) struct CompiledMethod {
@@ -74,50 +153,14 @@ pub(crate) struct CompiledMethod {
     pub(crate) resource_id: Arc<str>,
     pub(crate) http_method: String,
     pub(crate) api_key_required: bool,
-    /// Who may call the method (`AuthorizationType`).
-    pub(crate) auth: MethodAuth,
+    pub(crate) authorization: Authorization,
+    /// `AuthorizationScopes`: a Cognito access token must carry one.
+    pub(crate) authorization_scopes: Vec<String>,
     /// Required parameters, sorted by full name as AWS reports them.
     pub(crate) required_parameters: Vec<(Location, String)>,
     pub(crate) validate_parameters: bool,
     pub(crate) body_schema: Option<jsonschema::Validator>,
     pub(crate) integration: CompiledIntegration,
-}
-
-/// A method's `AuthorizationType`, with what checking it needs.
-pub(crate) enum MethodAuth {
-    /// `NONE`, or a type not enforced locally (`CUSTOM`, or a Cognito
-    /// method whose authorizer the definition does not give).
-    None,
-    /// `AWS_IAM`: a SigV4 signature.
-    Iam,
-    /// `COGNITO_USER_POOLS`: a user pool token, with the method's
-    /// `AuthorizationScopes`.
-    Cognito {
-        authorizer: Box<crate::model::Authorizer>,
-        scopes: Vec<String>,
-    },
-}
-
-impl MethodAuth {
-    fn of(api: &RestApi, method: &crate::model::Method) -> MethodAuth {
-        let kind = method.authorization_type.as_deref().unwrap_or("NONE");
-        if kind.eq_ignore_ascii_case("AWS_IAM") {
-            return MethodAuth::Iam;
-        }
-        if kind.eq_ignore_ascii_case("COGNITO_USER_POOLS") {
-            let authorizer = method
-                .authorizer
-                .as_deref()
-                .and_then(|name| api.authorizers.iter().find(|a| a.name == name));
-            if let Some(authorizer) = authorizer {
-                return MethodAuth::Cognito {
-                    authorizer: Box::new(authorizer.clone()),
-                    scopes: method.authorization_scopes.clone(),
-                };
-            }
-        }
-        MethodAuth::None
-    }
 }
 
 pub(crate) struct CompiledIntegration {
@@ -258,6 +301,8 @@ pub use crate::ids::local_id;
 pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, DefinitionErrors> {
     let mut cx = Compiler::new(api);
     let stage = cx.stage(stage_name);
+    let (authorizers, authorizer_index) = cx.authorizers();
+    cx.authorizer_index = authorizer_index;
     let (routes, methods) = cx.methods();
     let gateway_responses = cx.gateway_responses();
     let api_keys = stage_api_keys(api, stage_name);
@@ -285,6 +330,12 @@ pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, De
         api_keys,
         limits,
         functions: api.functions.clone(),
+        authorizers,
+        user_pools: cx.user_pools,
+        api_key_from_authorizer: api
+            .api_key_source_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("AUTHORIZER")),
     })
 }
 
@@ -299,6 +350,11 @@ struct Compiler<'a> {
     /// to the others resolved through them.
     models: HashMap<&'a str, &'a crate::model::Model>,
     validators: HashMap<&'a str, &'a crate::model::RequestValidator>,
+    /// Authorizer name → how a method naming it is authorized.
+    authorizer_index: HashMap<String, Authorization>,
+    /// Cognito authorizers, as [`Authorization::CognitoUserPools`] indexes
+    /// them.
+    user_pools: Vec<crate::model::Authorizer>,
 }
 
 /// A method request's checks, compiled.
@@ -335,6 +391,180 @@ impl<'a> Compiler<'a> {
             c: Collector { errors: Vec::new() },
             models,
             validators,
+            authorizer_index: HashMap::new(),
+            user_pools: Vec::new(),
+        }
+    }
+
+    /// The API's authorizers: Lambda ones compiled, Cognito ones noted;
+    /// and name → the authorization a method naming it gets.
+    fn authorizers(&mut self) -> (Vec<CompiledAuthorizer>, HashMap<String, Authorization>) {
+        use crate::model::AuthorizerType;
+        let mut compiled = Vec::new();
+        let mut index = HashMap::new();
+        for a in &self.api.authorizers {
+            let place = format!("authorizer {}", a.name);
+            if index.contains_key(&a.name) {
+                self.c
+                    .push(&place, "another authorizer of the API has this name");
+                continue;
+            }
+            if a.kind == AuthorizerType::CognitoUserPools {
+                index.insert(
+                    a.name.clone(),
+                    Authorization::CognitoUserPools(self.user_pools.len()),
+                );
+                self.user_pools.push(a.clone());
+                continue;
+            }
+            let Some(function) = a.function.clone() else {
+                self.c.push(
+                    &place,
+                    format!(
+                        "the authorizer's AuthorizerUri does not name a Lambda function of this template ({})",
+                        a.authorizer_uri.as_deref().unwrap_or("no AuthorizerUri")
+                    ),
+                );
+                continue;
+            };
+            if !self.api.functions.contains_key(&function) {
+                self.c.push(
+                    &place,
+                    format!(
+                        "the authorizer invokes `{function}`, which is not a function of this API"
+                    ),
+                );
+                continue;
+            }
+            let mut identity_sources = Vec::new();
+            for expression in a
+                .identity_source
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .filter(|e| !e.trim().is_empty())
+            {
+                match IdentitySource::parse(expression) {
+                    Some(source) => identity_sources.push(source),
+                    None => self.c.push(
+                        &place,
+                        format!(
+                            "Invalid identity source `{}` (use method.request.header.NAME, \
+                             method.request.querystring.NAME, stageVariables.NAME or context.NAME)",
+                            expression.trim()
+                        ),
+                    ),
+                }
+            }
+            // A TTL of 0 turns the cache off; AWS's default is 300 s
+            // (API reference, Authorizer.authorizerResultTtlInSeconds).
+            let ttl =
+                std::time::Duration::from_secs(a.authorizer_result_ttl_in_seconds.unwrap_or(300));
+            match a.kind {
+                AuthorizerType::Token => {
+                    // API reference, Authorizer.identitySource: required
+                    // for a TOKEN authorizer, one header.
+                    if !matches!(identity_sources.as_slice(), [IdentitySource::Header(_)]) {
+                        self.c.push(
+                            &place,
+                            "a TOKEN authorizer's IdentitySource must be one header \
+                             (method.request.header.NAME)",
+                        );
+                    }
+                }
+                AuthorizerType::Request => {
+                    // API reference: required when caching is enabled.
+                    if identity_sources.is_empty() && !ttl.is_zero() {
+                        self.c.push(
+                            &place,
+                            "a REQUEST authorizer needs an IdentitySource when its results \
+                             are cached (AuthorizerResultTtlInSeconds > 0, 300 by default)",
+                        );
+                    }
+                }
+                AuthorizerType::CognitoUserPools => {}
+            }
+            let validation = match (&a.identity_validation_expression, a.kind) {
+                (Some(expression), AuthorizerType::Token) if !expression.is_empty() => {
+                    match Regex::new(&format!("^(?:{expression})$")) {
+                        Ok(regex) => Some(regex),
+                        Err(e) => {
+                            self.c.push(
+                                &place,
+                                format!("Invalid IdentityValidationExpression `{expression}`: {e}"),
+                            );
+                            None
+                        }
+                    }
+                }
+                _ => None,
+            };
+            index.insert(a.name.clone(), Authorization::Lambda(compiled.len()));
+            compiled.push(CompiledAuthorizer {
+                name: a.name.clone(),
+                kind: a.kind,
+                function,
+                identity_sources,
+                validation,
+                ttl,
+            });
+        }
+        (compiled, index)
+    }
+
+    /// How `method` is authorized: its AuthorizationType, with the
+    /// authorizer it names.
+    fn authorization(&mut self, method: &crate::model::Method, place: &str) -> Authorization {
+        let kind = method
+            .authorization_type
+            .as_deref()
+            .unwrap_or("NONE")
+            .to_ascii_uppercase();
+        let named = match &method.authorizer {
+            None => None,
+            Some(name) => match self.authorizer_index.get(name) {
+                Some(a) => Some(*a),
+                None => {
+                    self.c.push(
+                        place,
+                        format!("Invalid authorizer ID specified: `{name}` is not an authorizer of the API"),
+                    );
+                    return Authorization::None;
+                }
+            },
+        };
+        match (kind.as_str(), named) {
+            ("NONE", None) => Authorization::None,
+            ("AWS_IAM", _) => Authorization::Iam,
+            ("CUSTOM", Some(a @ Authorization::Lambda(_)))
+            | ("COGNITO_USER_POOLS", Some(a @ Authorization::CognitoUserPools(_))) => a,
+            // An authorizer without a type: the authorizer's kind decides.
+            ("NONE", Some(a)) if method.authorization_type.is_none() => a,
+            ("CUSTOM" | "COGNITO_USER_POOLS", None) => {
+                self.c.push(
+                    place,
+                    format!("AuthorizationType {kind} needs an authorizer (AuthorizerId)"),
+                );
+                Authorization::None
+            }
+            (_, Some(_)) if kind == "CUSTOM" || kind == "COGNITO_USER_POOLS" => {
+                self.c.push(
+                    place,
+                    format!(
+                        "AuthorizationType {kind} does not match the kind of the authorizer `{}`",
+                        method.authorizer.as_deref().unwrap_or("")
+                    ),
+                );
+                Authorization::None
+            }
+            ("NONE", Some(_)) => Authorization::None,
+            _ => {
+                self.c.push(
+                    place,
+                    format!("Invalid AuthorizationType `{kind}` (use NONE, AWS_IAM, CUSTOM or COGNITO_USER_POOLS)"),
+                );
+                Authorization::None
+            }
         }
     }
 
@@ -389,6 +619,7 @@ impl<'a> Compiler<'a> {
         let parts = self.route(method, &verb, &place, routes, index)?;
         let request = self.method_request(method, &place);
         let method_responses = self.method_responses(method, &place);
+        let authorization = self.authorization(method, &place);
         let Some(integration) = &method.integration else {
             self.c.push(
                 &place,
@@ -403,7 +634,8 @@ impl<'a> Compiler<'a> {
             resource_id: Arc::from(&local_id(&method.resource_path)[..6]),
             http_method: verb,
             api_key_required: method.api_key_required,
-            auth: MethodAuth::of(self.api, method),
+            authorization,
+            authorization_scopes: method.authorization_scopes.clone(),
             required_parameters: request.required_parameters,
             validate_parameters: request.validate_parameters,
             body_schema: request.body_schema,

@@ -2,7 +2,7 @@
 //! [`crate::pipeline`] stages.
 
 use crate::clock::Clock;
-use crate::compile::{CompiledApi, DefinitionErrors, MethodAuth, compile};
+use crate::compile::{Authorization, CompiledApi, DefinitionErrors, compile};
 use crate::invoke::Invoker;
 use crate::model::RestApi;
 use crate::pipeline::authorize::LocalAuth;
@@ -61,6 +61,8 @@ pub struct Gateway {
     http: HttpClient,
     clock: Clock,
     auth: Arc<LocalAuth>,
+    /// Lambda authorizer results, shared by the gateway's clones.
+    authorizer_cache: Arc<authorize::AuthorizerCache>,
 }
 
 /// The account id local requests run under (AWS's documentation example
@@ -90,6 +92,7 @@ impl Gateway {
             http: integrate::http_client(),
             clock: Clock::system(),
             auth: Arc::new(LocalAuth::default()),
+            authorizer_cache: Arc::default(),
         })
     }
 
@@ -101,9 +104,9 @@ impl Gateway {
         self
     }
 
-    /// The gateway reading the time from `clock` (request times, throttling
-    /// and quota periods): a [`Clock::manual`] lets tests move time
-    /// instead of sleeping.
+    /// The gateway reading the time from `clock` (request times, the expiry
+    /// of cached authorizer results, throttling and quota periods): a
+    /// [`Clock::manual`] lets tests move time instead of sleeping.
     pub fn with_clock(mut self, clock: Clock) -> Gateway {
         self.clock = clock;
         self
@@ -278,27 +281,87 @@ impl Gateway {
         });
         let kind = Some(method.integration.kind);
 
-        // 2. Authorize: the caller (IAM signature, Cognito token), then the
-        // API key (each records what it learnt in $context), then meter:
+        // 2. Authorize: the caller (a Lambda authorizer, an IAM signature, a
+        // Cognito token), then the API key (which may come from the Lambda
+        // authorizer); each records what it found in $context. Then meter:
         // the key's usage plan (methods that require a key only), then the
         // stage's throttling of the method.
-        let authorized = match &method.auth {
-            MethodAuth::None => Ok(()),
-            MethodAuth::Iam => authorize::iam::authorize(
-                &self.auth,
-                &request,
-                &params.header,
-                &api.account_id,
+        let (context, authorized) = if let Authorization::Lambda(_) = method.authorization {
+            let context = Arc::new(context);
+            let outcome = authorize::authorize(
+                &Exchange {
+                    api,
+                    request: &request,
+                    params: &params,
+                    context: &context,
+                },
+                method,
+                self.invoker.as_ref(),
+                &self.authorizer_cache,
                 now,
-                &mut context.identity,
-            ),
-            MethodAuth::Cognito { authorizer, scopes } => {
-                authorize::cognito::authorize(&self.auth, authorizer, scopes, &params.header, now)
-                    .map(|claims| context.authorizer = Some(claims))
+            )
+            .await;
+            // The event is built; the context is ours again (no copy).
+            let mut context = Arc::try_unwrap(context).unwrap_or_else(|shared| (*shared).clone());
+            let checked = outcome.and_then(|authorized| {
+                let key = authorized
+                    .as_ref()
+                    .and_then(|a| a.usage_identifier_key.as_deref());
+                let checked = authorize::check_api_key(
+                    api,
+                    method,
+                    &params.header,
+                    key,
+                    &mut context.identity,
+                );
+                if let Some(a) = authorized {
+                    context.authorizer = Some(a.context);
+                }
+                checked
+            });
+            if tracing {
+                note(
+                    "authorize",
+                    match &checked {
+                        Ok(()) => format!(
+                            "authorized: {}",
+                            context
+                                .authorizer
+                                .as_ref()
+                                .map(|a| a.to_json().to_string())
+                                .unwrap_or_default()
+                        ),
+                        Err(e) => format!("{}: {}", e.kind.name(), e.detail),
+                    },
+                );
             }
-        }
-        .and_then(|()| authorize::check_api_key(api, method, &params.header, &mut context.identity))
-        .and_then(|()| {
+            (Arc::new(context), checked)
+        } else {
+            let checked = match method.authorization {
+                Authorization::Iam => authorize::iam::authorize(
+                    &self.auth,
+                    &request,
+                    &params.header,
+                    &api.account_id,
+                    now,
+                    &mut context.identity,
+                ),
+                Authorization::CognitoUserPools(index) => authorize::cognito::authorize(
+                    &self.auth,
+                    &api.user_pools[index],
+                    &method.authorization_scopes,
+                    &params.header,
+                    now,
+                )
+                .map(|claims| context.authorizer = Some(Arc::new(claims))),
+                Authorization::None | Authorization::Lambda(_) => Ok(()),
+            }
+            .and_then(|()| {
+                authorize::check_api_key(api, method, &params.header, None, &mut context.identity)
+            });
+            (Arc::new(context), checked)
+        };
+        let authorized = authorized.and_then(|()| {
             if api.limits.is_empty() {
                 return Ok(());
             }
@@ -307,7 +370,6 @@ impl Gateway {
                 .then_some(context.identity.api_key.as_str());
             api.limits.check(route.method, key, now)
         });
-        let context = Arc::new(context);
         let x = Exchange {
             api,
             request: &request,

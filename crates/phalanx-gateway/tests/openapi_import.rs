@@ -176,13 +176,25 @@ fn openapi_3_models_validators_security_and_extensions() {
     assert_eq!(api.request_validators.len(), 2);
     assert!(api.request_validators[0].validate_request_body);
     assert!(!api.request_validators[1].validate_request_body);
-    // The authorizer is left out, and said so.
+    // The authorizer is imported under the scheme's name; without an
+    // identitySource, a token authorizer reads the header the scheme names
+    // (developer guide, "x-amazon-apigateway-authorizer object" example).
     assert_eq!(api.methods[3].authorization_type.as_deref(), Some("CUSTOM"));
+    assert_eq!(api.methods[3].authorizer.as_deref(), Some("librarian"));
     assert!(!api.methods[3].api_key_required);
+    let librarian = &api.authorizers[0];
+    assert_eq!(librarian.name, "librarian");
+    assert_eq!(
+        librarian.kind,
+        phalanx_gateway::model::AuthorizerType::Token
+    );
+    assert_eq!(librarian.function.as_deref(), Some("check"));
+    assert_eq!(
+        librarian.identity_source.as_deref(),
+        Some("method.request.header.Authorization")
+    );
     assert!(
-        imported.warnings.iter().any(|w| w.contains(
-            "/components/securitySchemes/librarian: the authorizer `librarian` is not imported"
-        )),
+        !imported.warnings.iter().any(|w| w.contains("librarian")),
         "{:#?}",
         imported.warnings
     );
@@ -205,6 +217,9 @@ async fn openapi_3_document_is_served() {
     let mut functions = InProcess::new();
     functions.register("find-book", |_event| async {
         Ok(r#"{"statusCode": 200, "body": "{\"title\": \"Dune\"}"}"#.into())
+    });
+    functions.register("check", |_event| async {
+        Ok(r#"{"principalId": "reader", "policyDocument": {"Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"}]}}"#.into())
     });
     let gateway = Gateway::build(&api, "dev", functions).unwrap_or_else(|e| panic!("{e}"));
 
@@ -234,8 +249,18 @@ async fn openapi_3_document_is_served() {
         .await;
     assert_eq!(reply.status, 403);
 
+    // The librarian's TOKEN authorizer: no token, 401 without a call.
     let reply = gateway
         .handle(request("GET", "/dev/books/978", &[], ""))
+        .await;
+    assert_eq!(reply.status, 401);
+    let reply = gateway
+        .handle(request(
+            "GET",
+            "/dev/books/978",
+            &[("Authorization", "Bearer reader")],
+            "",
+        ))
         .await;
     assert_eq!(
         (reply.status, body(&reply)),

@@ -192,10 +192,26 @@ impl Builder<'_, '_> {
         let paths = self.paths()?;
         let mut models = self.models()?;
         let (mut request_validators, validator_ids) = self.request_validators()?;
-        let mut methods = self.methods(&paths, &functions, &request_validators, &validator_ids)?;
+        let (mut authorizers, authorizer_ids) = self.authorizers(&functions)?;
+        let mut methods = self.methods(
+            &paths,
+            &functions,
+            &request_validators,
+            &validator_ids,
+            &authorizer_ids,
+        )?;
         let mut gateway_responses = self.gateway_responses()?;
         let stages = self.stages()?;
         let (api_keys, generated, usage_plans) = self.api_keys(&stages)?;
+        let mut api_key_source_type = t.string(&props, "ApiKeySourceType", &path)?;
+        if let Some(source) = &api_key_source_type
+            && !["HEADER", "AUTHORIZER"].contains(&source.as_str())
+        {
+            return Err(t.invalid(
+                &child(&path, "ApiKeySourceType"),
+                format!("`{source}` is not one of HEADER, AUTHORIZER"),
+            ));
+        }
         // The OpenAPI definition's parts come first, the resources' after:
         // both make the API, as in AWS, where resources are added to the
         // API the body created.
@@ -214,6 +230,14 @@ impl Builder<'_, '_> {
                 let mut with_body = body.gateway_responses;
                 with_body.append(&mut gateway_responses);
                 gateway_responses = with_body;
+                let mut with_body = body.authorizers;
+                with_body.append(&mut authorizers);
+                authorizers = with_body;
+                // The property wins over the document's extension, as
+                // CloudFormation applies it after importing the body.
+                if api_key_source_type.is_none() {
+                    api_key_source_type = body.api_key_source_type;
+                }
                 for media_type in body.binary_media_types {
                     if !binary_media_types.contains(&media_type) {
                         binary_media_types.push(media_type);
@@ -235,8 +259,8 @@ impl Builder<'_, '_> {
             api_keys,
             usage_plans,
             functions,
-            authorizers: self.cognito_authorizers()?.0,
-            ..Default::default()
+            authorizers,
+            api_key_source_type,
         };
         Ok((api, generated))
     }
@@ -468,35 +492,63 @@ impl Builder<'_, '_> {
         Ok((out, ids))
     }
 
-    /// The API's Cognito user pool authorizers, and authorizer id → name
-    /// (what methods' `AuthorizerId` holds). Only `COGNITO_USER_POOLS` is
-    /// read here: the Cognito and IAM checks need no more (Lambda
-    /// authorizers are imported elsewhere).
-    fn cognito_authorizers(&self) -> Result<(Vec<Authorizer>, HashMap<String, String>)> {
+    /// The API's authorizers, and authorizer id → name (what a Method's
+    /// `AuthorizerId` refers to).
+    fn authorizers(
+        &mut self,
+        functions: &IndexMap<String, Function>,
+    ) -> Result<(Vec<Authorizer>, HashMap<String, String>)> {
         let t = self.template;
         let mut out = Vec::new();
         let mut ids = HashMap::new();
         for (id, props) in self.of_api("AWS::ApiGateway::Authorizer")? {
             let path = properties_path(&id);
-            let kind = t.string(&props, "Type", &path)?.unwrap_or_default();
-            if AuthorizerType::from_name(&kind) != Some(AuthorizerType::CognitoUserPools) {
-                continue;
-            }
             let name = t
                 .string(&props, "Name", &path)?
                 .unwrap_or_else(|| id.clone());
             ids.insert(t.physical_id(&id, &path)?, name.clone());
+            let kind = t.required_string(&props, "Type", &path)?;
+            let kind = AuthorizerType::from_name(&kind).ok_or_else(|| {
+                t.invalid(
+                    &child(&path, "Type"),
+                    format!("`{kind}` is not one of TOKEN, REQUEST, COGNITO_USER_POOLS"),
+                )
+            })?;
+            let authorizer_uri = t.string(&props, "AuthorizerUri", &path)?;
+            let function = match (&kind, &authorizer_uri) {
+                (AuthorizerType::CognitoUserPools, _) => None,
+                (_, None) => {
+                    return Err(t.invalid(
+                        &path,
+                        "a TOKEN or REQUEST authorizer needs an AuthorizerUri (the Lambda \
+                         function's invocation URI)",
+                    ));
+                }
+                (_, Some(uri)) => self.lambda_function(
+                    uri,
+                    &child(&path, "AuthorizerUri"),
+                    functions,
+                    &format!("{id} (authorizer {name})"),
+                    "authorizer",
+                )?,
+            };
             out.push(Authorizer {
                 name,
-                kind: AuthorizerType::CognitoUserPools,
+                kind,
+                function,
+                authorizer_uri,
                 identity_source: t.string(&props, "IdentitySource", &path)?,
                 identity_validation_expression: t.string(
                     &props,
                     "IdentityValidationExpression",
                     &path,
                 )?,
+                authorizer_result_ttl_in_seconds: t.unsigned(
+                    &props,
+                    "AuthorizerResultTtlInSeconds",
+                    &path,
+                )?,
                 provider_arns: t.string_list(&props, "ProviderARNs", &path)?,
-                ..Default::default()
             });
         }
         Ok((out, ids))
@@ -508,6 +560,7 @@ impl Builder<'_, '_> {
         functions: &IndexMap<String, Function>,
         validators: &[RequestValidator],
         validator_ids: &HashMap<String, String>,
+        authorizer_ids: &HashMap<String, String>,
     ) -> Result<Vec<Method>> {
         const METHODS: [&str; 8] = [
             "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY",
@@ -515,7 +568,6 @@ impl Builder<'_, '_> {
         let t = self.template;
         let mut out = Vec::new();
         let mut seen: HashMap<(String, String), String> = HashMap::new();
-        let (_, cognito_ids) = self.cognito_authorizers()?;
         for (id, props) in self.of_api("AWS::ApiGateway::Method")? {
             let path = properties_path(&id);
             let resource_id = t.required_string(&props, "ResourceId", &path)?;
@@ -551,23 +603,20 @@ impl Builder<'_, '_> {
             }
             let authorization_type = t.string(&props, "AuthorizationType", &path)?;
             let authorizer = match t.string(&props, "AuthorizerId", &path)? {
-                Some(authorizer) => cognito_ids.get(&authorizer).cloned(),
                 None => None,
+                Some(authorizer) => match authorizer_ids.get(&authorizer) {
+                    Some(name) => Some(name.clone()),
+                    None => {
+                        return Err(t.invalid(
+                            &child(&path, "AuthorizerId"),
+                            format!(
+                                "`{authorizer}` is not an AWS::ApiGateway::Authorizer of `{}`",
+                                self.api_logical_id
+                            ),
+                        ));
+                    }
+                },
             };
-            let authorization_scopes = t.string_list(&props, "AuthorizationScopes", &path)?;
-            // AWS_IAM is checked locally, and so is COGNITO_USER_POOLS with
-            // its authorizer.
-            let enforced = |kind: &str| {
-                kind.eq_ignore_ascii_case("NONE")
-                    || kind.eq_ignore_ascii_case("AWS_IAM")
-                    || (kind.eq_ignore_ascii_case("COGNITO_USER_POOLS") && authorizer.is_some())
-            };
-            if let Some(kind) = authorization_type.as_deref().filter(|k| !enforced(k)) {
-                self.warnings.push(format!(
-                    "{id} ({http_method} {resource_path}): AuthorizationType {kind} is not \
-                     enforced locally"
-                ));
-            }
             let request_validator = match t.string(&props, "RequestValidatorId", &path)? {
                 None => None,
                 Some(validator) => match validator_ids.get(&validator) {
@@ -609,9 +658,9 @@ impl Builder<'_, '_> {
                 resource_path,
                 http_method,
                 authorization_type,
-                authorizer,
-                authorization_scopes,
                 api_key_required: t.boolean(&props, "ApiKeyRequired", &path)?.unwrap_or(false),
+                authorizer,
+                authorization_scopes: t.string_list(&props, "AuthorizationScopes", &path)?,
                 request_parameters: t.bool_map(&props, "RequestParameters", &path)?,
                 request_models: t.string_map(&props, "RequestModels", &path)?,
                 request_validator,
@@ -642,7 +691,7 @@ impl Builder<'_, '_> {
             (IntegrationType::Aws | IntegrationType::AwsProxy, Some(uri))
                 if uri.contains(":lambda:path/") =>
             {
-                self.lambda_function(uri, &child(path, "Uri"), functions, method)?
+                self.lambda_function(uri, &child(path, "Uri"), functions, method, "integration")?
             }
             _ => None,
         };
@@ -711,6 +760,7 @@ impl Builder<'_, '_> {
         path: &str,
         functions: &IndexMap<String, Function>,
         method: &str,
+        subject: &str,
     ) -> Result<Option<String>> {
         let t = self.template;
         let target = crate::model::lambda_uri_target(uri).ok_or_else(|| {
@@ -726,7 +776,7 @@ impl Builder<'_, '_> {
         if target.contains("${stageVariables.") {
             self.warnings.push(format!(
                 "{method}: the Lambda function is chosen by a stage variable ({target}), so \
-                 the importer cannot tell which one it is; the integration names no function"
+                 the importer cannot tell which one it is; the {subject} names no function"
             ));
             return Ok(None);
         }
@@ -739,7 +789,7 @@ impl Builder<'_, '_> {
                 t.invalid(
                     path,
                     format!(
-                        "the integration invokes the Lambda function `{name}` ({target}), which is \
+                        "the {subject} invokes the Lambda function `{name}` ({target}), which is \
                          not an AWS::Lambda::Function of this template"
                     ),
                 )

@@ -103,32 +103,26 @@ impl Importer<'_> {
         Ok(out)
     }
 
-    /// `x-amazon-apigateway-api-key-source`: `HEADER` (the default, what
-    /// the gateway does) or `AUTHORIZER` (the key comes from a Lambda
-    /// authorizer, which is not emulated: a warning). The two values are
-    /// the developer guide's ("x-amazon-apigateway-api-key-source
-    /// property": the `X-API-Key` header, or a Lambda authorizer's
-    /// `UsageIdentifierKey`).
-    pub(super) fn api_key_source(&mut self) -> Result<()> {
+    /// `x-amazon-apigateway-api-key-source`: `HEADER` (the default: the
+    /// `x-api-key` header) or `AUTHORIZER` (a Lambda authorizer's
+    /// `usageIdentifierKey`), the developer guide's two values
+    /// ("x-amazon-apigateway-api-key-source property").
+    pub(super) fn api_key_source(&mut self) -> Result<Option<String>> {
         let d = self.doc;
         let root = d.object(d.root, "")?;
         let at = pointer("", API_KEY_SOURCE);
         match d.string_at(root, API_KEY_SOURCE, "")? {
-            None => {}
-            Some(source) if source.eq_ignore_ascii_case("HEADER") => {}
-            Some(source) if source.eq_ignore_ascii_case("AUTHORIZER") => {
-                self.warnings.push(format!(
-                    "{at}: API keys from an authorizer are not emulated; keys are read from the \
-                     x-api-key header"
-                ));
+            None => Ok(None),
+            Some(source)
+                if source.eq_ignore_ascii_case("HEADER")
+                    || source.eq_ignore_ascii_case("AUTHORIZER") =>
+            {
+                Ok(Some(source.to_ascii_uppercase()))
             }
-            Some(source) => {
-                return Err(d.invalid(
-                    &at,
-                    format!("expected one of HEADER, AUTHORIZER, found `{source}`"),
-                ));
-            }
+            Some(source) => Err(d.invalid(
+                &at,
+                format!("expected one of HEADER, AUTHORIZER, found `{source}`"),
+            )),
         }
-        Ok(())
     }
 }

@@ -134,7 +134,12 @@ impl Importer<'_> {
     /// template's `AWS::Lambda::Function`, or the functions the caller
     /// passed), else a new entry keyed by the function's name, so a bare
     /// document's functions can be given commands by name.
-    fn function_for(&mut self, target: &str, at: &str, method: &str) -> Result<Option<String>> {
+    pub(super) fn function_for(
+        &mut self,
+        target: &str,
+        at: &str,
+        method: &str,
+    ) -> Result<Option<String>> {
         if target.contains("${stageVariables.") {
             self.warnings.push(format!(
                 "{method}: the Lambda function is chosen by a stage variable ({target}), so the \

@@ -14,8 +14,8 @@
 //! - `paths`: operations (with `x-amazon-apigateway-any-method` as `ANY`),
 //!   parameters, request bodies, method responses;
 //! - `integration`: `x-amazon-apigateway-integration`;
-//! - `security`: API keys and authorizers (the latter left out, with a
-//!   warning: the model has no authorizers yet);
+//! - `security`: API keys, authorizers, and each operation's authorizer
+//!   and scopes;
 //! - `models`: `definitions` / `components.schemas`;
 //! - `extensions`: validators, gateway responses, binary media types, the
 //!   API key source;
@@ -151,8 +151,8 @@ pub fn import_document(
     };
     importer.read_models()?;
     importer.read_validators()?;
-    importer.api_key_source()?;
-    importer.warn_authorizers()?;
+    let api_key_source_type = importer.api_key_source()?;
+    let authorizers = importer.read_authorizers()?;
     let methods = importer.methods()?;
     let gateway_responses = importer.gateway_responses()?;
     let binary_media_types = importer.binary_media_types()?;
@@ -168,6 +168,8 @@ pub fn import_document(
         stages: Vec::new(),
         api_keys: Vec::new(),
         functions: importer.functions,
+        authorizers,
+        api_key_source_type,
         ..Default::default()
     };
     Ok(Imported {

@@ -128,7 +128,7 @@ impl Importer<'_> {
             self.request_body(body, &pointer(at, "requestBody"), &mut request_models)?;
         }
         let method_responses = self.method_responses(operation, at)?;
-        let (authorization_type, api_key_required) = self.security(operation, at, &name)?;
+        let security = self.security(operation, at, &name)?;
         let request_validator = match self.doc.string_at(operation, super::VALIDATOR, at)? {
             Some(validator) => Some(self.validator(&validator, &pointer(at, super::VALIDATOR))?),
             None => self.default_validator.clone(),
@@ -148,14 +148,15 @@ impl Importer<'_> {
         Ok(Method {
             resource_path: resource_path.to_owned(),
             http_method: http_method.to_owned(),
-            authorization_type,
-            api_key_required,
+            authorization_type: security.authorization_type,
+            api_key_required: security.api_key_required,
+            authorizer: security.authorizer,
+            authorization_scopes: security.scopes,
             request_parameters,
             request_models,
             request_validator,
             method_responses,
             integration,
-            ..Default::default()
         })
     }
 

@@ -1,24 +1,41 @@
-//! `security` requirements → a method's `ApiKeyRequired` and
-//! `AuthorizationType`.
+//! Security schemes and `security` requirements → the API's authorizers
+//! and a method's `ApiKeyRequired`, `AuthorizationType`, authorizer and
+//! scopes.
 //!
 //! API Gateway reads two kinds of scheme (developer guide, "OpenAPI
 //! extensions", `x-amazon-apigateway-authorizer` and
 //! `x-amazon-apigateway-authtype`): an `apiKey` scheme without those
-//! extensions is the API key (`x-api-key` header), which the model
-//! enforces; a scheme with them is an authorizer, which the model cannot
-//! represent yet. Authorizers are left out with a warning, and the methods
-//! that use them keep their authorization type (as a CloudFormation import
-//! does for `AuthorizationType`), which is not enforced locally.
+//! extensions is the API key (`x-api-key` header); a scheme with
+//! `x-amazon-apigateway-authorizer` is an authorizer named as the scheme
+//! (type `token`, `request` or `cognito_user_pools`, `authorizerUri`,
+//! `identitySource`, `identityValidationExpression`,
+//! `authorizerResultTtlInSeconds`, `providerARNs`); a TOKEN authorizer
+//! without `identitySource` reads the header the scheme names (`name`,
+//! `in: header`), as the guide's `x-amazon-apigateway-authorizer` example
+//! shows. `x-amazon-apigateway-authtype: awsSigv4` alone is IAM.
 
 use serde_json::{Map, Value};
 
 use super::Importer;
 use super::document::{Result, pointer};
+use crate::model::{Authorizer, AuthorizerType};
 
-impl Importer<'_> {
+/// The authorizer extension.
+const AUTHORIZER: &str = "x-amazon-apigateway-authorizer";
+
+/// What an operation's `security` gives its method.
+#[derive(Debug, Default)]
+pub(super) struct Security {
+    pub(super) authorization_type: Option<String>,
+    pub(super) api_key_required: bool,
+    pub(super) authorizer: Option<String>,
+    pub(super) scopes: Vec<String>,
+}
+
+impl<'a> Importer<'a> {
     /// The document's security schemes and their pointer
     /// (`securityDefinitions` in 2.0, `components.securitySchemes` in 3.0).
-    fn schemes(&self) -> Result<Option<(&Map<String, Value>, String)>> {
+    fn schemes(&self) -> Result<Option<(&'a Map<String, Value>, String)>> {
         let d = self.doc;
         let root = d.object(d.root, "")?;
         if let Some(schemes) = d.object_at(root, "securityDefinitions", "")? {
@@ -32,35 +49,112 @@ impl Importer<'_> {
         Ok(None)
     }
 
-    /// Warns once for each authorizer scheme: it is not imported.
-    pub(super) fn warn_authorizers(&mut self) -> Result<()> {
+    /// Every scheme with `x-amazon-apigateway-authorizer`, as an
+    /// authorizer named like the scheme.
+    pub(super) fn read_authorizers(&mut self) -> Result<Vec<Authorizer>> {
         let Some((schemes, at)) = self.schemes()? else {
-            return Ok(());
+            return Ok(Vec::new());
         };
-        let mut warnings = Vec::new();
+        let d = self.doc;
+        let mut out = Vec::new();
         for (name, scheme) in schemes {
-            if let Some(scheme) = scheme.as_object()
-                && authorizer_type(scheme).is_some()
+            let scheme_at = pointer(&at, name);
+            let scheme = d.object(scheme, &scheme_at)?;
+            let Some(extension) = d.object_at(scheme, AUTHORIZER, &scheme_at)? else {
+                continue;
+            };
+            let ext_at = pointer(&scheme_at, AUTHORIZER);
+            let kind_name = d
+                .string_at(extension, "type", &ext_at)?
+                .unwrap_or_else(|| "token".to_owned());
+            let kind = AuthorizerType::from_name(&kind_name).ok_or_else(|| {
+                d.invalid(
+                    &pointer(&ext_at, "type"),
+                    format!(
+                        "expected one of token, request, cognito_user_pools, found `{kind_name}`"
+                    ),
+                )
+            })?;
+            let authorizer_uri = d.string_at(extension, "authorizerUri", &ext_at)?;
+            let function = match (kind, &authorizer_uri) {
+                (AuthorizerType::CognitoUserPools, _) => None,
+                (_, None) => {
+                    return Err(d.invalid(
+                        &ext_at,
+                        "a token or request authorizer needs an authorizerUri (the Lambda \
+                         function's invocation URI)",
+                    ));
+                }
+                (_, Some(uri)) => {
+                    let uri_at = pointer(&ext_at, "authorizerUri");
+                    let target = super::integration::lambda_target(uri).ok_or_else(|| {
+                        d.invalid(
+                            &uri_at,
+                            format!(
+                                "`{uri}` is not a Lambda invocation URI (arn:aws:apigateway:\
+                                 REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations)"
+                            ),
+                        )
+                    })?;
+                    self.function_for(target, &uri_at, &format!("{ext_at} (authorizer {name})"))?
+                }
+            };
+            let mut identity_source = d.string_at(extension, "identitySource", &ext_at)?;
+            if identity_source.is_none()
+                && kind != AuthorizerType::Request
+                && d.string_at(scheme, "in", &scheme_at)?.as_deref() == Some("header")
+                && let Some(header) = d.string_at(scheme, "name", &scheme_at)?
             {
-                warnings.push(format!(
-                    "{}: the authorizer `{name}` is not imported (authorizers are not \
-                     emulated yet); the methods that use it are served without calling it",
-                    pointer(&at, name)
-                ));
+                identity_source = Some(format!("method.request.header.{header}"));
             }
+            let mut provider_arns = Vec::new();
+            let arns_at = pointer(&ext_at, "providerARNs");
+            for (i, arn) in d
+                .list_at(extension, "providerARNs", &ext_at)?
+                .iter()
+                .enumerate()
+            {
+                match arn.as_str() {
+                    Some(arn) => provider_arns.push(arn.to_owned()),
+                    None => {
+                        return Err(d.expected(
+                            &pointer(&arns_at, &i.to_string()),
+                            "a string",
+                            arn,
+                        ));
+                    }
+                }
+            }
+            out.push(Authorizer {
+                name: name.clone(),
+                kind,
+                function,
+                authorizer_uri,
+                identity_source,
+                identity_validation_expression: d.string_at(
+                    extension,
+                    "identityValidationExpression",
+                    &ext_at,
+                )?,
+                authorizer_result_ttl_in_seconds: d.unsigned_at(
+                    extension,
+                    "authorizerResultTtlInSeconds",
+                    &ext_at,
+                )?,
+                provider_arns,
+            });
         }
-        self.warnings.extend(warnings);
-        Ok(())
+        Ok(out)
     }
 
-    /// `(AuthorizationType, ApiKeyRequired)` of an operation: its
-    /// `security`, else the document's.
+    /// What the operation's `security` (else the document's) gives its
+    /// method.
     pub(super) fn security(
         &mut self,
         operation: &Map<String, Value>,
         at: &str,
         method: &str,
-    ) -> Result<(Option<String>, bool)> {
+    ) -> Result<Security> {
         let d = self.doc;
         let root = d.object(d.root, "")?;
         let (requirements, requirements_at) = if operation.contains_key("security") {
@@ -71,12 +165,11 @@ impl Importer<'_> {
         } else {
             (d.list_at(root, "security", "")?, "/security".to_owned())
         };
+        let mut out = Security::default();
         if requirements.is_empty() {
-            return Ok((None, false));
+            return Ok(out);
         }
         let schemes = self.schemes()?;
-        let mut authorization_type = None;
-        let mut api_key_required = false;
         let mut ignored = Vec::new();
         for (i, requirement) in requirements.iter().enumerate() {
             let requirement_at = pointer(&requirements_at, &i.to_string());
@@ -101,19 +194,34 @@ impl Importer<'_> {
                 };
                 let scheme = self.doc.object(scheme, &scheme_at)?;
                 if let Some(kind) = authorizer_type(scheme) {
-                    authorization_type = Some(kind.to_owned());
+                    out.authorization_type = Some(kind.to_owned());
+                    if scheme.contains_key(AUTHORIZER) {
+                        out.authorizer = Some(name.clone());
+                        let scopes_at = pointer(&requirement_at, name);
+                        for (j, scope) in self
+                            .doc
+                            .list_at(requirement, name, &requirement_at)?
+                            .iter()
+                            .enumerate()
+                        {
+                            match scope.as_str() {
+                                Some(s) => out.scopes.push(s.to_owned()),
+                                None => {
+                                    return Err(self.doc.expected(
+                                        &pointer(&scopes_at, &j.to_string()),
+                                        "a string",
+                                        scope,
+                                    ));
+                                }
+                            }
+                        }
+                    }
                 } else if scheme.get("type").and_then(Value::as_str) == Some("apiKey") {
-                    api_key_required = true;
+                    out.api_key_required = true;
                 } else {
                     ignored.push(name.clone());
                 }
             }
-        }
-        // AWS_IAM is checked locally (SigV4 against `LocalAuth`).
-        if let Some(kind) = authorization_type.as_ref().filter(|k| *k != "AWS_IAM") {
-            self.warnings.push(format!(
-                "{at}: {method}: authorization {kind} is not enforced locally"
-            ));
         }
         for name in ignored {
             self.warnings.push(format!(
@@ -121,7 +229,7 @@ impl Importer<'_> {
                  Gateway authorizer; it is not enforced"
             ));
         }
-        Ok((authorization_type, api_key_required))
+        Ok(out)
     }
 }
 
@@ -132,7 +240,7 @@ fn authorizer_type(scheme: &Map<String, Value>) -> Option<&'static str> {
         .get("x-amazon-apigateway-authtype")
         .and_then(Value::as_str)
         .map(str::to_ascii_lowercase);
-    let authorizer = scheme.get("x-amazon-apigateway-authorizer");
+    let authorizer = scheme.get(AUTHORIZER);
     if authtype.is_none() && authorizer.is_none() {
         return None;
     }

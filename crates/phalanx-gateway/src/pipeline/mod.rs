@@ -2,9 +2,9 @@
 //! Gateway's stages in order, each its own module:
 //!
 //! 1. [`route`] — stage prefix, resource tree, method;
-//! 2. [`authorize`] — the caller (`AWS_IAM` signatures, Cognito user
-//!    pool tokens), then API keys, usage plan throttling and quotas, stage
-//!    throttling;
+//! 2. [`authorize`] — the caller (a Lambda authorizer, `AWS_IAM`
+//!    signatures, Cognito user pool tokens), then API keys, usage plan
+//!    throttling and quotas, stage throttling;
 //! 3. [`method_request`] — required parameters, body models;
 //! 4. [`integration_request`] — template selection, passthrough,
 //!    parameter mapping, the request template;

@@ -59,6 +59,44 @@ const IDENTITY_KEYS: [&str; 14] = [
     "apiKeyId",
 ];
 
+/// What an authorizer returned, as `$context.authorizer` shows it: for a
+/// Lambda authorizer, `principalId` and the `context` map, every value a
+/// string (developer guide, "Output from an API Gateway Lambda
+/// authorizer": values are stringified; objects and arrays are refused);
+/// for a Cognito user pool authorizer, the token's `claims`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuthorizerContext {
+    /// `principalId`, when the authorizer returned one.
+    pub principal_id: Option<String>,
+    /// The `context` map, values stringified.
+    pub values: IndexMap<String, String>,
+    /// A Cognito token's claims, values as strings (`$context.authorizer.
+    /// claims.sub`); empty for Lambda authorizers.
+    pub claims: IndexMap<String, String>,
+}
+
+impl AuthorizerContext {
+    /// As JSON: the context's values, then `principalId`.
+    pub fn to_json(&self) -> Json {
+        let mut map = serde_json::Map::new();
+        for (k, v) in &self.values {
+            map.insert(k.clone(), Json::String(v.clone()));
+        }
+        if let Some(p) = &self.principal_id {
+            map.insert("principalId".into(), Json::String(p.clone()));
+        }
+        if !self.claims.is_empty() {
+            let claims = self
+                .claims
+                .iter()
+                .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+                .collect();
+            map.insert("claims".into(), Json::Object(claims));
+        }
+        Json::Object(map)
+    }
+}
+
 /// A gateway error, as `$context.error` shows it to gateway response
 /// templates.
 #[derive(Debug, Clone, Default)]
@@ -109,10 +147,8 @@ pub struct RequestContext {
     pub deployment_id: Arc<str>,
     /// `error.*` — set for gateway responses.
     pub error: Option<ErrorInfo>,
-    /// `authorizer.*`: what an authorizer returned, as the proxy event's
-    /// `requestContext.authorizer` shows it (`{"claims": {…}}` for a
-    /// Cognito user pool authorizer). `None` for methods without one.
-    pub authorizer: Option<Json>,
+    /// `authorizer.*` — what the method's Lambda authorizer returned.
+    pub authorizer: Option<Arc<AuthorizerContext>>,
 }
 
 impl RequestContext {
@@ -138,7 +174,7 @@ impl RequestContext {
             "apiId": &*self.api_id,
         });
         if let (Some(authorizer), Some(map)) = (&self.authorizer, ctx.as_object_mut()) {
-            map.insert("authorizer".into(), authorizer.clone());
+            map.insert("authorizer".into(), authorizer.to_json());
         }
         if let (Some(error), Some(map)) = (&self.error, ctx.as_object_mut()) {
             map.insert(
@@ -335,7 +371,10 @@ impl Object for ContextObject {
             "stage" => Some(Value::String(c.stage.clone())),
             "deploymentId" => Some(Value::String(c.deployment_id.clone())),
             "isCanaryRequest" => Some(Value::Bool(false)),
-            "authorizer" => c.authorizer.as_ref().map(Value::from_json),
+            "authorizer" => c
+                .authorizer
+                .as_ref()
+                .map(|a| Value::from_json(&a.to_json())),
             _ => None,
         }
     }

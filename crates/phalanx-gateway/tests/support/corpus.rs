@@ -281,7 +281,10 @@ pub fn python() -> String {
 /// * any other event (a non-proxy integration's mapped request) gets
 ///   `{"function": …, "event": …}`; an event with a non-empty `"fail"` (at
 ///   its top or in its `body`) makes it fail with that message as `errorMessage`, for
-///   selection patterns.
+///   selection patterns;
+/// * a Lambda authorizer's event (`type` TOKEN or REQUEST, with a
+///   `methodArn`) gets a policy allowing every method, with the function's
+///   name in its `context`.
 pub fn stand_ins(api: &RestApi) -> InProcess {
     let mut names: Vec<String> = api.functions.keys().cloned().collect();
     for method in &api.methods {
@@ -311,6 +314,19 @@ fn stand_in(function: &str, event: &[u8]) -> Result<bytes::Bytes, bytes::Bytes> 
                 .into(),
         )
     };
+    if event.get("methodArn").is_some()
+        && matches!(event["type"].as_str(), Some("TOKEN" | "REQUEST"))
+    {
+        let output = json!({
+            "principalId": "stand-in",
+            "policyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"}],
+            },
+            "context": {"authorizer": function},
+        });
+        return Ok(output.to_string().into());
+    }
     if event.get("requestContext").is_some() && event.get("httpMethod").is_some() {
         let body: Value = event["body"]
             .as_str()

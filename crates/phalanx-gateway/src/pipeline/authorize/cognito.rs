@@ -32,6 +32,7 @@
 use super::{LocalAuth, pool_id};
 use crate::model::Authorizer;
 use crate::pipeline::{GatewayError, ResponseType};
+use crate::vtl::AuthorizerContext;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value as Json};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -44,15 +45,15 @@ fn refuse(detail: impl Into<String>) -> GatewayError {
 }
 
 /// Checks the request's token against `authorizer`'s user pools; on
-/// success returns the `requestContext.authorizer` object
-/// (`{"claims": {…}}`).
+/// success returns what `$context.authorizer` and the proxy event's
+/// `requestContext.authorizer` show (`{"claims": {…}}`).
 pub(crate) fn authorize(
     auth: &LocalAuth,
     authorizer: &Authorizer,
     scopes: &[String],
     headers: &[(String, String)],
     now: SystemTime,
-) -> Result<Json, GatewayError> {
+) -> Result<AuthorizerContext, GatewayError> {
     // Cognito authorizers read one header (`method.request.header.NAME`).
     let source = authorizer
         .identity_source
@@ -143,7 +144,10 @@ pub(crate) fn authorize(
             )));
         }
     }
-    Ok(serde_json::json!({ "claims": stringify(claims) }))
+    Ok(AuthorizerContext {
+        claims: stringify(claims),
+        ..AuthorizerContext::default()
+    })
 }
 
 /// Verifies signature, expiry and issuer; returns the claims.
@@ -173,7 +177,7 @@ fn check(
 }
 
 /// The claims as AWS passes them: every value a string.
-fn stringify(claims: Map<String, Json>) -> Map<String, Json> {
+fn stringify(claims: Map<String, Json>) -> indexmap::IndexMap<String, String> {
     claims
         .into_iter()
         .map(|(name, value)| {
@@ -193,7 +197,7 @@ fn stringify(claims: Map<String, Json>) -> Map<String, Json> {
                     .join(","),
                 (_, other) => other.to_string(),
             };
-            (name, Json::String(text))
+            (name, text)
         })
         .collect()
 }

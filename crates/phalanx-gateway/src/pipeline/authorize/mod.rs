@@ -1,29 +1,42 @@
-//! Stage 2, authorization: who may call the method, and how often. One
-//! module per mechanism, in the order API Gateway applies them:
+//! Stage 2, authorization: who may call the method. One module per
+//! mechanism, in the order API Gateway applies them:
 //!
-//! - `iam`: an `AWS_IAM` method needs a request signed with Signature
-//!   Version 4 by a known access key;
-//! - `cognito`: a `COGNITO_USER_POOLS` method needs a user pool JWT that a
-//!   locally supplied JWKS verifies;
+//! - the caller, by the method's `AuthorizationType`: `CUSTOM` runs the
+//!   Lambda authorizer ([`authorize`]: `lambda`, with its `policy`
+//!   evaluation and result `cache`); `AWS_IAM` needs a request signed with
+//!   Signature Version 4 by a known access key (`iam`);
+//!   `COGNITO_USER_POOLS` needs a user pool JWT that a locally supplied
+//!   JWKS verifies (`cognito`);
 //! - `api_key`: a method with `ApiKeyRequired` needs an enabled key of a
-//!   usage plan that covers the stage.
+//!   usage plan that covers the stage. It runs after the authorizer
+//!   because with `ApiKeySourceType: AUTHORIZER` the key is the
+//!   authorizer's `usageIdentifierKey` (developer guide, "Choose an API
+//!   key source");
 //! - `usage_plan`: the key's usage plan throttling and quota, then the
 //!   stage's per-method throttling (`MethodSettings`) for every caller;
 //!   its token buckets are in `throttle`.
 //!
-//! What callers are checked against — access keys, user pools' public
-//! keys, the region — is not in the API definition: it is [`LocalAuth`],
-//! given to [`crate::Gateway::with_auth`].
-//!
-//! Lambda authorizers are not enforced locally yet.
+//! What IAM and Cognito callers are checked against — access keys, user
+//! pools' public keys, the region — is not in the API definition: it is
+//! [`LocalAuth`], given to [`crate::Gateway::with_auth`].
 
 mod api_key;
+mod cache;
 pub(crate) mod cognito;
 pub(crate) mod iam;
+mod lambda;
+mod policy;
 mod throttle;
 pub(crate) mod usage_plan;
 
 pub(crate) use api_key::check_api_key;
+pub(crate) use cache::AuthorizerCache;
+pub(crate) use lambda::Authorized;
+
+use crate::compile::{Authorization, CompiledMethod};
+use crate::invoke::Invoker;
+use crate::pipeline::{Exchange, GatewayError};
+use std::time::SystemTime;
 
 use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::JwkSet;
@@ -251,4 +264,31 @@ pub(crate) fn pool_id(pool: &str) -> &str {
         None => pool,
     }
     .trim()
+}
+
+/// Runs the method's Lambda authorizer. `Ok(None)`: nothing to add to the
+/// request (not a `CUSTOM` method: IAM and Cognito methods are checked by
+/// `iam` and `cognito`, called from the gateway, which owns the
+/// `$context` they write).
+pub(crate) async fn authorize(
+    x: &Exchange<'_>,
+    method: &CompiledMethod,
+    invoker: &dyn Invoker,
+    cache: &AuthorizerCache,
+    now: SystemTime,
+) -> Result<Option<Authorized>, GatewayError> {
+    match method.authorization {
+        Authorization::None => Ok(None),
+        Authorization::Lambda(index) => {
+            let Some(authorizer) = x.api.authorizers.get(index) else {
+                return Err(GatewayError::configuration(
+                    "the method's authorizer is missing",
+                ));
+            };
+            lambda::authorize(x, authorizer, index, invoker, cache, now)
+                .await
+                .map(Some)
+        }
+        Authorization::CognitoUserPools(_) | Authorization::Iam => Ok(None),
+    }
 }
