@@ -2,7 +2,7 @@
 //! mechanism, in the order API Gateway applies them:
 //!
 //! - the caller, by the method's `AuthorizationType`: `CUSTOM` runs the
-//!   Lambda authorizer ([`authorize`]: `lambda`, with its `policy`
+//!   Lambda authorizer (`authorize`: `lambda`, with its `policy`
 //!   evaluation and result `cache`); `AWS_IAM` needs a request signed with
 //!   Signature Version 4 by a known access key (`iam`);
 //!   `COGNITO_USER_POOLS` needs a user pool JWT that a locally supplied
