@@ -27,7 +27,7 @@ use super::template::{Parameter, Result, Template, child, item, kind_of};
 
 /// The name and argument of an intrinsic function, if `value` is one: an
 /// object with exactly one key, `Ref` or `Fn::…`.
-fn intrinsic(value: &Value) -> Option<(&str, &Value)> {
+pub(crate) fn intrinsic(value: &Value) -> Option<(&str, &Value)> {
     let Value::Object(map) = value else {
         return None;
     };

@@ -34,6 +34,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 pub use error::{ImportError, ImportErrorKind};
+pub(crate) use intrinsics::intrinsic;
 pub use parse::parse_template;
 pub(crate) use template::entry_lines;
 /// JSON's name for a value's kind, for "expected …, found …" messages

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::document::{Cors, Document, api_key_definition, is_openapi_3, skeleton};
 use super::events::IMPLICIT_API;
-use super::{Sam, child, reference};
+use super::{Sam, child, is_intrinsic, reference};
 use crate::cloudformation::ImportError;
 
 /// `Auth` keys SAM knows.
@@ -723,9 +723,7 @@ fn read_cors(sam: &Sam, at: &str, cors: &Value) -> Result<Cors, ImportError> {
                     allow_credentials: false,
                 });
             }
-            Value::Object(map)
-                if map.len() == 1 && map.keys().all(|k| k == "Ref" || k.starts_with("Fn::")) =>
-            {
+            Value::Object(_) if is_intrinsic(cors) => {
                 return Ok(Cors {
                     allow_origin: cors.clone(),
                     allow_headers: None,

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Sam, child};
+use super::{Sam, child, is_intrinsic};
 use crate::cloudformation::ImportError;
 
 /// Properties copied to the Lambda function as they are.
@@ -205,10 +205,4 @@ fn code(
             ));
         }
     }))
-}
-
-fn is_intrinsic(value: &Value) -> bool {
-    value.as_object().is_some_and(|map| {
-        map.len() == 1 && map.keys().all(|k| k == "Ref" || k.starts_with("Fn::"))
-    })
 }

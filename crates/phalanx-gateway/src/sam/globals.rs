@@ -77,9 +77,9 @@ impl Globals {
 /// `local` merged over `global`, by SAM's rules.
 pub(super) fn merge(global: &Value, local: &Value) -> Value {
     match (global, local) {
-        (Value::Object(global), Value::Object(local)) if !is_intrinsic(local) => {
+        (Value::Object(global), Value::Object(local_map)) if !replaces(local) => {
             let mut merged = global.clone();
-            for (key, value) in local {
+            for (key, value) in local_map {
                 let value = match global.get(key) {
                     Some(global_value) => merge(global_value, value),
                     None => value.clone(),
@@ -95,14 +95,13 @@ pub(super) fn merge(global: &Value, local: &Value) -> Value {
     }
 }
 
-/// `{"Ref": …}`, `{"Fn::…": …}`: a value CloudFormation computes, which
-/// replaces rather than merges.
-fn is_intrinsic(map: &Map<String, Value>) -> bool {
-    map.len() == 1
-        && map
-            .keys()
-            .next()
-            .is_some_and(|k| k == "Ref" || k == "Condition" || k.starts_with("Fn::"))
+/// A value that replaces rather than merges: an intrinsic function, or a
+/// `{"Condition": …}`, which SAM's `is_intrinsic` counts among them too.
+fn replaces(local: &Value) -> bool {
+    super::is_intrinsic(local)
+        || local
+            .as_object()
+            .is_some_and(|map| map.len() == 1 && map.contains_key("Condition"))
 }
 
 #[cfg(test)]

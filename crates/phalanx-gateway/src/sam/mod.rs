@@ -291,6 +291,12 @@ fn stand_in_type(sam_type: &str) -> Option<&'static str> {
     })
 }
 
+/// Whether `value` is an intrinsic function (`Ref`, `Fn::…`): a value
+/// CloudFormation computes, passed through as it is.
+fn is_intrinsic(value: &Value) -> bool {
+    crate::cloudformation::intrinsic(value).is_some()
+}
+
 /// `{"Ref": id}`.
 fn reference(id: &str) -> Value {
     serde_json::json!({ "Ref": id })
