@@ -1,7 +1,7 @@
 //! Stage 4, integration request: what the backend receives.
 //!
 //! - Proxy integrations: `AWS_PROXY` gets the payload format 1.0 event
-//!   (`proxy_event` below); `HTTP_PROXY` gets the request as is.
+//!   ([`proxy_event`](super::proxy_event)); `HTTP_PROXY` gets the request as is.
 //! - Other integrations: the request template is chosen by the request's
 //!   media type (parameters stripped; no `Content-Type` means
 //!   `application/json`; then `$default`), and when none matches the
@@ -13,6 +13,7 @@
 //!   `$context`, `$stageVariables`; `RequestParameters` are mapped; the
 //!   template's `requestOverride`s win over mapped parameters.
 
+use super::proxy_event::{self, Recipient};
 use super::{Exchange, GatewayError, ResponseType, is_binary, media_type};
 use crate::compile::CompiledIntegration;
 use crate::mapping::{Location, Sources};
@@ -20,7 +21,6 @@ use crate::model::{ContentHandling, IntegrationType, PassthroughBehavior};
 use crate::vtl::Overrides;
 use base64::Engine as _;
 use bytes::Bytes;
-use serde_json::{Map, Value as Json, json};
 
 /// What the integration is called with.
 #[derive(Debug, Clone, Default)]
@@ -50,9 +50,9 @@ pub(crate) fn build(
     let request = x.request;
     match integration.kind {
         IntegrationType::AwsProxy => {
-            let event = proxy_event(x, resource_path);
+            let event = proxy_event::to_bytes(x, resource_path, Recipient::Integration);
             return Ok(IntegrationRequest {
-                body: Bytes::from(event.to_string()),
+                body: Bytes::from(event),
                 ..IntegrationRequest::default()
             });
         }
@@ -202,93 +202,4 @@ fn convert_body(
         }
         _ => Ok(request.body.clone()),
     }
-}
-
-/// The Lambda proxy integration event, payload format 1.0 (developer
-/// guide, "Input format of a Lambda function for proxy integration"):
-/// single- and multi-value headers and query strings (null when empty),
-/// path parameters as the client encoded them, the raw path without the
-/// stage (slashes right after it made one), the request
-/// context, and the body as text — base64 with `isBase64Encoded` when the
-/// content type is one of the API's binary media types.
-pub(crate) fn proxy_event(x: &Exchange<'_>, resource_path: &str) -> Json {
-    let (api, request) = (x.api, x.request);
-    fn single(list: &[(String, String)]) -> Json {
-        if list.is_empty() {
-            return Json::Null;
-        }
-        let mut m = Map::new();
-        for (k, v) in list {
-            m.insert(k.clone(), json!(v));
-        }
-        Json::Object(m)
-    }
-    fn multi(list: &[(String, String)]) -> Json {
-        if list.is_empty() {
-            return Json::Null;
-        }
-        let mut m: Map<String, Json> = Map::new();
-        for (k, v) in list {
-            match m.get_mut(k) {
-                Some(Json::Array(values)) => values.push(json!(v)),
-                _ => {
-                    m.insert(k.clone(), json!([v]));
-                }
-            }
-        }
-        Json::Object(m)
-    }
-    let mut headers = x.headers().to_vec();
-    let has = |h: &[(String, String)], n: &str| h.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
-    if !has(&headers, "X-Forwarded-For") {
-        headers.push(("X-Forwarded-For".into(), request.source_ip.clone()));
-    }
-    if !has(&headers, "X-Forwarded-Proto") {
-        headers.push(("X-Forwarded-Proto".into(), "http".into()));
-    }
-    let binary = x
-        .header("content-type")
-        .is_some_and(|ct| is_binary(&media_type(ct), &api.binary_media_types));
-    let (body, is_base64) = if request.body.is_empty() {
-        (Json::Null, false)
-    } else if binary {
-        (
-            json!(base64::engine::general_purpose::STANDARD.encode(&request.body)),
-            true,
-        )
-    } else {
-        match std::str::from_utf8(&request.body) {
-            Ok(text) => (json!(text), false),
-            Err(_) => (
-                json!(base64::engine::general_purpose::STANDARD.encode(&request.body)),
-                true,
-            ),
-        }
-    };
-    // The path after the stage, with the slashes right after the stage
-    // made one: AWS gives `/stage//lp/x` as `/lp/x` (see `route::after_stage`).
-    let path = format!(
-        "/{}",
-        super::route::after_stage(&request.path, &api.stage.stage_name)
-            .unwrap_or("")
-            .trim_start_matches('/')
-    );
-    let mut request_context = x.context.to_json();
-    if let Some(m) = request_context.as_object_mut() {
-        m.remove("error");
-    }
-    json!({
-        "resource": resource_path,
-        "path": path,
-        "httpMethod": request.method,
-        "headers": single(&headers),
-        "multiValueHeaders": multi(&headers),
-        "queryStringParameters": single(x.query()),
-        "multiValueQueryStringParameters": multi(x.query()),
-        "pathParameters": single(x.path()),
-        "stageVariables": if api.stage.variables.is_empty() { Json::Null } else { json!(api.stage.variables) },
-        "requestContext": request_context,
-        "body": body,
-        "isBase64Encoded": is_base64,
-    })
 }

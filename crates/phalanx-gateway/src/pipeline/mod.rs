@@ -29,6 +29,7 @@ pub mod integration_request;
 pub mod integration_response;
 pub mod method_request;
 pub mod method_response;
+mod proxy_event;
 pub mod route;
 
 pub use gateway_response::{GatewayError, ResponseType};

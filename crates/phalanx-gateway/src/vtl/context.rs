@@ -10,6 +10,7 @@
 use super::override_map::OverrideMap;
 use indexmap::IndexMap;
 use phalanx_vtl::{KeyHasher, MethodError, Object, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Value as Json, json};
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
@@ -40,7 +41,33 @@ pub struct Identity {
     pub user: String,
 }
 
-/// `identity`'s keys, in the order AWS lists them (and `identity_json`
+impl Identity {
+    /// The value of each of [`IDENTITY_KEYS`], in order; `None` (null) for
+    /// a field the request does not have.
+    fn values(&self) -> [Option<&str>; IDENTITY_KEYS.len()] {
+        fn optional(s: &str) -> Option<&str> {
+            (!s.is_empty()).then_some(s)
+        }
+        [
+            None,
+            optional(&self.account_id),
+            None,
+            optional(&self.caller),
+            Some(&self.source_ip),
+            None,
+            optional(&self.access_key),
+            None,
+            None,
+            optional(&self.user_arn),
+            Some(&self.user_agent),
+            optional(&self.user),
+            optional(&self.api_key),
+            optional(&self.api_key_id),
+        ]
+    }
+}
+
+/// `identity`'s keys, in the order AWS lists them (and `IdentityJson`
 /// writes them).
 const IDENTITY_KEYS: [&str; 14] = [
     "cognitoIdentityPoolId",
@@ -76,24 +103,31 @@ pub struct AuthorizerContext {
 }
 
 impl AuthorizerContext {
-    /// As JSON: the context's values, then `principalId`.
+    /// As JSON: the context's values, then `principalId`, then `claims`.
     pub fn to_json(&self) -> Json {
-        let mut map = serde_json::Map::new();
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// The context's values, then `principalId` and `claims` (which win over a
+/// context value of the same name).
+impl Serialize for AuthorizerContext {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
         for (k, v) in &self.values {
-            map.insert(k.clone(), Json::String(v.clone()));
+            let shadowed = (k == "principalId" && self.principal_id.is_some())
+                || (k == "claims" && !self.claims.is_empty());
+            if !shadowed {
+                map.serialize_entry(k, v)?;
+            }
         }
         if let Some(p) = &self.principal_id {
-            map.insert("principalId".into(), Json::String(p.clone()));
+            map.serialize_entry("principalId", p)?;
         }
         if !self.claims.is_empty() {
-            let claims = self
-                .claims
-                .iter()
-                .map(|(k, v)| (k.clone(), Json::String(v.clone())))
-                .collect();
-            map.insert("claims".into(), Json::Object(claims));
+            map.serialize_entry("claims", &self.claims)?;
         }
-        Json::Object(map)
+        map.end()
     }
 }
 
@@ -155,62 +189,11 @@ impl RequestContext {
     /// The context as JSON, with AWS's key names (`requestContext` of a
     /// proxy event is this, without `error`).
     pub fn to_json(&self) -> Json {
-        let mut ctx = json!({
-            "resourceId": &*self.resource_id,
-            "resourcePath": &*self.resource_path,
-            "httpMethod": self.http_method,
-            "extendedRequestId": self.extended_request_id,
-            "requestTime": self.request_time,
-            "path": self.path,
-            "accountId": &*self.account_id,
-            "protocol": self.protocol,
-            "stage": &*self.stage,
-            "domainPrefix": self.domain_prefix,
-            "requestTimeEpoch": self.request_time_epoch,
-            "requestId": self.request_id,
-            "identity": self.identity_json(),
-            "domainName": self.domain_name,
-            "deploymentId": &*self.deployment_id,
-            "apiId": &*self.api_id,
-        });
-        if let (Some(authorizer), Some(map)) = (&self.authorizer, ctx.as_object_mut()) {
-            map.insert("authorizer".into(), authorizer.to_json());
-        }
-        if let (Some(error), Some(map)) = (&self.error, ctx.as_object_mut()) {
-            map.insert(
-                "error".into(),
-                json!({
-                    "message": error.message,
-                    "messageString": Json::String(error.message.clone()).to_string(),
-                    "responseType": error.response_type,
-                    "validationErrorString": error.validation_error_string,
-                }),
-            );
-        }
-        ctx
-    }
-
-    /// `identity` as JSON: the caller fields a local, unauthenticated
-    /// request has, null for the IAM/Cognito ones.
-    fn identity_json(&self) -> Json {
-        let id = &self.identity;
-        let optional = |s: &str| if s.is_empty() { Json::Null } else { json!(s) };
-        json!({
-            "cognitoIdentityPoolId": null,
-            "accountId": optional(&id.account_id),
-            "cognitoIdentityId": null,
-            "caller": optional(&id.caller),
-            "sourceIp": id.source_ip,
-            "principalOrgId": null,
-            "accessKey": optional(&id.access_key),
-            "cognitoAuthenticationType": null,
-            "cognitoAuthenticationProvider": null,
-            "userArn": optional(&id.user_arn),
-            "userAgent": id.user_agent,
-            "user": optional(&id.user),
-            "apiKey": optional(&id.api_key),
-            "apiKeyId": optional(&id.api_key_id),
+        serde_json::to_value(ContextJson {
+            context: self,
+            with_error: true,
         })
+        .unwrap_or_default()
     }
 
     /// `identity` as the VTL map templates read, built directly (not
@@ -223,30 +206,10 @@ impl RequestContext {
             static NULLS: IndexMap<Value, Value, KeyHasher> =
                 IDENTITY_KEYS.iter().map(|k| (Value::from(*k), Value::Null)).collect();
         }
-        let id = &self.identity;
-        let optional = |s: &str| {
-            if s.is_empty() {
-                Value::Null
-            } else {
-                Value::from(s)
-            }
-        };
-        // Indices in `IDENTITY_KEYS`.
-        let values = [
-            (1, optional(&id.account_id)),
-            (3, optional(&id.caller)),
-            (4, Value::from(id.source_ip.as_str())),
-            (6, optional(&id.access_key)),
-            (9, optional(&id.user_arn)),
-            (10, Value::from(id.user_agent.as_str())),
-            (11, optional(&id.user)),
-            (12, optional(&id.api_key)),
-            (13, optional(&id.api_key_id)),
-        ];
         let mut map = NULLS.with(IndexMap::clone);
-        for (index, value) in values {
-            if let Some((_, slot)) = map.get_index_mut(index) {
-                *slot = value;
+        for ((_, slot), value) in map.iter_mut().zip(self.identity.values()) {
+            if let Some(value) = value {
+                *slot = Value::from(value);
             }
         }
         Value::Map(Rc::new(RefCell::new(map)))
@@ -294,6 +257,69 @@ impl RequestContext {
             identity: OnceCell::new(),
             error: OnceCell::new(),
         })
+    }
+}
+
+/// A [`RequestContext`] as JSON, written straight into a serializer (the
+/// proxy event's `requestContext` is serialised through this, with no
+/// `serde_json::Value` tree in between).
+pub struct ContextJson<'a> {
+    /// The context.
+    pub context: &'a RequestContext,
+    /// Whether `error` is written when set (gateway response templates see
+    /// it; a proxy event's `requestContext` has none).
+    pub with_error: bool,
+}
+
+impl Serialize for ContextJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let c = self.context;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("resourceId", &*c.resource_id)?;
+        map.serialize_entry("resourcePath", &*c.resource_path)?;
+        map.serialize_entry("httpMethod", &c.http_method)?;
+        map.serialize_entry("extendedRequestId", &c.extended_request_id)?;
+        map.serialize_entry("requestTime", &c.request_time)?;
+        map.serialize_entry("path", &c.path)?;
+        map.serialize_entry("accountId", &*c.account_id)?;
+        map.serialize_entry("protocol", &c.protocol)?;
+        map.serialize_entry("stage", &*c.stage)?;
+        map.serialize_entry("domainPrefix", &c.domain_prefix)?;
+        map.serialize_entry("requestTimeEpoch", &c.request_time_epoch)?;
+        map.serialize_entry("requestId", &c.request_id)?;
+        map.serialize_entry("identity", &IdentityJson(&c.identity))?;
+        map.serialize_entry("domainName", &c.domain_name)?;
+        map.serialize_entry("deploymentId", &*c.deployment_id)?;
+        map.serialize_entry("apiId", &*c.api_id)?;
+        if let Some(authorizer) = &c.authorizer {
+            map.serialize_entry("authorizer", &**authorizer)?;
+        }
+        if let (Some(error), true) = (&c.error, self.with_error) {
+            map.serialize_entry(
+                "error",
+                &json!({
+                    "message": error.message,
+                    "messageString": Json::String(error.message.clone()).to_string(),
+                    "responseType": error.response_type,
+                    "validationErrorString": error.validation_error_string,
+                }),
+            )?;
+        }
+        map.end()
+    }
+}
+
+/// `identity` as JSON: the caller fields a local request has, null for
+/// the ones it lacks (Cognito identity pools are never local).
+struct IdentityJson<'a>(&'a Identity);
+
+impl Serialize for IdentityJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(IDENTITY_KEYS.len()))?;
+        for (key, value) in IDENTITY_KEYS.iter().zip(self.0.values()) {
+            map.serialize_entry(key, &value)?;
+        }
+        map.end()
     }
 }
 
@@ -621,7 +647,7 @@ mod tests {
                 },
                 ..RequestContext::default()
             };
-            let from_json = Value::from_json(&ctx.identity_json());
+            let from_json = Value::from_json(&ctx.to_json()["identity"]);
             // Same entries, same order.
             assert_eq!(ctx.identity_value().to_string(), from_json.to_string());
         }

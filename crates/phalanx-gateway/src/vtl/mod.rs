@@ -7,7 +7,7 @@ mod input;
 mod override_map;
 mod util;
 
-pub use context::{AuthorizerContext, ErrorInfo, Identity, Overrides, RequestContext};
+pub use context::{AuthorizerContext, ContextJson, ErrorInfo, Identity, Overrides, RequestContext};
 pub use input::{Input, JsonArray, Params, json_to_value};
 pub use util::{Util, escape_javascript, escape_javascript_into, url_decode, url_encode};
 

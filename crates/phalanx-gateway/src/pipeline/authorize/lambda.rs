@@ -31,10 +31,12 @@ use super::policy::{Decision, Policy};
 use crate::compile::{CompiledAuthorizer, IdentitySource};
 use crate::invoke::{Invocation, InvokeOutput, Invoker};
 use crate::model::AuthorizerType;
+use crate::pipeline::proxy_event::{self, Recipient};
 use crate::pipeline::{Exchange, GatewayError, ResponseType};
 use crate::vtl::AuthorizerContext;
 use bytes::Bytes;
 use serde_json::{Value, json};
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -42,7 +44,7 @@ use std::time::{Duration, SystemTime};
 const REGION: &str = "us-east-1";
 
 /// An authorizer's output, parsed: what the cache keeps.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Output {
     policy: Policy,
     context: Arc<AuthorizerContext>,
@@ -83,6 +85,12 @@ fn denied(explicit: bool, detail: String) -> GatewayError {
     e
 }
 
+/// `arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/`: what every method ARN
+/// of a stage starts with, made once when the API is compiled.
+pub(crate) fn method_arn_prefix(account_id: &str, api_id: &str, stage: &str) -> String {
+    format!("arn:aws:execute-api:{REGION}:{account_id}:{api_id}/{stage}/")
+}
+
 /// `arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/VERB/PATH`: the request's
 /// verb and path after the stage (not the resource template), as the
 /// developer guide's REQUEST example shows (`…/test/GET/request`).
@@ -90,29 +98,35 @@ pub(crate) fn method_arn(x: &Exchange<'_>) -> String {
     let path = crate::pipeline::route::after_stage(&x.request.path, &x.api.stage.stage_name)
         .unwrap_or("")
         .trim_start_matches('/');
-    format!(
-        "arn:aws:execute-api:{REGION}:{}:{}/{}/{}/{}",
-        x.api.account_id,
-        x.api.api_id,
-        x.api.stage_name,
-        x.request.method.to_ascii_uppercase(),
-        path
-    )
+    let prefix = &x.api.method_arn_prefix;
+    let verb = &x.request.method;
+    let mut arn = String::with_capacity(prefix.len() + verb.len() + 1 + path.len());
+    arn.push_str(prefix);
+    arn.extend(verb.chars().map(|c| c.to_ascii_uppercase()));
+    arn.push('/');
+    arn.push_str(path);
+    arn
 }
 
-/// The identity values of a request, in the authorizer's order; `None`
-/// for a source the request lacks (or has empty).
-fn identity(x: &Exchange<'_>, source: &IdentitySource) -> Option<String> {
+/// The identity value of a request for one source; `None` for a source
+/// the request lacks (or has empty). Borrowed from the request where it
+/// can be: a cached authorizer reads them on every request.
+fn identity<'a>(x: &'a Exchange<'_>, source: &IdentitySource) -> Option<Cow<'a, str>> {
     let value = match source {
-        IdentitySource::Header(name) => x.header(name).map(str::to_owned),
+        IdentitySource::Header(name) => x.header(name).map(Cow::Borrowed),
         IdentitySource::Query(name) => x
             .query()
             .iter()
             .rev()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone()),
-        IdentitySource::StageVariable(name) => x.api.stage.variables.get(name).cloned(),
-        IdentitySource::Context(name) => x.context.lookup(name),
+            .map(|(_, v)| Cow::Borrowed(v.as_str())),
+        IdentitySource::StageVariable(name) => x
+            .api
+            .stage
+            .variables
+            .get(name)
+            .map(|v| Cow::Borrowed(v.as_str())),
+        IdentitySource::Context(name) => x.context.lookup(name).map(Cow::Owned),
     };
     value.filter(|v| !v.is_empty())
 }
@@ -128,21 +142,21 @@ pub(crate) async fn authorize(
     now: SystemTime,
 ) -> Result<Authorized, GatewayError> {
     let caching = !authorizer.ttl.is_zero();
-    let values: Vec<Option<String>> = authorizer
+    let values: Vec<Option<Cow<'_, str>>> = authorizer
         .identity_sources
         .iter()
         .map(|s| identity(x, s))
         .collect();
     let token = match authorizer.kind {
         AuthorizerType::Token => {
-            let Some(token) = values.first().cloned().flatten() else {
+            let Some(token) = values.first().and_then(Option::as_deref) else {
                 return Err(unauthorized(format!(
                     "authorizer {}: the token header is missing or empty",
                     authorizer.name
                 )));
             };
             if let Some(regex) = &authorizer.validation
-                && !regex.is_match(&token).unwrap_or(false)
+                && !regex.is_match(token).unwrap_or(false)
             {
                 return Err(unauthorized(format!(
                     "authorizer {}: the token does not match the IdentityValidationExpression",
@@ -162,17 +176,18 @@ pub(crate) async fn authorize(
         }
     };
     let arn = method_arn(x);
-    let key = (
-        index,
-        values.into_iter().map(Option::unwrap_or_default).collect(),
-    );
-    let cached = if caching { cache.get(&key, now) } else { None };
+    let identity: Vec<&str> = values.iter().map(|v| v.as_deref().unwrap_or("")).collect();
+    let cached = if caching {
+        cache.get(index, &identity, now)
+    } else {
+        None
+    };
     let output = match cached {
         Some(output) => output,
         None => {
             let output = Arc::new(invoke(x, authorizer, invoker, token, &arn).await?);
             if caching {
-                cache.put(key, now + authorizer.ttl, output.clone(), now);
+                cache.put(index, &identity, now + authorizer.ttl, output.clone(), now);
             }
             output
         }
@@ -197,7 +212,7 @@ async fn invoke(
     x: &Exchange<'_>,
     authorizer: &CompiledAuthorizer,
     invoker: &dyn Invoker,
-    token: Option<String>,
+    token: Option<&str>,
     arn: &str,
 ) -> Result<Output, GatewayError> {
     let event = match token {
@@ -205,23 +220,14 @@ async fn invoke(
             "type": "TOKEN",
             "authorizationToken": token,
             "methodArn": arn,
-        }),
-        None => {
-            let mut event =
-                crate::pipeline::integration_request::proxy_event(x, &x.context.resource_path);
-            if let Some(map) = event.as_object_mut() {
-                map.remove("body");
-                map.remove("isBase64Encoded");
-                // The developer guide's example has `{}` for no path
-                // parameters, where a proxy event has null.
-                if map.get("pathParameters").is_some_and(Value::is_null) {
-                    map.insert("pathParameters".into(), json!({}));
-                }
-                map.insert("type".into(), json!("REQUEST"));
-                map.insert("methodArn".into(), json!(arn));
-            }
-            event
-        }
+        })
+        .to_string()
+        .into_bytes(),
+        None => proxy_event::to_bytes(
+            x,
+            &x.context.resource_path,
+            Recipient::RequestAuthorizer { method_arn: arn },
+        ),
     };
     let timeout = x
         .api
@@ -232,7 +238,7 @@ async fn invoke(
     let result = invoker
         .invoke(Invocation {
             function: authorizer.function.clone(),
-            payload: Bytes::from(event.to_string()),
+            payload: Bytes::from(event),
             request_id: crate::ids::request_id(),
             timeout: Duration::from_secs(timeout),
         })
