@@ -76,6 +76,9 @@ pub struct CompiledApi {
     /// `ApiKeySourceType: AUTHORIZER`: the API key is the Lambda
     /// authorizer's `usageIdentifierKey`, not the `x-api-key` header.
     pub(crate) api_key_from_authorizer: bool,
+    /// What the method ARNs of this stage start with (Lambda authorizers'
+    /// policies are evaluated against them).
+    pub(crate) method_arn_prefix: String,
 }
 
 /// How a method is authorized: its `AuthorizationType` with its
@@ -336,6 +339,11 @@ pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, De
             .api_key_source_type
             .as_deref()
             .is_some_and(|t| t.eq_ignore_ascii_case("AUTHORIZER")),
+        method_arn_prefix: crate::pipeline::authorize::lambda::method_arn_prefix(
+            crate::gateway::LOCAL_ACCOUNT_ID,
+            &api_id,
+            stage_name,
+        ),
     })
 }
 

@@ -286,8 +286,11 @@ impl Gateway {
         // authorizer); each records what it found in $context. Then meter:
         // the key's usage plan (methods that require a key only), then the
         // stage's throttling of the method.
-        let (context, authorized) = if let Authorization::Lambda(_) = method.authorization {
-            let context = Arc::new(context);
+        // One shared context from here on: the stages below hold it (and
+        // templates render it) without copying; it is still ours alone
+        // here, so `make_mut` changes it in place.
+        let mut context = Arc::new(context);
+        let authorized = if let Authorization::Lambda(_) = method.authorization {
             let outcome = authorize::authorize(
                 &Exchange {
                     api,
@@ -301,8 +304,7 @@ impl Gateway {
                 now,
             )
             .await;
-            // The event is built; the context is ours again (no copy).
-            let mut context = Arc::try_unwrap(context).unwrap_or_else(|shared| (*shared).clone());
+            let context = Arc::make_mut(&mut context);
             let checked = outcome.and_then(|authorized| {
                 let key = authorized
                     .as_ref()
@@ -335,9 +337,10 @@ impl Gateway {
                     },
                 );
             }
-            (Arc::new(context), checked)
+            checked
         } else {
-            let checked = match method.authorization {
+            let context = Arc::make_mut(&mut context);
+            match method.authorization {
                 Authorization::Iam => authorize::iam::authorize(
                     &self.auth,
                     &request,
@@ -358,8 +361,7 @@ impl Gateway {
             }
             .and_then(|()| {
                 authorize::check_api_key(api, method, &params.header, None, &mut context.identity)
-            });
-            (Arc::new(context), checked)
+            })
         };
         let authorized = authorized.and_then(|()| {
             if api.limits.is_empty() {

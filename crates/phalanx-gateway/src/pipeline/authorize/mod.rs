@@ -24,7 +24,7 @@ mod api_key;
 mod cache;
 pub(crate) mod cognito;
 pub(crate) mod iam;
-mod lambda;
+pub(crate) mod lambda;
 mod policy;
 mod throttle;
 pub(crate) mod usage_plan;

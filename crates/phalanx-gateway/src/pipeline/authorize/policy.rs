@@ -21,11 +21,13 @@ pub(crate) enum Decision {
     ImplicitDeny,
 }
 
-/// One statement: its effect, actions and resources (as written).
+/// One statement: its effect, whether its actions include invoking an
+/// API (`execute-api:Invoke`, the one action API Gateway asks about), and
+/// its resources (as written).
 #[derive(Debug, Clone, PartialEq)]
 struct Statement {
     allow: bool,
-    actions: Vec<String>,
+    invokes: bool,
     resources: Vec<String>,
 }
 
@@ -85,12 +87,13 @@ impl Policy {
             };
             out.push(Statement {
                 allow,
-                // Actions are case-insensitive in IAM; lowered once here,
-                // not per evaluation (a cached policy is evaluated often).
-                actions: strings(statement.get("Action"), "Action")?
-                    .into_iter()
-                    .map(|a| a.to_ascii_lowercase())
-                    .collect(),
+                // Actions are case-insensitive in IAM. The only action
+                // asked about is `execute-api:Invoke`, so whether they
+                // name it is decided once here, not per evaluation (a
+                // cached policy is evaluated on every request).
+                invokes: strings(statement.get("Action"), "Action")?
+                    .iter()
+                    .any(|a| wildcard_match(&a.to_ascii_lowercase(), "execute-api:invoke")),
                 resources: strings(statement.get("Resource"), "Resource")?,
             });
         }
@@ -101,11 +104,7 @@ impl Policy {
     pub(crate) fn evaluate(&self, method_arn: &str) -> Decision {
         let mut allowed = false;
         for s in &self.statements {
-            let applies = s
-                .actions
-                .iter()
-                .any(|a| wildcard_match(a, "execute-api:invoke"))
-                && s.resources.iter().any(|r| wildcard_match(r, method_arn));
+            let applies = s.invokes && s.resources.iter().any(|r| wildcard_match(r, method_arn));
             if !applies {
                 continue;
             }
@@ -123,10 +122,9 @@ impl Policy {
 }
 
 /// IAM's wildcard match: `*` any run of characters (none included), `?`
-/// exactly one; everything else literally. Iterative, with one
-/// backtracking point, so no pattern can make it slow. ASCII (every
-/// method ARN of an ASCII path) is matched byte by byte without
-/// allocating; anything else character by character.
+/// exactly one; everything else literally. ASCII (every method ARN of an
+/// ASCII path) is matched byte by byte without allocating; anything else
+/// character by character.
 pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
     if pattern.is_ascii() && text.is_ascii() {
         matches(pattern.as_bytes(), text.as_bytes(), b'*', b'?')
@@ -137,25 +135,44 @@ pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
     }
 }
 
-fn matches<T: PartialEq + Copy>(p: &[T], t: &[T], star_sym: T, one: T) -> bool {
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == one || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == star_sym {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
+/// Whether `t` matches `p`, whose `star`s split it into pieces: the first
+/// piece must start `t`, the last end it, and the ones between appear in
+/// order between them. Taking the leftmost place for each piece between
+/// is never wrong (a later place leaves less room for the rest), so there
+/// is no backtracking: linear in the pieces' places, whatever the pattern.
+fn matches<T: PartialEq + Copy>(p: &[T], t: &[T], star: T, one: T) -> bool {
+    // A piece (`one` matching anything) against text of its length.
+    let same = |piece: &[T], text: &[T]| {
+        piece.len() == text.len() && piece.iter().zip(text).all(|(a, b)| *a == one || a == b)
+    };
+    let Some(first) = p.iter().position(|&c| c == star) else {
+        return same(p, t);
+    };
+    let last = p.iter().rposition(|&c| c == star).unwrap_or(first);
+    let (head, tail) = (&p[..first], &p[last + 1..]);
+    let Some(middle_end) = t.len().checked_sub(tail.len()) else {
+        return false;
+    };
+    if middle_end < head.len() || !same(head, &t[..head.len()]) || !same(tail, &t[middle_end..]) {
+        return false;
+    }
+    let mut rest = &t[head.len()..middle_end];
+    if first == last {
+        return true;
+    }
+    for piece in p[first + 1..last].split(|&c| c == star) {
+        if piece.is_empty() {
+            continue;
+        }
+        let place = (0..rest.len())
+            .take_while(|i| i + piece.len() <= rest.len())
+            .find(|&i| same(piece, &rest[i..i + piece.len()]));
+        match place {
+            Some(i) => rest = &rest[i + piece.len()..],
+            None => return false,
         }
     }
-    p[pi..].iter().all(|&c| c == star_sym)
+    true
 }
 
 #[cfg(test)]
@@ -187,6 +204,60 @@ mod tests {
         assert!(wildcard_match("a**b", "ab"));
         assert!(wildcard_match("/pets/?", "/pets/é"));
         assert!(!wildcard_match("/pets/??", "/pets/é"));
+        assert!(wildcard_match("", ""));
+        assert!(!wildcard_match("", "a"));
+        assert!(
+            !wildcard_match("ab*ba", "aba"),
+            "head and tail may not overlap"
+        );
+        assert!(wildcard_match("*a*b*", "xxaxxbxx"));
+        assert!(!wildcard_match("*b*a", "ab"));
+    }
+
+    /// The matcher against the definition (every way of letting each `*`
+    /// take a run), over every pattern and text of up to five symbols
+    /// from `ab*?` and `ab`.
+    #[test]
+    fn matching_agrees_with_the_definition() {
+        fn by_definition(p: &[u8], t: &[u8]) -> bool {
+            match (p.first(), t.first()) {
+                (None, _) => t.is_empty(),
+                (Some(b'*'), _) => {
+                    by_definition(&p[1..], t) || (!t.is_empty() && by_definition(p, &t[1..]))
+                }
+                (Some(_), None) => false,
+                (Some(&c), Some(&d)) => (c == b'?' || c == d) && by_definition(&p[1..], &t[1..]),
+            }
+        }
+        fn all(alphabet: &[u8], max: usize) -> Vec<Vec<u8>> {
+            let mut out = vec![Vec::new()];
+            let mut last = vec![Vec::new()];
+            for _ in 0..max {
+                last = last
+                    .iter()
+                    .flat_map(|w| {
+                        alphabet.iter().map(move |&c| {
+                            let mut w = w.clone();
+                            w.push(c);
+                            w
+                        })
+                    })
+                    .collect();
+                out.extend(last.iter().cloned());
+            }
+            out
+        }
+        for p in all(b"ab*?", 5) {
+            for t in all(b"ab", 5) {
+                assert_eq!(
+                    matches(&p, &t, b'*', b'?'),
+                    by_definition(&p, &t),
+                    "{} against {}",
+                    String::from_utf8_lossy(&p),
+                    String::from_utf8_lossy(&t)
+                );
+            }
+        }
     }
 
     #[test]
