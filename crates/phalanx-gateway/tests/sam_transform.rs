@@ -316,7 +316,8 @@ fn errors_name_the_file_line_and_property() {
                 "{HEAD}  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: v1\n      Cors:\n        AllowOrigin: \"'*'\"\n        AllowCredentials: true\n"
             ),
             "template.yaml:3: Resources.Api.Properties.Cors.AllowCredentials: AllowCredentials \
-             cannot be true when AllowOrigin is \"'*'\" (browsers refuse it; SAM does too)",
+             cannot be true when AllowOrigin is \"'*'\" or not set (browsers refuse it; SAM does \
+             too)",
         ),
         (
             "Transform: [AWS::Serverless-2016-10-31, AWS::LanguageExtensions]\nResources: {}\n"
@@ -346,4 +347,223 @@ fn a_request_model_must_name_one_of_the_apis_models() {
         "template.yaml:7: Resources.Fn.Properties.Events.Post.Properties.RequestModel.Model: \
          the model `Order` is not one of the Models of Api"
     );
+}
+
+// ----- found by the sweep over SAM's own translator tests -----
+// (`examples/sam_sweep.rs`; each case names the suite file that showed it)
+
+/// An API and one function with an event on it, `api` being the API's
+/// properties (indented 6) and `event` the event's extra properties
+/// (indented 12).
+fn api_and_event(api: &str, event: &str) -> String {
+    format!(
+        "{HEAD}  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: v1\n{api}  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: python3.12\n      Handler: a.b\n      InlineCode: x\n      Events:\n        Get:\n          Type: Api\n          Properties:\n            RestApiId: !Ref Api\n            Path: /items\n            Method: get\n{event}"
+    )
+}
+
+#[test]
+fn an_unquoted_open_api_version_is_a_version_and_drops_the_extra_stage() {
+    // aws/serverless-application-model tests/translator/input/api_request_model_openapi_3.yaml
+    // `OpenApiVersion: 3.0` is the YAML number 3.0; SAM reads it as "3.0".
+    let imported = load(&api_and_event("      OpenApiVersion: 3.0\n", ""));
+    let stages: Vec<&str> = imported
+        .api
+        .stages
+        .iter()
+        .map(|s| s.stage_name.as_str())
+        .collect();
+    assert_eq!(stages, ["v1"], "no extra `Stage` stage with OpenApiVersion");
+}
+
+#[tokio::test]
+async fn an_apis_cors_map_replaces_an_intrinsic_global_cors() {
+    // aws/serverless-application-model tests/translator/input/api_with_cors.yaml
+    // A global Cors that is an intrinsic is a value, not a map to merge
+    // the API's keys into.
+    let source = api_and_event(
+        "      Cors:\n        AllowOrigin: \"'https://a.example'\"\n        AllowMethods: \"'GET'\"\n",
+        "",
+    )
+    .replace(
+        "Resources:\n",
+        "Globals:\n  Api:\n    Cors: !Join [',', [\"'https://b.example'\"]]\nResources:\n",
+    );
+    let imported = load(&source);
+    let gateway = Gateway::build(&imported.api, "v1", InProcess::new()).unwrap();
+    let preflight = gateway
+        .handle(request("OPTIONS", "/v1/items", &[], ""))
+        .await;
+    assert_eq!(
+        header(&preflight, "Access-Control-Allow-Origin"),
+        Some("https://a.example")
+    );
+    assert_eq!(
+        header(&preflight, "Access-Control-Allow-Methods"),
+        Some("GET")
+    );
+}
+
+#[tokio::test]
+async fn cors_without_allow_origin_allows_every_origin() {
+    // aws/serverless-application-model tests/translator/input/api_with_cors_and_only_maxage.yaml
+    // (MaxAge quoted: SAM writes it into the mapping as given, and API
+    // Gateway takes an unquoted 600 for an invalid mapping expression.)
+    let imported = load(&api_and_event(
+        "      Cors:\n        MaxAge: \"'600'\"\n",
+        "",
+    ));
+    let gateway = Gateway::build(&imported.api, "v1", InProcess::new()).unwrap();
+    let preflight = gateway
+        .handle(request("OPTIONS", "/v1/items", &[], ""))
+        .await;
+    assert_eq!(preflight.status, 200);
+    assert_eq!(header(&preflight, "Access-Control-Allow-Origin"), Some("*"));
+    assert_eq!(header(&preflight, "Access-Control-Max-Age"), Some("600"));
+    // Not set counts as `'*'` for AllowCredentials too; empty is refused.
+    assert!(
+        error(&api_and_event(
+            "      Cors:\n        AllowCredentials: true\n",
+            ""
+        ))
+        .contains("Cors.AllowCredentials: AllowCredentials cannot be true")
+    );
+    assert_eq!(
+        error(&api_and_event("      Cors:\n        AllowOrigin: ''\n", "")),
+        "template.yaml:3: Resources.Api.Properties.Cors.AllowOrigin: Cors's AllowOrigin must \
+         not be empty, e.g. \"'https://example.com'\" (leave it out for \"'*'\")"
+    );
+}
+
+#[tokio::test]
+async fn auth_applies_to_a_definition_body_with_an_unquoted_swagger_version() {
+    // aws/serverless-application-model tests/translator/input/globals_for_api.yaml
+    // `swagger: 2.0` unquoted is a number; SAM only asks that it be set.
+    let api = "      Auth:\n        ApiKeyRequired: true\n      DefinitionBody:\n        swagger: 2.0\n        info: {title: t}\n        paths:\n          /items:\n            get:\n              x-amazon-apigateway-integration:\n                type: mock\n                requestTemplates: {application/json: '{\"statusCode\": 200}'}\n                responses: {default: {statusCode: '200'}}\n              responses: {'200': {description: ok}}\n";
+    let source = format!(
+        "{HEAD}  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: v1\n{api}"
+    );
+    let imported = load(&source);
+    let gateway = Gateway::build(&imported.api, "v1", InProcess::new()).unwrap();
+    let reply = gateway.handle(request("GET", "/v1/items", &[], "")).await;
+    assert_eq!(
+        reply.status, 403,
+        "the API's ApiKeyRequired reached the method"
+    );
+}
+
+#[test]
+fn a_functions_implicit_role_can_be_named() {
+    // aws/serverless-application-model tests/translator/input/api_rest_paths_with_if_condition_swagger.yaml
+    // SAM creates `<Fn>Role` for a function without Role; an authorizer
+    // may invoke with it.
+    let api = "      Auth:\n        DefaultAuthorizer: Token\n        Authorizers:\n          Token:\n            FunctionArn: !GetAtt Fn.Arn\n            FunctionInvokeRole: !GetAtt FnRole.Arn\n";
+    let imported = load(&api_and_event(api, ""));
+    assert_eq!(imported.api.authorizers[0].name, "Token");
+    assert_eq!(imported.api.methods[0].authorizer.as_deref(), Some("Token"));
+}
+
+#[tokio::test]
+async fn override_api_auth_applies_an_events_auth_to_a_definition_body_route() {
+    // aws/serverless-application-model tests/translator/input/api_with_swagger_authorizer_none_override_api_auth.yaml
+    let api = "      Auth:\n        ApiKeyRequired: true\n      DefinitionBody:\n        swagger: '2.0'\n        info: {title: t}\n        paths:\n          /items:\n            get:\n              x-amazon-apigateway-integration:\n                type: aws_proxy\n                httpMethod: POST\n                uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations\n              responses: {}\n";
+    let open = load(&api_and_event(
+        api,
+        "            Auth: {ApiKeyRequired: false, OverrideApiAuth: true}\n",
+    ));
+    let mut functions = InProcess::new();
+    echo(&mut functions, "Fn");
+    let gateway = Gateway::build(&open.api, "v1", functions).unwrap();
+    let reply = gateway.handle(request("GET", "/v1/items", &[], "")).await;
+    assert_eq!(reply.status, 200, "the event opted out of the API key");
+    // Without OverrideApiAuth, SAM leaves the DefinitionBody's route alone.
+    let keyed = load(&api_and_event(
+        api,
+        "            Auth: {ApiKeyRequired: false}\n",
+    ));
+    assert!(keyed.api.methods[0].api_key_required);
+}
+
+#[test]
+fn what_sams_suite_refuses_is_refused_with_the_place() {
+    let gateway_response = |response: &str| {
+        api_and_event(
+            &format!("      GatewayResponses:\n        UNAUTHORIZED:\n{response}"),
+            "",
+        )
+    };
+    let cases: &[(String, &str)] = &[
+        (
+            // aws/serverless-application-model tests/translator/input/error_api_gateway_responses_nonnumeric_status_code.yaml
+            gateway_response("          StatusCode: four-oh-one\n"),
+            "template.yaml:3: Resources.Api.Properties.GatewayResponses.UNAUTHORIZED.StatusCode: \
+             StatusCode `four-oh-one` must be numeric, e.g. 401",
+        ),
+        (
+            // aws/serverless-application-model tests/translator/input/error_api_gateway_responses_unknown_responseparameter.yaml
+            gateway_response("          ResponseParameters:\n            Footers: {X: \"'y'\"}\n"),
+            "template.yaml:3: Resources.Api.Properties.GatewayResponses.UNAUTHORIZED.\
+             ResponseParameters.Footers: `Footers` is not a gateway response parameter group \
+             (Headers, Paths, QueryStrings)",
+        ),
+        (
+            // aws/serverless-application-model tests/translator/input/error_api_invalid_fail_on_warnings.yaml
+            api_and_event("      FailOnWarnings: sometimes\n", ""),
+            "template.yaml:3: Resources.Api.Properties.FailOnWarnings: FailOnWarnings must be \
+             true or false",
+        ),
+        (
+            // aws/serverless-application-model tests/translator/input/error_http_api_with_invalid_auth_while_method_auth_is_none.yaml
+            api_and_event("      Auth: [NONE]\n", ""),
+            "template.yaml:3: Resources.Api.Properties.Auth: Auth must be an object \
+             (DefaultAuthorizer, Authorizers, ApiKeyRequired, …)",
+        ),
+        (
+            // aws/serverless-application-model tests/translator/input/error_default_authorizer_should_be_string_in_api.yaml
+            api_and_event(
+                "      Auth:\n        DefaultAuthorizer: [A]\n        Authorizers:\n          A: {FunctionArn: !GetAtt Fn.Arn}\n",
+                "",
+            ),
+            "template.yaml:3: Resources.Api.Properties.Auth.DefaultAuthorizer: DefaultAuthorizer \
+             must be the name of one of Authorizers (or AWS_IAM), a string (SAM does not resolve \
+             an intrinsic here)",
+        ),
+        (
+            // aws/serverless-application-model tests/translator/input/error_function_with_method_auth_and_no_api_auth.yaml
+            api_and_event("", "            Auth: {Authorizer: NONE}\n"),
+            "template.yaml:7: Resources.Fn.Properties.Events.Get.Properties.Auth.Authorizer: \
+             Authorizer NONE on get /items opts out of the API's DefaultAuthorizer, but Api has \
+             none (SAM refuses it)",
+        ),
+        (
+            api_and_event("", "            Auth: {Authorizer: Missing}\n"),
+            "template.yaml:7: Resources.Fn.Properties.Events.Get.Properties.Auth.Authorizer: the \
+             authorizer `Missing` of get /items is not one of the Authorizers of Api (or \
+             AWS_IAM, NONE)",
+        ),
+        (
+            // aws/serverless-application-model tests/translator/input/error_function_with_api_key_false.yaml
+            api_and_event("", "            Auth: {ApiKeyRequired: false}\n"),
+            "template.yaml:7: Resources.Fn.Properties.Events.Get.Properties.Auth.ApiKeyRequired: \
+             ApiKeyRequired: false on get /items opts out of the API's ApiKeyRequired, but Api \
+             does not require keys (SAM refuses it)",
+        ),
+        (
+            // aws/serverless-application-model tests/translator/input/error_api_override_api_auth_without_authorizer.yaml
+            api_and_event(
+                "      Auth: {ApiKeyRequired: true}\n",
+                "            Auth: {OverrideApiAuth: true}\n",
+            ),
+            "template.yaml:8: Resources.Fn.Properties.Events.Get.Properties.Auth.OverrideApiAuth: \
+             OverrideApiAuth needs one of Authorizer, ApiKeyRequired or ResourcePolicy to \
+             override the API's Auth with",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (source, expected) in cases {
+        let got = error(source);
+        if got != *expected {
+            failures.push(format!("expected: {expected}\n     got: {got}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

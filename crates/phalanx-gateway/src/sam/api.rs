@@ -11,7 +11,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::document::{Cors, Document, api_key_definition, is_openapi_3, skeleton};
+use super::document::{Cors, Document, api_key_definition, is_openapi_3, skeleton, version_text};
 use super::events::IMPLICIT_API;
 use super::{Sam, child, is_intrinsic, reference};
 use crate::cloudformation::ImportError;
@@ -86,7 +86,7 @@ impl SamApi {
             }
             (None, Some(_)) => None,
             (None, None) => Some(Document {
-                doc: skeleton(open_api_version(&properties)),
+                doc: skeleton(open_api_version(&properties).as_deref()),
             }),
         };
         let managed = !properties.contains_key("DefinitionBody")
@@ -118,7 +118,7 @@ impl SamApi {
         // Globals.Api's definition applies only to explicit APIs.
         properties.remove("DefinitionBody");
         properties.remove("DefinitionUri");
-        let doc = skeleton(open_api_version(&properties));
+        let doc = skeleton(open_api_version(&properties).as_deref());
         Ok(SamApi {
             at: format!("Globals.Api (the implicit {IMPLICIT_API})"),
             properties,
@@ -133,14 +133,21 @@ impl SamApi {
         self.managed && self.document.is_some()
     }
 
-    /// The document (only called when [`Self::manages_document`]).
+    /// Whether the API has a document to edit (not `DefinitionUri`).
+    pub(super) fn has_document(&self) -> bool {
+        self.document.is_some()
+    }
+
+    /// The document (only called when [`Self::has_document`]).
     pub(super) fn document_mut(&mut self) -> &mut Document {
         self.document.get_or_insert_with(|| Document {
             doc: skeleton(None),
         })
     }
 
-    fn auth(&self) -> Option<&Map<String, Value>> {
+    /// `Auth`, when it is an object (anything else is refused by
+    /// [`Self::finish_document`]).
+    pub(super) fn auth(&self) -> Option<&Map<String, Value>> {
         self.properties.get("Auth").and_then(Value::as_object)
     }
 
@@ -286,6 +293,26 @@ impl SamApi {
     /// The API-wide settings written into the document.
     fn finish_document(&mut self, sam: &Sam) -> Result<(), ImportError> {
         let at = self.at.clone();
+        // SAM refuses both rather than ignoring them.
+        // aws/serverless-application-model tests/translator/input/error_http_api_with_invalid_auth_while_method_auth_is_none.yaml
+        if let Some(auth) = self.properties.get("Auth")
+            && !auth.is_object()
+        {
+            return Err(sam.error(
+                &child(&at, "Auth"),
+                "Auth must be an object (DefaultAuthorizer, Authorizers, ApiKeyRequired, …)",
+            ));
+        }
+        // aws/serverless-application-model tests/translator/input/error_api_invalid_fail_on_warnings.yaml
+        if let Some(fail) = self.properties.get("FailOnWarnings")
+            && !fail.is_boolean()
+            && !is_intrinsic(fail)
+        {
+            return Err(sam.error(
+                &child(&at, "FailOnWarnings"),
+                "FailOnWarnings must be true or false",
+            ));
+        }
         let Some(document) = &self.document else {
             for key in ["Cors", "Auth", "GatewayResponses", "Models"] {
                 let needs_document = match key {
@@ -369,12 +396,12 @@ impl SamApi {
             let models = models.clone();
             self.document_mut().add_models(&models);
         }
-        let version = open_api_version(&self.properties).map(str::to_owned);
+        let version = open_api_version(&self.properties);
         let document = self.document_mut();
         let is_3 = !document.doc.contains_key("swagger")
             && version
                 .as_deref()
-                .or_else(|| document.doc.get("openapi").and_then(Value::as_str))
+                .or(version_text(document.doc.get("openapi")).as_deref())
                 .is_some_and(is_openapi_3);
         if is_3 {
             document.move_to_openapi_3_places();
@@ -395,7 +422,18 @@ impl SamApi {
                 ),
             ));
         }
-        let default = auth.get("DefaultAuthorizer").and_then(Value::as_str);
+        // aws/serverless-application-model tests/translator/input/error_default_authorizer_should_be_string_in_api.yaml
+        let default = match auth.get("DefaultAuthorizer") {
+            None => None,
+            Some(Value::String(name)) => Some(name.as_str()),
+            Some(_) => {
+                return Err(sam.error(
+                    &child(&auth_at, "DefaultAuthorizer"),
+                    "DefaultAuthorizer must be the name of one of Authorizers (or AWS_IAM), a \
+                     string (SAM does not resolve an intrinsic here)",
+                ));
+            }
+        };
         let mut definitions: Vec<(String, Value)> = Vec::new();
         if default == Some("AWS_IAM") {
             definitions.push(("AWS_IAM".to_owned(), aws_iam_definition()));
@@ -576,9 +614,12 @@ fn with_attributes(attributes: &Map<String, Value>, kind: &str, properties: Valu
     Value::Object(resource)
 }
 
-/// `OpenApiVersion`, when it is a string.
-fn open_api_version(properties: &Map<String, Value>) -> Option<&str> {
-    properties.get("OpenApiVersion").and_then(Value::as_str)
+/// `OpenApiVersion` as text: a string, or a number as YAML read it
+/// (`OpenApiVersion: 3.0` unquoted is the number 3.0, which SAM reads as
+/// `"3.0"` through Python's `str()`).
+// aws/serverless-application-model tests/translator/input/api_request_model_openapi_3.yaml
+fn open_api_version(properties: &Map<String, Value>) -> Option<String> {
+    version_text(properties.get("OpenApiVersion"))
 }
 
 /// The security scheme SAM declares for IAM auth.
@@ -744,20 +785,25 @@ fn read_cors(sam: &Sam, at: &str, cors: &Value) -> Result<Cors, ImportError> {
             format!("`{key}` is not a Cors property ({})", KEYS.join(", ")),
         ));
     }
-    let Some(allow_origin) = object
-        .get("AllowOrigin")
-        .filter(|o| !o.is_null() && o.as_str() != Some(""))
-    else {
-        return Err(sam.error(
-            &child(at, "AllowOrigin"),
-            "Cors needs AllowOrigin, e.g. \"'https://example.com'\"",
-        ));
+    // Without AllowOrigin SAM allows every origin (its CorsProperties
+    // default `'*'`); an empty one is refused.
+    // aws/serverless-application-model tests/translator/input/api_with_cors_and_only_maxage.yaml
+    let wildcard = json!("'*'");
+    let allow_origin = match object.get("AllowOrigin") {
+        None => &wildcard,
+        Some(origin) if origin.is_null() || origin.as_str() == Some("") => {
+            return Err(sam.error(
+                &child(at, "AllowOrigin"),
+                "Cors's AllowOrigin must not be empty, e.g. \"'https://example.com'\" (leave it out for \"'*'\")",
+            ));
+        }
+        Some(origin) => origin,
     };
     let allow_credentials = object.get("AllowCredentials").and_then(Value::as_bool) == Some(true);
     if allow_credentials && allow_origin.as_str() == Some("'*'") {
         return Err(sam.error(
             &child(at, "AllowCredentials"),
-            "AllowCredentials cannot be true when AllowOrigin is \"'*'\" (browsers refuse it; SAM does too)",
+            "AllowCredentials cannot be true when AllowOrigin is \"'*'\" or not set (browsers refuse it; SAM does too)",
         ));
     }
     let non_empty = |key: &str| {
@@ -808,6 +854,16 @@ fn gateway_responses(
                     "ResponseParameters must be an object with Headers, Paths, QueryStrings",
                 ));
             };
+            // aws/serverless-application-model tests/translator/input/error_api_gateway_responses_unknown_responseparameter.yaml
+            if let Some(group) = given
+                .keys()
+                .find(|k| !["Headers", "Paths", "QueryStrings"].contains(&k.as_str()))
+            {
+                return Err(sam.error(
+                    &child(&parameters_at, group),
+                    format!("`{group}` is not a gateway response parameter group (Headers, Paths, QueryStrings)"),
+                ));
+            }
             for (group, prefix) in [
                 ("Headers", "header."),
                 ("Paths", "path."),
@@ -841,6 +897,17 @@ fn gateway_responses(
                 Value::Number(n) => json!(n.to_string()),
                 other => other.clone(),
             };
+            // SAM checks only that it looks like a status code: 1 to 3
+            // digits.
+            // aws/serverless-application-model tests/translator/input/error_api_gateway_responses_nonnumeric_status_code.yaml
+            if let Some(text) = status.as_str()
+                && !((1..=3).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()))
+            {
+                return Err(sam.error(
+                    &child(&response_at, "StatusCode"),
+                    format!("StatusCode `{text}` must be numeric, e.g. 401"),
+                ));
+            }
             entry.insert("statusCode".to_owned(), status);
         }
         out.insert(kind.clone(), Value::Object(entry));

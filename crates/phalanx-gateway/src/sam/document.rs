@@ -47,11 +47,41 @@ pub(super) fn skeleton(open_api_version: Option<&str>) -> Map<String, Value> {
     doc
 }
 
-/// `3`, `3.0`, `3.0.1`: SAM's test for an OpenAPI 3 version.
+/// `3.0`, `3.0.1`: SAM's test for an OpenAPI 3 version (its regex
+/// `\A3(\.\d)(\.\d)?$`: one or two single-digit parts after the 3, so
+/// neither `3` nor `3.10` is one).
 pub(super) fn is_openapi_3(version: &str) -> bool {
     let mut parts = version.split('.');
-    parts.next() == Some("3")
-        && parts.all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    if parts.next() != Some("3") {
+        return false;
+    }
+    let rest: Vec<&str> = parts.collect();
+    matches!(rest.len(), 1 | 2)
+        && rest
+            .iter()
+            .all(|p| p.len() == 1 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A version as text: a string, or a number as Python's `str()` writes
+/// it (SAM matches versions against `str(value)`).
+pub(super) fn version_text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
+
+/// Python's truth of a JSON value, as SAM tests `swagger`.
+fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
 }
 
 /// A document being edited.
@@ -60,14 +90,13 @@ pub(super) struct Document {
 }
 
 impl Document {
-    /// Whether SAM can edit it: a `swagger` or `openapi` version and
-    /// `paths`.
+    /// Whether SAM can edit it: a `swagger` version (any value Python
+    /// counts true: `swagger: 2.0` unquoted is a number) or an OpenAPI 3
+    /// `openapi` version, and `paths`.
+    // aws/serverless-application-model tests/translator/input/globals_for_api.yaml
     pub(super) fn is_valid(doc: &Map<String, Value>) -> bool {
-        (doc.get("swagger").is_some_and(Value::is_string)
-            || doc
-                .get("openapi")
-                .and_then(Value::as_str)
-                .is_some_and(is_openapi_3))
+        (doc.get("swagger").is_some_and(truthy)
+            || version_text(doc.get("openapi")).is_some_and(|v| is_openapi_3(&v)))
             && doc.get("paths").is_some_and(Value::is_object)
     }
 

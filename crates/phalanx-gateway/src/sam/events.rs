@@ -72,16 +72,30 @@ pub(super) fn add(sam: &mut Sam, event: &ApiEvent) -> Result<(), ImportError> {
         }
     };
     let uri = integration_uri(&event.target);
-    let sam_api = &sam.apis[&api_id];
-    if !sam_api.manages_document() {
-        // SAM leaves a user's DefinitionBody alone: the route must be in it.
-        return Ok(());
-    }
     let auth = match event.properties.get("Auth") {
         None => None,
         Some(Value::Object(auth)) => Some(auth.clone()),
         Some(_) => return Err(sam.error(&child(at, "Auth"), "Auth must be an object")),
     };
+    let sam_api = &sam.apis[&api_id];
+    if !sam_api.manages_document() {
+        // SAM leaves a user's DefinitionBody alone: the route must be in
+        // it. Only `Auth.OverrideApiAuth: true` writes the event's Auth
+        // into that method.
+        // aws/serverless-application-model tests/translator/input/api_with_swagger_authorizer_none_override_api_auth.yaml
+        if let Some(auth) = &auth
+            && auth.get("OverrideApiAuth") == Some(&json!(true))
+            && sam_api.has_document()
+        {
+            check_auth(sam, event, &api_id, &path, &method, auth)?;
+            let sam_api = sam.apis.get_mut(&api_id).expect("checked above");
+            add_auth(sam_api, &path, &key, auth);
+        }
+        return Ok(());
+    }
+    if let Some(auth) = &auth {
+        check_auth(sam, event, &api_id, &path, &method, auth)?;
+    }
     let request_model = read_request_model(sam, event, &api_id)?;
     let parameters = read_request_parameters(sam, event)?;
     let timeout = event.properties.get("TimeoutInMillis").cloned();
@@ -105,24 +119,7 @@ pub(super) fn add(sam: &mut Sam, event: &ApiEvent) -> Result<(), ImportError> {
     };
     document.add_lambda_integration(&path, &key, uri);
     if let Some(auth) = &auth {
-        if let Some(name) = auth.get("Authorizer").and_then(Value::as_str) {
-            let scopes = auth
-                .get("AuthorizationScopes")
-                .cloned()
-                .or_else(|| sam_api.authorizer_scopes(name))
-                .unwrap_or_else(|| json!([]));
-            let scopes = if name == "NONE" { json!([]) } else { scopes };
-            let document = sam_api.document_mut();
-            document.add_method_authorizer(&path, &key, name, scopes);
-            if name == "AWS_IAM" {
-                document.add_security_definition("AWS_IAM", api::aws_iam_definition());
-            }
-        }
-        if let Some(required) = auth.get("ApiKeyRequired").and_then(Value::as_bool) {
-            sam_api
-                .document_mut()
-                .set_method_api_key(&path, &key, required);
-        }
+        add_auth(sam_api, &path, &key, auth);
     }
     let document = sam_api.document_mut();
     if let Some(timeout) = timeout
@@ -146,6 +143,116 @@ pub(super) fn add(sam: &mut Sam, event: &ApiEvent) -> Result<(), ImportError> {
     }
     if !parameters.is_empty() {
         document.add_request_parameters(&path, &key, &parameters);
+    }
+    Ok(())
+}
+
+/// An event's `Auth.Authorizer` and `Auth.ApiKeyRequired` on its method,
+/// before the API's defaults are applied.
+fn add_auth(sam_api: &mut api::SamApi, path: &str, key: &str, auth: &Map<String, Value>) {
+    if let Some(name) = auth.get("Authorizer").and_then(Value::as_str) {
+        let scopes = auth
+            .get("AuthorizationScopes")
+            .cloned()
+            .or_else(|| sam_api.authorizer_scopes(name))
+            .unwrap_or_else(|| json!([]));
+        let scopes = if name == "NONE" { json!([]) } else { scopes };
+        let document = sam_api.document_mut();
+        document.add_method_authorizer(path, key, name, scopes);
+        if name == "AWS_IAM" {
+            document.add_security_definition("AWS_IAM", api::aws_iam_definition());
+        }
+    }
+    if let Some(required) = auth.get("ApiKeyRequired").and_then(Value::as_bool) {
+        sam_api
+            .document_mut()
+            .set_method_api_key(path, key, required);
+    }
+}
+
+/// An event's `Auth` against its API's, as SAM checks it: a named
+/// authorizer must be one of the API's, `NONE` needs a `DefaultAuthorizer`
+/// to opt out of, `ApiKeyRequired: false` an API-wide `ApiKeyRequired`,
+/// `AuthorizationScopes` an `Authorizer`, and `OverrideApiAuth` something
+/// to override with.
+fn check_auth(
+    sam: &Sam,
+    event: &ApiEvent,
+    api_id: &str,
+    path: &str,
+    method: &str,
+    auth: &Map<String, Value>,
+) -> Result<(), ImportError> {
+    let at = child(&event.at, "Auth");
+    let method = method.to_ascii_lowercase();
+    let api_auth = sam.apis[api_id].auth();
+    let api_has = |key: &str| {
+        api_auth
+            .and_then(|a| a.get(key))
+            .is_some_and(|v| !v.is_null() && v != &json!(false) && v != &json!(""))
+    };
+    let authorizer = auth.get("Authorizer");
+    match authorizer.and_then(Value::as_str) {
+        Some("AWS_IAM") | None => {}
+        // aws/serverless-application-model tests/translator/input/error_function_with_method_auth_and_no_api_auth.yaml
+        Some("NONE") => {
+            if !api_has("DefaultAuthorizer") {
+                return Err(sam.error(
+                    &child(&at, "Authorizer"),
+                    format!(
+                        "Authorizer NONE on {method} {path} opts out of the API's \
+                         DefaultAuthorizer, but {api_id} has none (SAM refuses it)"
+                    ),
+                ));
+            }
+        }
+        Some(name) => {
+            let defined = api_auth
+                .and_then(|a| a.get("Authorizers"))
+                .and_then(Value::as_object)
+                .is_some_and(|all| all.contains_key(name));
+            if !defined {
+                return Err(sam.error(
+                    &child(&at, "Authorizer"),
+                    format!(
+                        "the authorizer `{name}` of {method} {path} is not one of the Authorizers \
+                         of {api_id} (or AWS_IAM, NONE)"
+                    ),
+                ));
+            }
+        }
+    }
+    // aws/serverless-application-model tests/translator/input/error_function_with_api_key_false.yaml
+    if auth.get("ApiKeyRequired") == Some(&json!(false)) && !api_has("ApiKeyRequired") {
+        return Err(sam.error(
+            &child(&at, "ApiKeyRequired"),
+            format!(
+                "ApiKeyRequired: false on {method} {path} opts out of the API's ApiKeyRequired, \
+                 but {api_id} does not require keys (SAM refuses it)"
+            ),
+        ));
+    }
+    if auth
+        .get("AuthorizationScopes")
+        .is_some_and(|s| s.as_array().is_some_and(|s| !s.is_empty()))
+        && authorizer.is_none()
+    {
+        return Err(sam.error(
+            &child(&at, "AuthorizationScopes"),
+            "AuthorizationScopes works only with an Authorizer",
+        ));
+    }
+    // aws/serverless-application-model tests/translator/input/error_api_override_api_auth_without_authorizer.yaml
+    if auth.get("OverrideApiAuth") == Some(&json!(true))
+        && !["Authorizer", "ApiKeyRequired", "ResourcePolicy"]
+            .iter()
+            .any(|k| auth.contains_key(*k))
+    {
+        return Err(sam.error(
+            &child(&at, "OverrideApiAuth"),
+            "OverrideApiAuth needs one of Authorizer, ApiKeyRequired or ResourcePolicy to \
+             override the API's Auth with",
+        ));
     }
     Ok(())
 }

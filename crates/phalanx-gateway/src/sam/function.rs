@@ -48,7 +48,7 @@ pub(super) struct ApiEvent {
 /// beside it, and its `Api` events.
 pub(super) struct Translated {
     pub(super) function: Value,
-    /// `<Fn>Alias<name>` for `AutoPublishAlias`.
+    /// `<Fn>Alias<name>` for `AutoPublishAlias`, `<Fn>Role` without `Role`.
     pub(super) others: Vec<(String, Value)>,
     /// Sorted by name, as SAM handles them.
     pub(super) events: Vec<ApiEvent>,
@@ -109,6 +109,19 @@ pub(super) fn translate(
             ));
         }
     };
+
+    // Without `Role`, SAM creates the function's execution role as
+    // `<Fn>Role`, which other resources may name (an authorizer's
+    // `FunctionInvokeRole: !GetAtt FnRole.Arn`, say): a stand-in without
+    // properties lets those references resolve (roles are not enforced
+    // locally).
+    // aws/serverless-application-model tests/translator/input/api_rest_paths_with_if_condition_swagger.yaml
+    if !properties.contains_key("Role") {
+        others.push((
+            format!("{id}Role"),
+            json!({"Type": "AWS::IAM::Role", "Properties": {}}),
+        ));
+    }
 
     let mut events = Vec::new();
     if let Some(all) = properties.get("Events") {

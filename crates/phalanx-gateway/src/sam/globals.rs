@@ -77,7 +77,14 @@ impl Globals {
 /// `local` merged over `global`, by SAM's rules.
 pub(super) fn merge(global: &Value, local: &Value) -> Value {
     match (global, local) {
-        (Value::Object(global), Value::Object(local_map)) if !replaces(local) => {
+        // An intrinsic on either side is a value, not a map to merge into:
+        // SAM's globals plugin counts it a primitive, and a primitive and a
+        // map are different kinds, so the resource's value wins.
+        // aws/serverless-application-model tests/translator/input/api_with_cors.yaml
+        (Value::Object(global_map), Value::Object(local_map))
+            if !replaces(global) && !replaces(local) =>
+        {
+            let global = global_map;
             let mut merged = global.clone();
             for (key, value) in local_map {
                 let value = match global.get(key) {

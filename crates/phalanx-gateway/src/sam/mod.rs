@@ -190,7 +190,13 @@ impl<'a> Sam<'a> {
                 "AWS::Serverless::Function" => {
                     let translated = function::translate(self, id, resource)?;
                     self.output.insert(id.clone(), translated.function);
-                    self.output.extend(translated.others);
+                    // What SAM adds beside the function never replaces a
+                    // resource of the template's own.
+                    for (other_id, other) in translated.others {
+                        if !input.contains_key(&other_id) {
+                            self.output.insert(other_id, other);
+                        }
+                    }
                     events.extend(translated.events);
                 }
                 "AWS::Serverless::Api" => {}
