@@ -6,96 +6,25 @@
 //! this checks the wiring: import, Runtime API processes as authorizers,
 //! the cache, the context in the proxy event.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+mod common;
 
-struct Server {
-    child: Child,
-    base: String,
-}
+use common::{Server, python, serve, templates};
 
-impl Drop for Server {
-    /// SIGTERM, so the server stops its function processes; SIGKILL after
-    /// 5 s.
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        for _ in 0..50 {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// `phalanx serve --template tests/templates/authorizers/template.yaml`:
+/// every function's command derived (Python, under `PHALANX_PYTHON`).
 fn start() -> Server {
-    let template =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/templates/authorizers/template.yaml");
-    std::env::var("PHALANX_PYTHON").unwrap_or_else(|_| {
-        panic!("PHALANX_PYTHON is not set: it must name a Python with awslambdaric installed")
-    });
-    let mut child = Command::new(env!("CARGO_BIN_EXE_phalanx"))
-        .args([
-            "serve",
-            "--port",
-            "0",
-            "--template",
-            template.to_str().unwrap(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("phalanx starts");
-    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut first = String::new();
-    reader.read_line(&mut first).expect("startup line");
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    let base = first
-        .trim()
-        .rsplit(' ')
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    assert!(
-        base.starts_with("http://127.0.0.1:"),
-        "startup line: {first}"
-    );
-    Server { child, base }
+    python();
+    let mut command = serve();
+    command
+        .arg("--template")
+        .arg(templates("authorizers/template.yaml"));
+    Server::start(command)
 }
 
-/// One GET with `Connection: close`: (status, body).
+/// One GET: (status, body).
 fn get(server: &Server, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
-    let hostport = server
-        .base
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap();
-    let stage = server.base.rsplit('/').next().unwrap();
-    let mut stream = TcpStream::connect(hostport).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut req =
-        format!("GET /{stage}{path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    stream.write_all(req.as_bytes()).expect("send");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read");
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text.split_once("\r\n\r\n").expect("a full HTTP response");
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, body.to_string())
+    let reply = server.request("GET", path, headers, "");
+    (reply.status, reply.body)
 }
 
 #[test]

@@ -7,65 +7,19 @@
 //! `phalanx-gateway/tests/pipeline.rs`; here we check that the parts are
 //! wired together: template import, Runtime API host, pipeline, server.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use common::{Reply, Server, python, repo, serve, templates};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    /// `127.0.0.1:PORT`, for raw TCP clients.
-    fn host_port(&self) -> String {
-        self.base
-            .trim_start_matches("http://")
-            .split('/')
-            .next()
-            .unwrap_or_default()
-            .to_string()
-    }
-}
-
-impl Drop for Server {
-    /// Stops the server as a user would, with SIGTERM, so that it stops its
-    /// function processes (each in a process group of its own) and removes
-    /// its temporary files; SIGKILL if it has not exited within 5 s. Runs
-    /// when a test fails too.
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        for _ in 0..50 {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn python() -> String {
-    std::env::var("PHALANX_PYTHON").unwrap_or_else(|_| {
-        panic!(
-            "PHALANX_PYTHON is not set: it must name a Python with awslambdaric installed; run ./scripts/test.sh, which creates one"
-        )
-    })
-}
-
+/// The petstore example, its two functions run under awslambdaric, with
+/// `extra` flags.
 fn start(extra: &[&str]) -> Server {
     let py = python();
-    let example = repo().join("examples/petstore");
-    let template = example.join("template.yaml");
+    let template = repo().join("examples/petstore/template.yaml");
     let items = format!("ItemsFunction={py} -m awslambdaric app.create_item");
     let hello = format!("HelloFunction={py} -m awslambdaric app.hello");
     let mut args = vec!["--template", template.to_str().unwrap()];
@@ -74,108 +28,24 @@ fn start(extra: &[&str]) -> Server {
     start_with(&args)
 }
 
-/// `phalanx serve ARGS --port 0`, in the petstore example's functions
-/// folder.
+/// `phalanx serve ARGS`, in the petstore example's functions folder.
 fn start_with(args: &[&str]) -> Server {
     start_with_env(args, &[])
 }
 
 /// [`start_with`], with environment variables for the server.
 fn start_with_env(args: &[&str], env: &[(&str, &std::path::Path)]) -> Server {
-    let example = repo().join("examples/petstore");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_phalanx"));
-    cmd.envs(env.iter().copied());
-    cmd.current_dir(example.join("functions"))
-        .arg("serve")
-        .args(["--port", "0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut child = cmd.spawn().expect("phalanx starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut reader = BufReader::new(stdout);
-    let mut first = String::new();
-    reader.read_line(&mut first).expect("startup line");
-    // Keep draining stdout so the server never writes into a closed pipe.
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    // "Serving API petstore (stage dev) at http://127.0.0.1:PORT/dev"
-    let base = first
-        .trim()
-        .rsplit(' ')
-        .next()
-        .expect("URL on the startup line")
-        .to_string();
-    assert!(
-        base.starts_with("http://127.0.0.1:"),
-        "startup line: {first}"
-    );
-    Server { child, base }
+    let mut command = serve();
+    command
+        .current_dir(repo().join("examples/petstore/functions"))
+        .envs(env.iter().copied())
+        .args(args);
+    Server::start(command)
 }
 
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// One HTTP/1.1 request with `Connection: close`, read to the end.
+/// One request to `/STAGE{path}`.
 fn http(server: &Server, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-    let hostport = server
-        .base
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap();
-    let stage_path = format!("/{}{path}", server.base.rsplit('/').next().unwrap());
-    let mut stream = TcpStream::connect(hostport).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut req = format!(
-        "{method} {stage_path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    stream.write_all(req.as_bytes()).expect("send");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read");
-    parse_reply(&raw)
-}
-
-fn parse_reply(raw: &[u8]) -> Reply {
-    let text = String::from_utf8_lossy(raw);
-    let (head, body) = text.split_once("\r\n\r\n").expect("a full HTTP response");
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    Reply {
-        status,
-        headers,
-        body: body.to_string(),
-    }
+    server.request(method, path, headers, body)
 }
 
 #[test]
@@ -272,7 +142,7 @@ fn serves_the_example_api_with_python_functions() {
 fn bodies_over_10_mb_are_413() {
     let server = start(&[]);
     let hostport = server.host_port();
-    let mut stream = TcpStream::connect(&hostport).unwrap();
+    let mut stream = TcpStream::connect(hostport).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
@@ -285,7 +155,7 @@ fn bodies_over_10_mb_are_413() {
     stream.write_all(&vec![b' '; 64 * 1024]).unwrap();
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
-    let r = parse_reply(&raw);
+    let r = Reply::parse(&raw);
     assert_eq!(r.status, 413);
     // And the server still serves.
     assert_eq!(http(&server, "GET", "/pets", &[], "").status, 200);
@@ -299,7 +169,7 @@ fn half_sent_requests_do_not_block_other_clients() {
     let hostport = server.host_port();
     let mut idle = Vec::new();
     for i in 0..1000 {
-        let mut s = TcpStream::connect(&hostport).expect("connect");
+        let mut s = TcpStream::connect(hostport).expect("connect");
         // Half a request line, or headers without the body they announce.
         let partial = if i % 2 == 0 {
             "GET /dev/pe".to_string()
@@ -342,7 +212,7 @@ fn a_function_without_a_command_stops_startup() {
     );
     assert!(out.stdout.is_empty(), "nothing served");
 
-    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/templates/derived");
+    let folder = templates("derived");
     let template = folder.join("node.yaml");
     let out = Command::new(env!("CARGO_BIN_EXE_phalanx"))
         .arg("serve")
@@ -372,8 +242,7 @@ fn a_function_without_a_command_stops_startup() {
 /// method invokes only warns.
 #[test]
 fn derives_the_commands_of_local_functions() {
-    let template =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/templates/derived/template.yaml");
+    let template = templates("derived/template.yaml");
     python(); // PHALANX_PYTHON must be set; the server reads it.
     // The server's temporary directory (for the inline source) goes here.
     let tmp = tempfile::tempdir().unwrap();
@@ -406,14 +275,7 @@ fn derives_the_commands_of_local_functions() {
     let entries = || std::fs::read_dir(tmp.path()).unwrap().count();
     assert_eq!(entries(), 1, "the inline source's temporary directory");
     // SIGTERM stops the server cleanly, which removes it.
-    let mut server = server;
-    let status = Command::new("kill")
-        .arg(server.child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = server.child.wait().unwrap();
-    assert!(exit.success(), "{exit}");
+    server.stop();
     assert_eq!(entries(), 0, "removed at exit");
 }
 
@@ -423,8 +285,7 @@ fn derives_the_commands_of_local_functions() {
 /// API (the implicit one, stage `Prod`) is served; `--api` picks the other.
 #[test]
 fn serves_a_sam_project_without_function_flags() {
-    let template =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/templates/sam-app/template.yaml");
+    let template = templates("sam-app/template.yaml");
     let template = template.to_str().unwrap();
     python(); // PHALANX_PYTHON must be set; the server reads it.
     let server = start_with(&["--template", template, "--api", "ServerlessRestApi"]);
@@ -459,7 +320,7 @@ fn serves_an_openapi_document() {
     let document = repo().join("crates/phalanx-gateway/tests/openapi/bookshelf-3.0.yaml");
     let find = format!("find-book={py} -m awslambdaric app.hello");
     let check = format!("check={py} -m awslambdaric allow_all.handler");
-    let authorizers = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/templates/authorizers");
+    let authorizers = templates("authorizers");
     let server = start_with_env(
         &[
             "--openapi",

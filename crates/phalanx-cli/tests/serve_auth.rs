@@ -5,14 +5,14 @@
 //! their sources, in `phalanx-gateway/tests/auth.rs`; here the flags and
 //! the server are checked.
 
+mod common;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::{Server, serve};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 const POOL: &str = "eu-west-1_E2ePool";
 const KEY_ID: &str = "AKIDE2EEXAMPLE";
@@ -79,58 +79,27 @@ Resources:
               application/json: '{"key": "$context.identity.accessKey", "arn": "$context.identity.userArn"}'
 "#;
 
-struct Server {
-    child: Child,
-    host_port: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(dir: &Path, jwks: &Path, credentials: &Path) -> Server {
     let template = dir.join("template.yaml");
     std::fs::write(&template, TEMPLATE).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_phalanx"))
+    let mut command = serve();
+    command
         .current_dir(dir)
         // Only the credentials file's key.
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
         .env_remove("AWS_SESSION_TOKEN")
-        .arg("serve")
-        .args(["--port", "0", "--region", "eu-west-1"])
+        .args(["--region", "eu-west-1"])
         .arg("--template")
         .arg(&template)
         .arg("--jwks")
         .arg(format!("{POOL}={}", jwks.display()))
         .arg("--credentials")
-        .arg(credentials)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("phalanx starts");
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    reader.read_line(&mut first).expect("startup line");
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    let base = first.trim().rsplit(' ').next().unwrap().to_string();
-    assert!(
-        base.starts_with("http://127.0.0.1:"),
-        "startup line: {first}"
-    );
-    let host_port = base
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
-    Server { child, host_port }
+        .arg(credentials);
+    Server::start(command)
 }
 
-/// One HTTP/1.1 request with `Connection: close`: status and body.
+/// One request to `/dev{path}`: status and body.
 fn http(
     server: &Server,
     method: &str,
@@ -138,26 +107,12 @@ fn http(
     headers: &[(String, String)],
     body: &str,
 ) -> (u16, String) {
-    let mut stream = TcpStream::connect(&server.host_port).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    stream.write_all(req.as_bytes()).expect("send");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read");
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text.split_once("\r\n\r\n").expect("a full response");
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, body.to_string())
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let reply = server.request(method, path, &headers, body);
+    (reply.status, reply.body)
 }
 
 fn token(der: &[u8], claims: &Value) -> String {
@@ -240,42 +195,42 @@ fn serve_checks_cognito_tokens_and_sigv4_signatures() {
     });
     let auth = |t: &str| vec![("Authorization".to_string(), t.to_string())];
 
-    let (status, body) = http(&server, "GET", "/dev/me", &auth(&token(&der, &claims)), "");
+    let (status, body) = http(&server, "GET", "/me", &auth(&token(&der, &claims)), "");
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         serde_json::from_str::<Value>(&body).unwrap(),
         json!({"user": "e2e-user"})
     );
-    let (status, body) = http(&server, "GET", "/dev/me", &[], "");
+    let (status, body) = http(&server, "GET", "/me", &[], "");
     assert_eq!(
         (status, body.as_str()),
         (401, r#"{"message":"Unauthorized"}"#)
     );
     let mut expired = claims.clone();
     expired["exp"] = json!(now - 1);
-    let (status, body) = http(&server, "GET", "/dev/me", &auth(&token(&der, &expired)), "");
+    let (status, body) = http(&server, "GET", "/me", &auth(&token(&der, &expired)), "");
     assert_eq!(
         (status, body.as_str()),
         (401, r#"{"message":"The incoming token has expired"}"#)
     );
 
     // SigV4: signed for the Host header the server receives.
-    let host = server.host_port.clone();
+    let host = server.host_port().to_string();
     let payload = r#"{"n": 1}"#;
     let headers = sign(&host, "POST", "/dev/signed", payload, SECRET);
-    let (status, body) = http(&server, "POST", "/dev/signed", &headers, payload);
+    let (status, body) = http(&server, "POST", "/signed", &headers, payload);
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         serde_json::from_str::<Value>(&body).unwrap(),
         json!({"key": KEY_ID, "arn": "arn:aws:iam::123456789012:user/e2e-user"})
     );
-    let (status, body) = http(&server, "POST", "/dev/signed", &headers, r#"{"n": 2}"#);
+    let (status, body) = http(&server, "POST", "/signed", &headers, r#"{"n": 2}"#);
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("The request signature we calculated does not match"));
     let wrong = sign(&host, "POST", "/dev/signed", payload, "not-the-secret");
-    let (status, _) = http(&server, "POST", "/dev/signed", &wrong, payload);
+    let (status, _) = http(&server, "POST", "/signed", &wrong, payload);
     assert_eq!(status, 403);
-    let (status, body) = http(&server, "POST", "/dev/signed", &[], payload);
+    let (status, body) = http(&server, "POST", "/signed", &[], payload);
     assert_eq!(
         (status, body.as_str()),
         (403, r#"{"message":"Missing Authentication Token"}"#)

@@ -6,182 +6,29 @@
 //! Waits are bounded polls (10 s), never fixed sleeps: file events and the
 //! debounce take a moment that depends on the machine.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use common::{PATIENCE, Server, get_on, serve};
+use std::io::BufReader;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// How long a reload may take to show.
-const PATIENCE: Duration = Duration::from_secs(10);
-
-/// A `phalanx serve --watch` process; its stdout and stderr are collected.
-struct Server {
-    child: Child,
-    /// `127.0.0.1:PORT`.
-    host_port: String,
-    stdout: Arc<Mutex<String>>,
-    stderr: Arc<Mutex<String>>,
+/// `phalanx serve --watch FLAG FILE`, with `TMPDIR` set to `tmp` if
+/// given.
+fn watch(flag: &str, file: &Path, tmp: Option<&Path>) -> Server {
+    let mut command = serve();
+    command.arg("--watch").arg(flag).arg(file);
+    if let Some(tmp) = tmp {
+        command.env("TMPDIR", tmp);
+    }
+    Server::start(command)
 }
 
-impl Server {
-    /// `phalanx serve --watch --template TEMPLATE --port 0`.
-    fn start(template: &Path) -> Server {
-        Server::start_with("--template", template, None)
-    }
-
-    /// `phalanx serve --watch FLAG FILE --port 0`, with `TMPDIR` set to
-    /// `tmp` if given.
-    fn start_with(flag: &str, file: &Path, tmp: Option<&Path>) -> Server {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_phalanx"));
-        if let Some(tmp) = tmp {
-            command.env("TMPDIR", tmp);
-        }
-        let mut child = command
-            .arg("serve")
-            .arg("--watch")
-            .arg(flag)
-            .arg(file)
-            .args(["--port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("phalanx starts");
-        let stdout = Arc::new(Mutex::new(String::new()));
-        let stderr = Arc::new(Mutex::new(String::new()));
-        collect(child.stdout.take().expect("stdout"), stdout.clone());
-        collect(child.stderr.take().expect("stderr"), stderr.clone());
-        let mut server = Server {
-            child,
-            host_port: String::new(),
-            stdout,
-            stderr,
-        };
-        // "Serving API NAME (stage dev) at http://127.0.0.1:PORT/dev"
-        server.wait_for("the startup line", |s| s.stdout().contains("/dev\n"));
-        let out = server.stdout();
-        let first = out.lines().next().unwrap_or_default();
-        server.host_port = first
-            .rsplit("http://")
-            .next()
-            .and_then(|rest| rest.split('/').next())
-            .unwrap_or_default()
-            .to_string();
-        assert!(
-            server.host_port.starts_with("127.0.0.1:"),
-            "startup line: {first}"
-        );
-        server
-    }
-
-    fn stdout(&self) -> String {
-        self.stdout.lock().unwrap().clone()
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    /// Polls `done` until it holds, for at most [`PATIENCE`].
-    fn wait_for(&self, what: &str, done: impl Fn(&Server) -> bool) {
-        let start = Instant::now();
-        while !done(self) {
-            if start.elapsed() > PATIENCE {
-                panic!(
-                    "timed out waiting for {what}\n--- stdout\n{}\n--- stderr\n{}",
-                    self.stdout(),
-                    self.stderr()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// `GET /dev{path}` on a new connection: (status, body).
-    fn get(&self, path: &str) -> (u16, String) {
-        let stream = TcpStream::connect(&self.host_port).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        get_on(&mut BufReader::new(stream), &self.host_port, path)
-    }
-
-    /// Stops the server with SIGTERM and waits for it; it exits cleanly.
-    fn stop(mut self) {
-        terminate(&mut self.child);
-        let status = self.child.wait().expect("the server's exit status");
-        assert!(status.success(), "{status}\n--- stderr\n{}", self.stderr());
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        terminate(&mut self.child);
-    }
-}
-
-/// SIGTERM, as a user stops the server (it then stops its function
-/// processes and removes its temporary files); SIGKILL after 5 s.
-fn terminate(child: &mut Child) {
-    if matches!(child.try_wait(), Ok(Some(_))) {
-        return;
-    }
-    let _ = Command::new("kill").arg(child.id().to_string()).status();
-    for _ in 0..50 {
-        if matches!(child.try_wait(), Ok(Some(_))) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-fn collect(mut stream: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stream.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            into.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-}
-
-/// `GET /dev{path}` on an open (kept-alive) connection: (status, body).
-fn get_on(stream: &mut BufReader<TcpStream>, host_port: &str, path: &str) -> (u16, String) {
-    let request = format!("GET /dev{path} HTTP/1.1\r\nHost: {host_port}\r\n\r\n");
-    stream
-        .get_mut()
-        .write_all(request.as_bytes())
-        .expect("send");
-    let mut status_line = String::new();
-    stream.read_line(&mut status_line).expect("status line");
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("a status line: {status_line:?}"));
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        stream.read_line(&mut line).expect("a header");
-        if line == "\r\n" || line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().expect("a length");
-        }
-    }
-    let mut body = vec![0; length];
-    stream.read_exact(&mut body).expect("the body");
-    (status, String::from_utf8_lossy(&body).into_owned())
+/// `GET /dev{path}` on a new connection: (status, body).
+fn get(server: &Server, path: &str) -> (u16, String) {
+    let reply = server.get(path);
+    (reply.status, reply.body)
 }
 
 /// A REST API whose routes `GET /NAME` are MOCK integrations answering
@@ -239,35 +86,35 @@ fn an_edited_template_is_served_and_a_broken_one_is_not() {
     let folder = tempfile::tempdir().unwrap();
     let template = folder.path().join("template.yaml");
     write(&template, &mock_template(&["a"]));
-    let server = Server::start(&template);
-    assert_eq!(server.get("/a"), (200, r#"{"route": "a"}"#.to_string()));
-    assert_eq!(server.get("/b").0, 403, "no route b yet");
+    let server = watch("--template", &template, None);
+    assert_eq!(get(&server, "/a"), (200, r#"{"route": "a"}"#.to_string()));
+    assert_eq!(get(&server, "/b").0, 403, "no route b yet");
     // A connection kept open across the reloads.
-    let kept = TcpStream::connect(&server.host_port).unwrap();
+    let kept = TcpStream::connect(server.host_port()).unwrap();
     kept.set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
     let mut kept = BufReader::new(kept);
-    assert_eq!(get_on(&mut kept, &server.host_port, "/a").0, 200);
+    assert_eq!(get_on(&mut kept, server.host_port(), "/a").0, 200);
 
     // A new route.
     write(&template, &mock_template(&["a", "b"]));
-    server.wait_for("route b", |s| s.get("/b").0 == 200);
-    assert_eq!(server.get("/b"), (200, r#"{"route": "b"}"#.to_string()));
-    assert_eq!(server.get("/a").0, 200);
+    server.wait_for("route b", |s| get(s, "/b").0 == 200);
+    assert_eq!(get(&server, "/b"), (200, r#"{"route": "b"}"#.to_string()));
+    assert_eq!(get(&server, "/a").0, 200);
     server.wait_for("the reload line", |s| s.stdout().contains("(+1 -0)"));
     let stdout = server.stdout();
     assert!(
         stdout.contains(&format!(
             "Reloaded {}: API watched (stage dev) at http://{}/dev, 2 routes (+1 -0)\n  GET     http://{}/dev/a\n  GET     http://{}/dev/b\n",
             template.display(),
-            server.host_port,
-            server.host_port,
-            server.host_port
+            server.host_port(),
+            server.host_port(),
+            server.host_port()
         )),
         "{stdout}"
     );
     assert_eq!(
-        get_on(&mut kept, &server.host_port, "/b"),
+        get_on(&mut kept, server.host_port(), "/b"),
         (200, r#"{"route": "b"}"#.to_string()),
         "the open connection is served by the new API"
     );
@@ -285,9 +132,9 @@ fn an_edited_template_is_served_and_a_broken_one_is_not() {
         stderr.contains("reload failed: still serving the previous API"),
         "{stderr}"
     );
-    assert_eq!(server.get("/a"), (200, r#"{"route": "a"}"#.to_string()));
-    assert_eq!(server.get("/b"), (200, r#"{"route": "b"}"#.to_string()));
-    assert_eq!(get_on(&mut kept, &server.host_port, "/b").0, 200);
+    assert_eq!(get(&server, "/a"), (200, r#"{"route": "a"}"#.to_string()));
+    assert_eq!(get(&server, "/b"), (200, r#"{"route": "b"}"#.to_string()));
+    assert_eq!(get_on(&mut kept, server.host_port(), "/b").0, 200);
 
     // A template that is YAML but not a valid API (a method without its
     // resource) is refused the same way.
@@ -298,14 +145,14 @@ fn an_edited_template_is_served_and_a_broken_one_is_not() {
     server.wait_for("the second reload error", |s| {
         s.stderr().matches("reload failed").count() > failures
     });
-    assert_eq!(server.get("/b").0, 200);
+    assert_eq!(get(&server, "/b").0, 200);
 
     // Fixed, saved by renaming a new file over it: route b is gone.
     write_by_rename(&template, &mock_template(&["a"]));
-    server.wait_for("route b to go", |s| s.get("/b").0 == 403);
-    assert_eq!(server.get("/a").0, 200);
+    server.wait_for("route b to go", |s| get(s, "/b").0 == 403);
+    assert_eq!(get(&server, "/a").0, 200);
     server.wait_for("the reload line", |s| s.stdout().contains("(+0 -1)"));
-    assert_eq!(get_on(&mut kept, &server.host_port, "/a").0, 200);
+    assert_eq!(get_on(&mut kept, server.host_port(), "/a").0, 200);
     server.stop();
 }
 
@@ -342,13 +189,13 @@ fn openapi_documents_are_watched() {
     let folder = tempfile::tempdir().unwrap();
     let document = folder.path().join("api.yaml");
     write(&document, &openapi_document(&["a"]));
-    let server = Server::start_with("--openapi", &document, None);
-    assert_eq!(server.get("/a").0, 200);
+    let server = watch("--openapi", &document, None);
+    assert_eq!(get(&server, "/a").0, 200);
     write(&document, &openapi_document(&["a", "b"]));
-    server.wait_for("route b", |s| s.get("/b").0 == 200);
+    server.wait_for("route b", |s| get(s, "/b").0 == 200);
     write(&document, "openapi: 3.1.0\npaths: {}\n");
     server.wait_for("the reload error", |s| s.stderr().contains("reload failed"));
-    assert_eq!(server.get("/b").0, 200);
+    assert_eq!(get(&server, "/b").0, 200);
     server.stop();
 
     let template = folder.path().join("template.yaml");
@@ -360,11 +207,11 @@ fn openapi_documents_are_watched() {
         &template,
         "Resources:\n  Api:\n    Type: AWS::ApiGateway::RestApi\n    Properties:\n      Name: watched\n      BodyS3Location:\n        Bucket: openapi\n        Key: body.yaml\n",
     );
-    let server = Server::start(&template);
-    assert_eq!(server.get("/a").0, 200);
-    assert_eq!(server.get("/b").0, 403);
+    let server = watch("--template", &template, None);
+    assert_eq!(get(&server, "/a").0, 200);
+    assert_eq!(get(&server, "/b").0, 403);
     write_by_rename(&body, &openapi_document(&["a", "b"]));
-    server.wait_for("route b", |s| s.get("/b").0 == 200);
+    server.wait_for("route b", |s| get(s, "/b").0 == 200);
     server.stop();
 }
 
@@ -439,7 +286,7 @@ fn text_and_pid(body: &str) -> (String, u32) {
 }
 
 fn get_function(server: &Server, path: &str) -> (String, u32) {
-    let (status, body) = server.get(path);
+    let (status, body) = get(server, path);
     assert_eq!(status, 200, "{body}\n--- stderr\n{}", server.stderr());
     text_and_pid(&body)
 }
@@ -478,7 +325,7 @@ fn a_function_whose_code_changed_gets_a_new_process() {
     write(&template, &function_template("inline v1"));
     // The server's temporary folder (for the inline source) goes here.
     let tmp = tempfile::tempdir().unwrap();
-    let server = Server::start_with("--template", &template, Some(tmp.path()));
+    let server = watch("--template", &template, Some(tmp.path()));
 
     let (text, folder_pid) = get_function(&server, "/folder");
     assert_eq!(text, "folder v1");
