@@ -161,15 +161,34 @@ fn matches<T: PartialEq + Copy>(p: &[T], t: &[T], star: T, one: T) -> bool {
         return true;
     }
     for piece in p[first + 1..last].split(|&c| c == star) {
-        if piece.is_empty() {
+        let Some((&lead, more)) = piece.split_first() else {
             continue;
-        }
-        let place = (0..rest.len())
-            .take_while(|i| i + piece.len() <= rest.len())
-            .find(|&i| same(piece, &rest[i..i + piece.len()]));
-        match place {
-            Some(i) => rest = &rest[i + piece.len()..],
-            None => return false,
+        };
+        // The leftmost place: candidates found by the piece's first symbol
+        // (a plain scan, which the compiler vectorises), then the rest
+        // compared.
+        let mut from = 0;
+        loop {
+            let Some(last_start) = rest.len().checked_sub(piece.len()) else {
+                return false;
+            };
+            if from > last_start {
+                return false;
+            }
+            let window = &rest[from..=last_start];
+            let at = if lead == one {
+                from
+            } else {
+                match window.iter().position(|&c| c == lead) {
+                    Some(k) => from + k,
+                    None => return false,
+                }
+            };
+            if same(more, &rest[at + 1..at + piece.len()]) {
+                rest = &rest[at + piece.len()..];
+                break;
+            }
+            from = at + 1;
         }
     }
     true
