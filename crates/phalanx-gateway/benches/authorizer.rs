@@ -5,64 +5,20 @@
 //! measured is the identity check, the cache lookup, the policy evaluated
 //! against the method ARN and `$context.authorizer` in the proxy event.
 //! Both run in the same process: Criterion's two benchmarks one after the
-//! other, then both interleaved in rounds (what the target compares: the
-//! same load for both). Results are in
-//! `docs/PERFORMANCE.md`.
+//! other, then both interleaved in rounds (the same load for both).
+//! `tools/bench/run-authorizer-bench.sh` measures the same API over HTTP
+//! under load. Results are in `docs/PERFORMANCE.md`.
 //!
 //! `cargo bench -p phalanx-gateway --bench authorizer`
 
-use bytes::Bytes;
 use criterion::{Criterion, criterion_group};
-use phalanx_gateway::invoke::InProcess;
-use phalanx_gateway::model::RestApi;
 use phalanx_gateway::{Gateway, GatewayRequest};
-use serde_json::json;
 
-fn method(path: &str, authorized: bool) -> serde_json::Value {
-    let mut m = json!({
-        "ResourcePath": path,
-        "HttpMethod": "GET",
-        "Integration": {"Type": "AWS_PROXY", "IntegrationHttpMethod": "POST", "Function": "Echo"}
-    });
-    if authorized {
-        m["AuthorizationType"] = json!("CUSTOM");
-        m["Authorizer"] = json!("token");
-    }
-    m
-}
+#[path = "../examples/bench_api/authorizer.rs"]
+mod authorizer_api;
 
 fn gateway() -> Gateway {
-    let api: RestApi = serde_json::from_value(json!({
-        "Name": "bench",
-        "Methods": [method("/open/{id}", false), method("/guarded/{id}", true)],
-        "Authorizers": [{
-            "Name": "token",
-            "Type": "TOKEN",
-            "Function": "Auth",
-            "IdentitySource": "method.request.header.Authorization",
-            "AuthorizerResultTtlInSeconds": 300
-        }],
-        "Functions": {"Echo": {"FunctionName": "Echo"}, "Auth": {"FunctionName": "Auth"}}
-    }))
-    .expect("the bench API");
-    let mut functions = InProcess::new();
-    functions.register("Echo", |_event| async {
-        Ok(Bytes::from_static(br#"{"statusCode": 200, "body": "ok"}"#))
-    });
-    functions.register("Auth", |_event| async {
-        Ok(Bytes::from(
-            json!({
-                "principalId": "user-7",
-                "policyDocument": {"Version": "2012-10-17", "Statement": [
-                    {"Effect": "Allow", "Action": "execute-api:Invoke",
-                     "Resource": "arn:aws:execute-api:*:*:*/dev/GET/guarded/*"}
-                ]},
-                "context": {"role": "admin", "tenant": "acme"}
-            })
-            .to_string(),
-        ))
-    });
-    Gateway::build(&api, "dev", functions).expect("compiles")
+    Gateway::build(&authorizer_api::api(), "dev", authorizer_api::functions()).expect("compiles")
 }
 
 fn request(path: &str) -> GatewayRequest {
@@ -72,7 +28,7 @@ fn request(path: &str) -> GatewayRequest {
         headers: vec![
             ("Host".into(), "localhost".into()),
             ("User-Agent".into(), "bench".into()),
-            ("Authorization".into(), "Bearer token-123".into()),
+            ("Authorization".into(), authorizer_api::TOKEN.into()),
         ],
         source_ip: "127.0.0.1".into(),
         ..GatewayRequest::default()

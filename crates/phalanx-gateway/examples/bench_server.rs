@@ -11,7 +11,11 @@
 //!   pipeline: request template, an in-process echo function, response
 //!   template;
 //! - `bench_server runtime-api PORT COMMAND` — the same API with the echo
-//!   function run as a process through the Lambda Runtime API.
+//!   function run as a process through the Lambda Runtime API;
+//! - `bench_server authorizer PORT` — a Lambda proxy method without
+//!   authorization (`/dev/open/{id}`) and the same behind a TOKEN
+//!   authorizer with a result cache (`/dev/guarded/{id}`), in process
+//!   (`tools/bench/run-authorizer-bench.sh`).
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -25,6 +29,8 @@ use std::sync::Arc;
 #[path = "bench_api/mod.rs"]
 mod bench_api;
 use bench_api::api;
+#[path = "bench_api/authorizer.rs"]
+mod authorizer_api;
 
 // The same allocator as the `phalanx` binary, so the numbers are the ones
 // users get (glibc's malloc costs ~10% under concurrent load).
@@ -120,7 +126,7 @@ fn rounds_for(micros: f64) -> u64 {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: bench_server baseline|baseline-per-core|busy-per-core|gateway|runtime-api PORT [COMMAND|MICROS]";
+    let usage = "usage: bench_server baseline|baseline-per-core|busy-per-core|gateway|runtime-api|authorizer PORT [COMMAND|MICROS]";
     let mode = args.get(1).ok_or(usage)?;
     let port: u16 = args.get(2).ok_or(usage)?.parse()?;
     let gateway = match mode.as_str() {
@@ -141,6 +147,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             process.max_concurrency = 4;
             let host = RuntimeApiHost::new(vec![process])?;
             Gateway::build_shared(&api(), "dev", Arc::new(host))?
+        }
+        "authorizer" => {
+            eprintln!(
+                "GET /dev/open/ID and /dev/guarded/ID, with Authorization: {}",
+                authorizer_api::TOKEN
+            );
+            Gateway::build(&authorizer_api::api(), "dev", authorizer_api::functions())?
         }
         _ => return Err(usage.into()),
     };
