@@ -1,7 +1,7 @@
 //! Stage 4, integration request: what the backend receives.
 //!
 //! - Proxy integrations: `AWS_PROXY` gets the payload format 1.0 event
-//!   ([`proxy_event`](super::proxy_event)); `HTTP_PROXY` gets the request as is.
+//!   (the `proxy_event` module); `HTTP_PROXY` gets the request as is.
 //! - Other integrations: the request template is chosen by the request's
 //!   media type (parameters stripped; no `Content-Type` means
 //!   `application/json`; then `$default`), and when none matches the
