@@ -1,7 +1,11 @@
 //! `describe`: one self-contained HTML page — a graph of the API, its
-//! methods and the functions they invoke (inline SVG, no script, no
-//! network), a table of every method's mappings, and the CloudFormation
-//! template.
+//! methods and the functions they invoke or are authorized by (inline
+//! SVG, no script, no network), who may call each method and how often
+//! (authorizers, API keys, usage plans, stage throttling), a table of
+//! every method's authorization and mappings, and the CloudFormation
+//! template (API key values left out).
+
+mod access;
 
 use crate::service::Service;
 use phalanx_gateway::model;
@@ -37,17 +41,19 @@ fn node(svg: &mut String, x: i32, y: i32, label: &str, class: &str) {
     );
 }
 
-fn edge(svg: &mut String, from: (i32, i32), to: (i32, i32)) {
+fn edge(svg: &mut String, from: (i32, i32), to: (i32, i32), class: &str) {
     let (x1, y1) = (from.0 + NODE_W, from.1 + NODE_H / 2);
     let (x2, y2) = (to.0, to.1 + NODE_H / 2);
     let mid = (x1 + x2) / 2;
     let _ = write!(
         svg,
-        r#"<path class="edge" d="M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}"/>"#
+        r#"<path class="{class}" d="M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}"/>"#
     );
 }
 
-/// The graph: the API, its methods, and the functions they invoke.
+/// The graph: the API, its methods, the functions they invoke, and
+/// (dashed) the Lambda authorizers' functions that decide who may call
+/// them.
 fn graph(service: &Service, api: &model::RestApi) -> String {
     let functions: Vec<(&str, String)> = service
         .functions
@@ -70,11 +76,20 @@ fn graph(service: &Service, api: &model::RestApi) -> String {
     };
     for (i, m) in api.methods.iter().enumerate() {
         let pos = (COLUMNS[1], 10 + i as i32 * ROW);
-        edge(&mut svg, api_pos, pos);
+        edge(&mut svg, api_pos, pos, "edge");
         if let Some(f) = m.integration.as_ref().and_then(|i| i.function.as_deref())
             && let Some(fpos) = function_pos(f)
         {
-            edge(&mut svg, pos, fpos);
+            edge(&mut svg, pos, fpos, "edge");
+        }
+        let authorizer = m
+            .authorizer
+            .as_deref()
+            .and_then(|name| api.authorizers.iter().find(|a| a.name == name));
+        if let Some(f) = authorizer.and_then(|a| a.function.as_deref())
+            && let Some(fpos) = function_pos(f)
+        {
+            edge(&mut svg, pos, fpos, "edge authorizes");
         }
     }
     node(
@@ -142,16 +157,19 @@ fn templates(map: &indexmap::IndexMap<String, String>) -> String {
 /// The page.
 pub fn html(service: &Service) -> String {
     let api = service.model();
-    let template =
-        serde_json::to_string_pretty(&crate::export::cloudformation(service)).unwrap_or_default();
+    let mut cloudformation = crate::export::cloudformation(service);
+    access::hide_key_values(&mut cloudformation);
+    let template = serde_json::to_string_pretty(&cloudformation).unwrap_or_default();
     let mut methods = String::new();
     for m in &api.methods {
         let integration = m.integration.clone().unwrap_or_default();
         let _ = write!(
             methods,
-            "<section class=\"method\"><h3>{} {}</h3><table>",
+            "<section class=\"method\" id=\"{}\"><h3>{} {}</h3><table>{}",
+            access::method_anchor(m),
             esc(&m.http_method),
-            esc(&m.resource_path)
+            esc(&m.resource_path),
+            access::method_rows(&api, m)
         );
         let _ = write!(
             methods,
@@ -229,6 +247,7 @@ svg .node rect {{ fill: #f3f6fb; stroke: #5470a8; }}
 svg .api rect {{ fill: #fff4e0; stroke: #c7881e; }} svg .function rect {{ fill: #eef8ee; stroke: #3f8f4a; }}
 svg text {{ font: 13px ui-monospace, monospace; fill: #1d2330; }}
 svg .edge {{ fill: none; stroke: #8a96ad; stroke-width: 1.5; }}
+svg .authorizes {{ stroke: #b0563c; stroke-dasharray: 5 4; }}
 table {{ border-collapse: collapse; margin: .5em 0; }} th, td {{ border: 1px solid #dde; padding: .3em .6em; vertical-align: top; text-align: left; }}
 th {{ background: #f6f7fa; }} pre {{ background: #f6f7fa; padding: .8em; overflow-x: auto; }}
 </style></head>
@@ -236,14 +255,25 @@ th {{ background: #f6f7fa; }} pre {{ background: #f6f7fa; padding: .8em; overflo
 <h1>{name}</h1>
 <h2>Graph</h2>
 {graph}
+<h2>Access</h2>
+{access}
 <h2>Methods</h2>
 {methods}
 <h2>CloudFormation template</h2>
-<pre id="cloudformation">{template}</pre>
+{keys_note}<pre id="cloudformation">{template}</pre>
 </body></html>
 "#,
         name = esc(&service.name),
         graph = graph(service, &api),
+        access = access::section(&api),
+        keys_note = if api.api_keys.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<p>API key values are left out (written as <code>{}</code>).</p>\n",
+                esc(access::HIDDEN)
+            )
+        },
         template = esc(&template),
     )
 }
