@@ -389,6 +389,60 @@ fn every() -> String {
     "*".to_owned()
 }
 
+impl Stage {
+    /// How the stage throttles `http_method` on `resource_path`, for every
+    /// caller: the most specific `MethodSettings` entry that sets
+    /// throttling (the method's own, then its resource's `*`, then `/*`
+    /// with its verb, then `/*` `*`; of equally specific entries the
+    /// last, as a later setting wins), with the limits it leaves out taken
+    /// from the `/*` `*` entry (developer guide, "Throttle requests to
+    /// your REST APIs for better throughput": the most specific setting
+    /// applies). `None`: the stage does not throttle it.
+    pub fn method_throttle(
+        &self,
+        resource_path: &str,
+        http_method: &str,
+    ) -> Option<(&MethodSetting, Throttle)> {
+        let settings = &self.method_settings;
+        let rank = |s: &MethodSetting| {
+            let path = if s.resource_path == "/*" {
+                0
+            } else if s.resource_path == resource_path {
+                2
+            } else {
+                return None;
+            };
+            let verb = if s.http_method == "*" {
+                0
+            } else if s.http_method.eq_ignore_ascii_case(http_method) {
+                1
+            } else {
+                return None;
+            };
+            Some(path + verb)
+        };
+        let best = settings
+            .iter()
+            .filter(|s| s.throttling_rate_limit.is_some() || s.throttling_burst_limit.is_some())
+            .filter_map(|s| rank(s).map(|r| (r, s)))
+            .max_by_key(|(r, _)| *r)?
+            .1;
+        let every = settings
+            .iter()
+            .rev()
+            .find(|s| s.resource_path == "/*" && s.http_method == "*");
+        let throttle = Throttle {
+            rate_limit: best
+                .throttling_rate_limit
+                .or_else(|| every.and_then(|e| e.throttling_rate_limit)),
+            burst_limit: best
+                .throttling_burst_limit
+                .or_else(|| every.and_then(|e| e.throttling_burst_limit)),
+        };
+        Some((best, throttle))
+    }
+}
+
 /// A Lambda or Cognito authorizer (`AWS::ApiGateway::Authorizer`, or an
 /// OpenAPI security scheme with `x-amazon-apigateway-authorizer`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -482,6 +536,25 @@ pub struct UsagePlanStage {
     /// `/pets/GET`), as CloudFormation's `ApiStages[].Throttle` keys them.
     #[serde(default)]
     pub throttle: IndexMap<String, Throttle>,
+}
+
+impl UsagePlanStage {
+    /// The plan's own throttle for `http_method` on `resource_path` (a
+    /// `throttle` key `/resource/path/METHOD`; `//GET` is the root's GET).
+    pub fn method_throttle(&self, resource_path: &str, http_method: &str) -> Option<&Throttle> {
+        self.throttle.iter().find_map(|(key, throttle)| {
+            let (resource, verb) = split_throttle_key(key)?;
+            (resource == resource_path && verb.eq_ignore_ascii_case(http_method))
+                .then_some(throttle)
+        })
+    }
+}
+
+/// A usage plan stage's throttle key `/resource/path/METHOD` as its
+/// resource path and method (`//GET` → `/`, `GET`).
+pub fn split_throttle_key(key: &str) -> Option<(&str, &str)> {
+    let (resource, verb) = key.rsplit_once('/')?;
+    Some((if resource.is_empty() { "/" } else { resource }, verb))
 }
 
 /// Throttling: a token bucket refilled at `rate_limit` a second, holding

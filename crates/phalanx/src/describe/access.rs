@@ -9,7 +9,7 @@
 
 use super::esc;
 use phalanx_gateway::model::{
-    Authorizer, AuthorizerType, Method, MethodSetting, Quota, RestApi, Stage, Throttle, UsagePlan,
+    Authorizer, AuthorizerType, Method, MethodSetting, Quota, RestApi, Throttle, UsagePlan,
     UsagePlanStage,
 };
 use std::fmt::Write;
@@ -377,64 +377,6 @@ fn quota(q: &Quota) -> String {
     out
 }
 
-/// The stage's method setting that throttles `m`, with the limits it
-/// leaves to the `/*` `*` entry filled in. The choice is the local
-/// gateway's (`phalanx_gateway`'s `stage_limit`, after AWS's "How
-/// throttling limit settings are applied"): the most specific entry that
-/// sets throttling — the method's own, then its resource's `*`, then
-/// `/*` with its verb, then `/*` `*`; of equally specific ones the last.
-/// It is repeated here, not called, because the gateway keeps it private
-/// to its compiled methods.
-fn stage_limit<'a>(stage: &'a Stage, m: &Method) -> Option<(&'a MethodSetting, Throttle)> {
-    let settings = &stage.method_settings;
-    let every = |s: &MethodSetting| s.resource_path == "/*" && s.http_method == "*";
-    let rank = |s: &MethodSetting| {
-        let path = if s.resource_path == "/*" {
-            0
-        } else if s.resource_path == m.resource_path {
-            2
-        } else {
-            return None;
-        };
-        let verb = if s.http_method == "*" {
-            0
-        } else if s.http_method.eq_ignore_ascii_case(&m.http_method) {
-            1
-        } else {
-            return None;
-        };
-        Some(path + verb)
-    };
-    let best = settings
-        .iter()
-        .filter(|s| s.throttling_rate_limit.is_some() || s.throttling_burst_limit.is_some())
-        .filter_map(|s| rank(s).map(|r| (r, s)))
-        .max_by_key(|(r, _)| *r)?
-        .1;
-    let fallback = settings.iter().rev().find(|s| every(s));
-    Some((
-        best,
-        Throttle {
-            rate_limit: best
-                .throttling_rate_limit
-                .or_else(|| fallback.and_then(|f| f.throttling_rate_limit)),
-            burst_limit: best
-                .throttling_burst_limit
-                .or_else(|| fallback.and_then(|f| f.throttling_burst_limit)),
-        },
-    ))
-}
-
-/// A usage plan stage's own throttle for `m` (keyed `/path/VERB`, `//GET`
-/// for the root), as the gateway matches it.
-fn plan_method_throttle<'a>(stage: &'a UsagePlanStage, m: &Method) -> Option<&'a Throttle> {
-    stage.throttle.iter().find_map(|(key, t)| {
-        let (resource, verb) = key.rsplit_once('/')?;
-        let resource = if resource.is_empty() { "/" } else { resource };
-        (resource == m.resource_path && verb.eq_ignore_ascii_case(&m.http_method)).then_some(t)
-    })
-}
-
 /// How often the method may be called, per stage: per API key under each
 /// usage plan (only when the method requires a key: a plan meters the
 /// keys it identifies callers by), and for every caller together under the
@@ -446,7 +388,10 @@ pub(super) fn limits(api: &RestApi, m: &Method) -> Vec<String> {
         if m.api_key_required {
             for (plan, plan_stage) in plans_of(api, &stage.stage_name) {
                 let mut parts = Vec::new();
-                match (plan_method_throttle(plan_stage, m), &plan.throttle) {
+                match (
+                    plan_stage.method_throttle(&m.resource_path, &m.http_method),
+                    &plan.throttle,
+                ) {
                     (Some(t), _) => parts.push(format!(
                         "{} (the plan's throttle of this method)",
                         throttle(t)
@@ -462,7 +407,7 @@ pub(super) fn limits(api: &RestApi, m: &Method) -> Vec<String> {
                 ));
             }
         }
-        match stage_limit(stage, m) {
+        match stage.method_throttle(&m.resource_path, &m.http_method) {
             Some((setting, t)) => out.push(format!(
                 "every caller together (stage <code>{name}</code>, method setting <code>{}</code> <code>{}</code>): {}",
                 esc(&setting.resource_path),

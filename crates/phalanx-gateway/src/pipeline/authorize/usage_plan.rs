@@ -87,8 +87,8 @@ impl Limits {
             .iter()
             .map(|m| {
                 stage
-                    .and_then(|s| stage_limit(&s.method_settings, m))
-                    .map(TokenBucket::new)
+                    .and_then(|s| s.method_throttle(&m.resource_path, &m.http_method))
+                    .map(|(_, t)| TokenBucket::new(Limit::new(t.rate_limit, t.burst_limit)))
             })
             .collect();
         let mut meters: HashMap<String, KeyMeter> = HashMap::new();
@@ -221,50 +221,10 @@ fn throttled(detail: &str) -> GatewayError {
 /// The method a plan's `/resource/path/METHOD` names (`//GET` is the root
 /// resource's GET), by index.
 fn method_of(path: &str, methods: &[CompiledMethod]) -> Option<usize> {
-    let (resource, verb) = path.rsplit_once('/')?;
-    let resource = if resource.is_empty() { "/" } else { resource };
+    let (resource, verb) = crate::model::split_throttle_key(path)?;
     methods
         .iter()
         .position(|m| &*m.resource_path == resource && m.http_method.eq_ignore_ascii_case(verb))
-}
-
-/// The stage's limit for a method: the most specific `MethodSettings`
-/// entry that sets throttling (the method's own, then its resource's `*`,
-/// then `/*` with its verb, then `/*/*`); a limit left out of it comes
-/// from the `/*/*` entry, then the account default.
-fn stage_limit(settings: &[crate::model::MethodSetting], method: &CompiledMethod) -> Option<Limit> {
-    let every = |s: &crate::model::MethodSetting| s.resource_path == "/*" && s.http_method == "*";
-    let rank = |s: &crate::model::MethodSetting| {
-        let path = if s.resource_path == "/*" {
-            Some(0)
-        } else if *s.resource_path == *method.resource_path {
-            Some(2)
-        } else {
-            None
-        }?;
-        let verb = if s.http_method == "*" {
-            Some(0)
-        } else if s.http_method.eq_ignore_ascii_case(&method.http_method) {
-            Some(1)
-        } else {
-            None
-        }?;
-        Some(path + verb)
-    };
-    let best = settings
-        .iter()
-        .filter(|s| s.throttling_rate_limit.is_some() || s.throttling_burst_limit.is_some())
-        .filter_map(|s| rank(s).map(|r| (r, s)))
-        // The last of equally specific entries wins, as a later setting does.
-        .max_by_key(|(r, _)| *r)?
-        .1;
-    let fallback = settings.iter().rev().find(|s| every(s));
-    Some(Limit::new(
-        best.throttling_rate_limit
-            .or_else(|| fallback.and_then(|f| f.throttling_rate_limit)),
-        best.throttling_burst_limit
-            .or_else(|| fallback.and_then(|f| f.throttling_burst_limit)),
-    ))
 }
 
 /// A quota period.
