@@ -251,6 +251,149 @@ fn events_that_are_not_rest_api_requests_are_left_out_with_a_warning() {
     );
 }
 
+// `MergeDefinitions`: each event's method is written into a document of
+// its own and merged into DefinitionBody's: on a key both have, SAM's value
+// wins (`security`, `responses`, the integration), the user's other keys
+// and methods stay, and a path the body lacks is added.
+// aws/serverless-application-model tests/translator/input/api_merge_definitions_with_conflicting_auth.yaml
+// aws/serverless-application-model tests/translator/input/api_merge_definitions_with_different_methods.yaml
+const MERGED: &str = r#"Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      MergeDefinitions: true
+      Auth:
+        Authorizers:
+          Pool: {UserPoolArn: arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_a}
+          Other: {UserPoolArn: arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_b}
+      DefinitionBody:
+        swagger: "2.0"
+        info: {title: merged, version: "1"}
+        paths:
+          /items:
+            get:
+              summary: the items
+              security: [{Other: []}]
+              responses: {"200": {description: ok}}
+            post:
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                httpMethod: POST
+                uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Writer.Arn}/invocations
+  Reader:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      InlineCode: x
+      Events:
+        List:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: /items, Method: GET, Auth: {Authorizer: Pool}}
+        One:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: "/items/{id}", Method: get}
+  Writer:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: python3.12, Handler: app.handler, InlineCode: x}
+"#;
+
+#[tokio::test]
+async fn merge_definitions_merges_each_events_method_into_the_definition_body() {
+    let root = parse_template(MERGED, "template.yaml").unwrap();
+    let out = transform(&root, MERGED, "template.yaml").unwrap();
+    let paths = &out.template["Resources"]["Api"]["Properties"]["Body"]["paths"];
+    assert_eq!(
+        paths["/items"]["get"],
+        serde_json::json!({
+            "summary": "the items",
+            "security": [{"Pool": []}],
+            "responses": {},
+            "x-amazon-apigateway-integration": {
+                "type": "aws_proxy",
+                "httpMethod": "POST",
+                "uri": {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Reader.Arn}/invocations"},
+            },
+        })
+    );
+    assert!(
+        paths["/items"]["post"].is_object(),
+        "the body's own method stays"
+    );
+    assert!(
+        paths["/items/{id}"]["get"].is_object(),
+        "a new path is added"
+    );
+
+    let imported = load(MERGED);
+    let mut functions = InProcess::new();
+    echo(&mut functions, "Reader");
+    echo(&mut functions, "Writer");
+    let gateway = Gateway::build(&imported.api, "v1", functions).unwrap();
+    let one = gateway
+        .handle(request("GET", "/v1/items/a1", &[], ""))
+        .await;
+    assert_eq!(
+        String::from_utf8_lossy(&one.body),
+        r#"{"function":"Reader","path":"/items/a1"}"#
+    );
+    let post = gateway
+        .handle(request("POST", "/v1/items", &[], "{}"))
+        .await;
+    assert_eq!(
+        String::from_utf8_lossy(&post.body),
+        r#"{"function":"Writer","path":"/items"}"#
+    );
+    let list = gateway.handle(request("GET", "/v1/items", &[], "")).await;
+    assert_eq!(
+        list.status, 401,
+        "the event's authorizer replaced the body's"
+    );
+}
+
+// SAM's merge reads the body's `paths` with `paths or {}`: missing, null or
+// empty, the route is written into a map that is then dropped. And it
+// stores an event's method lower-cased but not normalised, so ANY lands
+// under `any` (which API Gateway does not take for a method).
+// aws/serverless-application-model tests/translator/input/api_merge_definitions_with_any_method.yaml
+// aws/serverless-application-model samtranslator/model/eventsources/push.py (_get_merged_definitions)
+#[test]
+fn merge_definitions_keeps_sams_quirks_for_empty_paths_and_any() {
+    let source = |paths: &str| {
+        api_and_event(
+            &format!(
+                "      MergeDefinitions: true\n      DefinitionBody:\n        swagger: \"2.0\"\n        info: {{title: t, version: \"1\"}}\n        paths: {paths}\n"
+            ),
+            "",
+        )
+        .replace("Method: get", "Method: ANY")
+    };
+    let empty = source("{}");
+    let root = parse_template(&empty, "template.yaml").unwrap();
+    let out = transform(&root, &empty, "template.yaml").unwrap();
+    assert_eq!(
+        out.template["Resources"]["Api"]["Properties"]["Body"]["paths"],
+        serde_json::json!({})
+    );
+    assert_eq!(
+        out.warnings,
+        [
+            "Resources.Api.Properties.DefinitionBody: its `paths` is missing or empty, so \
+          MergeDefinitions adds no route of the events (ANY /items of Fn is left out), as SAM's \
+          translator does"
+        ]
+    );
+
+    let some = source("{/other: {}}");
+    let root = parse_template(&some, "template.yaml").unwrap();
+    let out = transform(&root, &some, "template.yaml").unwrap();
+    let item = &out.template["Resources"]["Api"]["Properties"]["Body"]["paths"]["/items"];
+    assert!(item["any"]["x-amazon-apigateway-integration"].is_object());
+    assert!(item.get("x-amazon-apigateway-any-method").is_none());
+}
+
 // ----- what SAM refuses, refused with the place -----
 
 #[test]
@@ -556,6 +699,21 @@ fn what_sams_suite_refuses_is_refused_with_the_place() {
             "template.yaml:8: Resources.Fn.Properties.Events.Get.Properties.Auth.OverrideApiAuth: \
              OverrideApiAuth needs one of Authorizer, ApiKeyRequired or ResourcePolicy to \
              override the API's Auth with",
+        ),
+        (
+            // aws/serverless-application-model tests/translator/input/error_api_merge_definitions_with_definitionuri.yaml
+            api_and_event(
+                "      MergeDefinitions: true\n      DefinitionUri: openapi.yaml\n",
+                "",
+            ),
+            "template.yaml:3: Resources.Api.Properties.MergeDefinitions: MergeDefinitions cannot \
+             be true with DefinitionUri: the events' routes are merged into an inline \
+             DefinitionBody only",
+        ),
+        (
+            api_and_event("      MergeDefinitions: yes please\n", ""),
+            "template.yaml:3: Resources.Api.Properties.MergeDefinitions: MergeDefinitions must be \
+             true or false",
         ),
     ];
     let mut failures = Vec::new();

@@ -180,6 +180,62 @@ impl Document {
         }
     }
 
+    /// `MergeDefinitions`: `generated`, the method SAM wrote for an event
+    /// into a document of its own, merged into this (the user's) document
+    /// at `paths[path][method]`, as SAM's `_get_merged_definitions` does:
+    /// the generated method's keys replace the user's (a whole
+    /// `security`, `parameters` or `responses` list is replaced, not
+    /// joined), the user's other keys stay. What the event added beside
+    /// its method (request validators, security schemes) is not merged.
+    ///
+    /// `method` is the event's method lower-cased but not normalised, so an
+    /// `ANY` event lands under `any`, not `x-amazon-apigateway-any-method`:
+    /// SAM looks it up and stores it under that key (and API Gateway has no
+    /// `any` method, so the importer leaves it out with a warning).
+    ///
+    /// SAM reads the user's `paths` with `paths or {}`: when it is missing,
+    /// `null` or empty, the route goes into a map that is then dropped, and
+    /// nothing is merged ([`Merged::Dropped`]).
+    pub(super) fn merge_method(
+        &mut self,
+        path: &str,
+        method: &str,
+        generated: Map<String, Value>,
+    ) -> Result<Merged, String> {
+        let Some(paths) = self.doc.get_mut("paths").filter(|p| truthy(p)) else {
+            return Ok(Merged::Dropped);
+        };
+        let Some(paths) = paths.as_object_mut() else {
+            return Err("`paths` must be an object of path items".to_owned());
+        };
+        let item = paths
+            .entry(path)
+            .or_insert_with(|| Value::Object(Map::new()));
+        let Some(item) = item.as_object_mut() else {
+            // SAM fails on it too (a `null` path item, which it cannot
+            // assign into, or any other non-map).
+            return Err(format!("`paths.{path}` must be an object of methods"));
+        };
+        let mut merged = match item.get(method) {
+            Some(Value::Object(existing)) => existing.clone(),
+            Some(other) if truthy(other) => {
+                return Err(format!("`paths.{path}.{method}` must be an object"));
+            }
+            _ => Map::new(),
+        };
+        merged.extend(generated);
+        item.insert(method.to_owned(), Value::Object(merged));
+        Ok(Merged::Merged)
+    }
+
+    /// The method `key` of `path`, taken out of the document.
+    pub(super) fn take_method(&mut self, path: &str, key: &str) -> Option<Map<String, Value>> {
+        match self.path_item_mut(path)?.remove(key)? {
+            Value::Object(method) => Some(method),
+            _ => None,
+        }
+    }
+
     /// A MOCK `OPTIONS` method answering CORS preflights on `path`, unless
     /// it has one (SAM's guide for `Cors`; the snippet is the one the API
     /// Gateway guide gives for enabling CORS through an import).
@@ -585,6 +641,14 @@ fn push_parameter(method: &mut Map<String, Value>, parameter: Value) {
     if let Some(parameters) = parameters.as_array_mut() {
         parameters.push(parameter);
     }
+}
+
+/// What [`Document::merge_method`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Merged {
+    Merged,
+    /// The document's `paths` is missing or empty: the route is lost.
+    Dropped,
 }
 
 /// The `api_key` security scheme SAM declares.
