@@ -394,6 +394,104 @@ fn merge_definitions_keeps_sams_quirks_for_empty_paths_and_any() {
     assert!(item.get("x-amazon-apigateway-any-method").is_none());
 }
 
+// A path item under `Fn::If` in a DefinitionBody: SAM gives each branch
+// its own CORS preflight and the API's API key (not the `Fn::If` taken for
+// a method), and CloudFormation's choice of branch, with the parameters
+// given, is the API served. Without `AllowMethods`, every branch's
+// preflight lists the first branch's methods (SAM computes them once).
+// aws/serverless-application-model tests/translator/input/api_rest_paths_with_if_condition_swagger.yaml
+const CONDITIONAL_PATH: &str = r#"Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Env: {Type: String, Default: prod}
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: dev
+      Cors: "'*'"
+      Auth:
+        ApiKeyRequired: true
+        AddApiKeyRequiredToCorsPreflight: false
+        UsagePlan: {CreateUsagePlan: PER_API}
+      DefinitionBody:
+        swagger: "2.0"
+        info: {title: conditional, version: "1"}
+        paths:
+          /orders:
+            Fn::If:
+              - IsProd
+              - post:
+                  x-amazon-apigateway-integration:
+                    type: aws_proxy
+                    httpMethod: POST
+                    uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Live.Arn}/invocations
+              - post:
+                  x-amazon-apigateway-integration:
+                    type: aws_proxy
+                    httpMethod: POST
+                    uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Sandbox.Arn}/invocations
+                get:
+                  x-amazon-apigateway-integration:
+                    type: aws_proxy
+                    httpMethod: POST
+                    uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Sandbox.Arn}/invocations
+  Live:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: python3.12, Handler: app.handler, InlineCode: x}
+  Sandbox:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: python3.12, Handler: app.handler, InlineCode: x}
+"#;
+
+#[tokio::test]
+async fn a_path_under_fn_if_gets_cors_and_api_keys_in_both_branches_and_serves_the_chosen_one() {
+    for (env, function, get_status) in [("prod", "Live", 403), ("test", "Sandbox", 200)] {
+        let options = ImportOptions {
+            parameters: [("Env".to_owned(), env.to_owned())].into_iter().collect(),
+            ..ImportOptions::default()
+        };
+        let imported =
+            import(CONDITIONAL_PATH, "template.yaml", &options).unwrap_or_else(|e| panic!("{e}"));
+        let key = imported.generated_api_keys[0].value.clone();
+        let mut functions = InProcess::new();
+        echo(&mut functions, "Live");
+        echo(&mut functions, "Sandbox");
+        let gateway = Gateway::build(&imported.api, "dev", functions).unwrap();
+
+        let preflight = gateway
+            .handle(request("OPTIONS", "/dev/orders", &[], ""))
+            .await;
+        assert_eq!(preflight.status, 200, "Env={env}");
+        assert_eq!(
+            header(&preflight, "Access-Control-Allow-Methods"),
+            Some("OPTIONS,POST"),
+            "Env={env}"
+        );
+        let no_key = gateway
+            .handle(request("POST", "/dev/orders", &[], "{}"))
+            .await;
+        assert_eq!(no_key.status, 403, "Env={env}: the API key applies");
+        let keyed = [("x-api-key", key.as_str())];
+        let post = gateway
+            .handle(request("POST", "/dev/orders", &keyed, "{}"))
+            .await;
+        assert_eq!(
+            String::from_utf8_lossy(&post.body),
+            format!(r#"{{"function":"{function}","path":"/orders"}}"#),
+            "Env={env}"
+        );
+        let get = gateway
+            .handle(request("GET", "/dev/orders", &keyed, ""))
+            .await;
+        assert_eq!(
+            get.status, get_status,
+            "Env={env}: GET is the test branch's"
+        );
+    }
+}
+
 // ----- what SAM refuses, refused with the place -----
 
 #[test]
@@ -714,6 +812,15 @@ fn what_sams_suite_refuses_is_refused_with_the_place() {
             api_and_event("      MergeDefinitions: yes please\n", ""),
             "template.yaml:3: Resources.Api.Properties.MergeDefinitions: MergeDefinitions must be \
              true or false",
+        ),
+        (
+            // aws/serverless-application-model tests/translator/input/error_api_with_invalid_if_condition_swagger.yaml
+            api_and_event(
+                "      Auth: {ApiKeyRequired: true}\n      DefinitionBody:\n        swagger: \"2.0\"\n        info: {title: t, version: \"1\"}\n        paths:\n          /items:\n            Fn::If: {This: is not a list}\n",
+                "",
+            ),
+            "template.yaml:3: Resources.Api.Properties.DefinitionBody.paths./items: Fn::If takes \
+             a list: [ConditionName, value if true, value if false]",
         ),
     ];
     let mut failures = Vec::new();

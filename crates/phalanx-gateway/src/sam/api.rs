@@ -357,6 +357,14 @@ impl SamApi {
                 ),
             ));
         }
+        if needs_valid.is_some()
+            && let Some(pointer) = document.malformed_condition()
+        {
+            return Err(sam.error(
+                &child(&child(&at, "DefinitionBody"), &pointer),
+                "Fn::If takes a list: [ConditionName, value if true, value if false]",
+            ));
+        }
         if let Some(cors) = self.properties.get("Cors") {
             let cors = read_cors(sam, &child(&at, "Cors"), cors)?;
             let document = self.document_mut();
