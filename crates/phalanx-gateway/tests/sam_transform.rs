@@ -394,6 +394,61 @@ fn merge_definitions_keeps_sams_quirks_for_empty_paths_and_any() {
     assert!(item.get("x-amazon-apigateway-any-method").is_none());
 }
 
+// Under MergeDefinitions, a document SAM generates (here the implicit
+// API's, with Globals.Api's MergeDefinitions) already has every event's
+// path and method, empty, when the events are merged: SAM's implicit API
+// plugin adds them first. So its routes are kept, and an ANY event leaves
+// an empty `x-amazon-apigateway-any-method` beside its `any` (checked
+// against aws-sam-translator), a method without integration that API
+// Gateway does not deploy.
+// aws/serverless-application-model samtranslator/plugins/api/implicit_api_plugin.py (_add_api_to_swagger)
+#[tokio::test]
+async fn merge_definitions_on_a_generated_document_keeps_the_events_routes() {
+    let source = "Transform: AWS::Serverless-2016-10-31\nGlobals:\n  Api:\n    MergeDefinitions: true\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: python3.12\n      Handler: app.handler\n      InlineCode: x\n      Events:\n        Get: {Type: Api, Properties: {Path: /items, Method: get}}\n        All: {Type: Api, Properties: {Path: /items, Method: ANY}}\n";
+    let root = parse_template(source, "template.yaml").unwrap();
+    let out = transform(&root, source, "template.yaml").unwrap();
+    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    let item =
+        &out.template["Resources"]["ServerlessRestApi"]["Properties"]["Body"]["paths"]["/items"];
+    let mut keys: Vec<&str> = item
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["any", "get", "x-amazon-apigateway-any-method"]);
+    assert_eq!(
+        item["x-amazon-apigateway-any-method"],
+        serde_json::json!({})
+    );
+
+    let imported = load(source);
+    let Err(refused) = Gateway::build(&imported.api, "Prod", InProcess::new()) else {
+        panic!("an ANY method without integration was deployed");
+    };
+    assert!(
+        refused
+            .to_string()
+            .contains("No integration defined for method"),
+        "{refused}"
+    );
+
+    let without_any = source.replace(
+        "        All: {Type: Api, Properties: {Path: /items, Method: ANY}}\n",
+        "",
+    );
+    let imported = load(&without_any);
+    let mut functions = InProcess::new();
+    echo(&mut functions, "Fn");
+    let gateway = Gateway::build(&imported.api, "Prod", functions).unwrap();
+    let reply = gateway.handle(request("GET", "/Prod/items", &[], "")).await;
+    assert_eq!(
+        String::from_utf8_lossy(&reply.body),
+        r#"{"function":"Fn","path":"/items"}"#
+    );
+}
+
 // A path item under `Fn::If` in a DefinitionBody: SAM gives each branch
 // its own CORS preflight and the API's API key (not the `Fn::If` taken for
 // a method), and CloudFormation's choice of branch, with the parameters

@@ -149,6 +149,12 @@ impl SamApi {
         self.merge
     }
 
+    /// Whether the API's document is the user's `DefinitionBody` (not one
+    /// SAM generates from the events).
+    pub(super) fn has_definition_body(&self) -> bool {
+        self.properties.contains_key("DefinitionBody")
+    }
+
     /// `Resources.X.Properties`, for messages.
     pub(super) fn at(&self) -> &str {
         &self.at

@@ -315,6 +315,17 @@ impl Document {
         Ok(Merged::Merged)
     }
 
+    /// `paths[path][key]` as an empty method unless there is one.
+    pub(super) fn add_empty_method(&mut self, path: &str, key: &str) {
+        let item = self
+            .paths_mut()
+            .entry(path)
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Some(item) = item.as_object_mut() {
+            item.entry(key).or_insert_with(|| Value::Object(Map::new()));
+        }
+    }
+
     /// The method `key` of `path`, taken out of the document.
     pub(super) fn take_method(&mut self, path: &str, key: &str) -> Option<Map<String, Value>> {
         match self.path_item_mut(path)?.remove(key)? {

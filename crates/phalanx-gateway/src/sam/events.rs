@@ -127,6 +127,16 @@ pub(super) fn add(sam: &mut Sam, event: &ApiEvent) -> Result<(), ImportError> {
         };
         write_route(&mut generated, &route);
         let method_written = generated.take_method(&path, &key).unwrap_or_default();
+        if !sam_api.has_definition_body() {
+            // A document SAM generates (the implicit API's, or an explicit
+            // API's without DefinitionBody) already has every event's path
+            // and method, empty, when the events are merged: SAM's implicit
+            // API plugin adds them first. So nothing is dropped for empty
+            // `paths`, and an ANY event leaves an empty
+            // `x-amazon-apigateway-any-method` beside its `any`.
+            // aws/serverless-application-model samtranslator/plugins/api/implicit_api_plugin.py (`_add_api_to_swagger`)
+            sam_api.document_mut().add_empty_method(&path, &key);
+        }
         let merged = sam_api.document_mut().merge_method(
             &path,
             &method.to_ascii_lowercase(),
