@@ -251,6 +251,302 @@ fn events_that_are_not_rest_api_requests_are_left_out_with_a_warning() {
     );
 }
 
+// `MergeDefinitions`: each event's method is written into a document of
+// its own and merged into DefinitionBody's: on a key both have, SAM's value
+// wins (`security`, `responses`, the integration), the user's other keys
+// and methods stay, and a path the body lacks is added.
+// aws/serverless-application-model tests/translator/input/api_merge_definitions_with_conflicting_auth.yaml
+// aws/serverless-application-model tests/translator/input/api_merge_definitions_with_different_methods.yaml
+const MERGED: &str = r#"Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      MergeDefinitions: true
+      Auth:
+        Authorizers:
+          Pool: {UserPoolArn: arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_a}
+          Other: {UserPoolArn: arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_b}
+      DefinitionBody:
+        swagger: "2.0"
+        info: {title: merged, version: "1"}
+        paths:
+          /items:
+            get:
+              summary: the items
+              security: [{Other: []}]
+              responses: {"200": {description: ok}}
+            post:
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                httpMethod: POST
+                uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Writer.Arn}/invocations
+  Reader:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      InlineCode: x
+      Events:
+        List:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: /items, Method: GET, Auth: {Authorizer: Pool}}
+        One:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: "/items/{id}", Method: get}
+  Writer:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: python3.12, Handler: app.handler, InlineCode: x}
+"#;
+
+#[tokio::test]
+async fn merge_definitions_merges_each_events_method_into_the_definition_body() {
+    let root = parse_template(MERGED, "template.yaml").unwrap();
+    let out = transform(&root, MERGED, "template.yaml").unwrap();
+    let paths = &out.template["Resources"]["Api"]["Properties"]["Body"]["paths"];
+    assert_eq!(
+        paths["/items"]["get"],
+        serde_json::json!({
+            "summary": "the items",
+            "security": [{"Pool": []}],
+            "responses": {},
+            "x-amazon-apigateway-integration": {
+                "type": "aws_proxy",
+                "httpMethod": "POST",
+                "uri": {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Reader.Arn}/invocations"},
+            },
+        })
+    );
+    assert!(
+        paths["/items"]["post"].is_object(),
+        "the body's own method stays"
+    );
+    assert!(
+        paths["/items/{id}"]["get"].is_object(),
+        "a new path is added"
+    );
+
+    let imported = load(MERGED);
+    let mut functions = InProcess::new();
+    echo(&mut functions, "Reader");
+    echo(&mut functions, "Writer");
+    let gateway = Gateway::build(&imported.api, "v1", functions).unwrap();
+    let one = gateway
+        .handle(request("GET", "/v1/items/a1", &[], ""))
+        .await;
+    assert_eq!(
+        String::from_utf8_lossy(&one.body),
+        r#"{"function":"Reader","path":"/items/a1"}"#
+    );
+    let post = gateway
+        .handle(request("POST", "/v1/items", &[], "{}"))
+        .await;
+    assert_eq!(
+        String::from_utf8_lossy(&post.body),
+        r#"{"function":"Writer","path":"/items"}"#
+    );
+    let list = gateway.handle(request("GET", "/v1/items", &[], "")).await;
+    assert_eq!(
+        list.status, 401,
+        "the event's authorizer replaced the body's"
+    );
+}
+
+// SAM's merge reads the body's `paths` with `paths or {}`: missing, null or
+// empty, the route is written into a map that is then dropped. And it
+// stores an event's method lower-cased but not normalised, so ANY lands
+// under `any` (which API Gateway does not take for a method).
+// aws/serverless-application-model tests/translator/input/api_merge_definitions_with_any_method.yaml
+// aws/serverless-application-model samtranslator/model/eventsources/push.py (_get_merged_definitions)
+#[test]
+fn merge_definitions_keeps_sams_quirks_for_empty_paths_and_any() {
+    let source = |paths: &str| {
+        api_and_event(
+            &format!(
+                "      MergeDefinitions: true\n      DefinitionBody:\n        swagger: \"2.0\"\n        info: {{title: t, version: \"1\"}}\n        paths: {paths}\n"
+            ),
+            "",
+        )
+        .replace("Method: get", "Method: ANY")
+    };
+    let empty = source("{}");
+    let root = parse_template(&empty, "template.yaml").unwrap();
+    let out = transform(&root, &empty, "template.yaml").unwrap();
+    assert_eq!(
+        out.template["Resources"]["Api"]["Properties"]["Body"]["paths"],
+        serde_json::json!({})
+    );
+    assert_eq!(
+        out.warnings,
+        [
+            "Resources.Api.Properties.DefinitionBody: its `paths` is missing or empty, so \
+          MergeDefinitions adds no route of the events (ANY /items of Fn is left out), as SAM's \
+          translator does"
+        ]
+    );
+
+    let some = source("{/other: {}}");
+    let root = parse_template(&some, "template.yaml").unwrap();
+    let out = transform(&root, &some, "template.yaml").unwrap();
+    let item = &out.template["Resources"]["Api"]["Properties"]["Body"]["paths"]["/items"];
+    assert!(item["any"]["x-amazon-apigateway-integration"].is_object());
+    assert!(item.get("x-amazon-apigateway-any-method").is_none());
+}
+
+// Under MergeDefinitions, a document SAM generates (here the implicit
+// API's, with Globals.Api's MergeDefinitions) already has every event's
+// path and method, empty, when the events are merged: SAM's implicit API
+// plugin adds them first. So its routes are kept, and an ANY event leaves
+// an empty `x-amazon-apigateway-any-method` beside its `any` (checked
+// against aws-sam-translator), a method without integration that API
+// Gateway does not deploy.
+// aws/serverless-application-model samtranslator/plugins/api/implicit_api_plugin.py (_add_api_to_swagger)
+#[tokio::test]
+async fn merge_definitions_on_a_generated_document_keeps_the_events_routes() {
+    let source = "Transform: AWS::Serverless-2016-10-31\nGlobals:\n  Api:\n    MergeDefinitions: true\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: python3.12\n      Handler: app.handler\n      InlineCode: x\n      Events:\n        Get: {Type: Api, Properties: {Path: /items, Method: get}}\n        All: {Type: Api, Properties: {Path: /items, Method: ANY}}\n";
+    let root = parse_template(source, "template.yaml").unwrap();
+    let out = transform(&root, source, "template.yaml").unwrap();
+    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    let item =
+        &out.template["Resources"]["ServerlessRestApi"]["Properties"]["Body"]["paths"]["/items"];
+    let mut keys: Vec<&str> = item
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["any", "get", "x-amazon-apigateway-any-method"]);
+    assert_eq!(
+        item["x-amazon-apigateway-any-method"],
+        serde_json::json!({})
+    );
+
+    let imported = load(source);
+    let Err(refused) = Gateway::build(&imported.api, "Prod", InProcess::new()) else {
+        panic!("an ANY method without integration was deployed");
+    };
+    assert!(
+        refused
+            .to_string()
+            .contains("No integration defined for method"),
+        "{refused}"
+    );
+
+    let without_any = source.replace(
+        "        All: {Type: Api, Properties: {Path: /items, Method: ANY}}\n",
+        "",
+    );
+    let imported = load(&without_any);
+    let mut functions = InProcess::new();
+    echo(&mut functions, "Fn");
+    let gateway = Gateway::build(&imported.api, "Prod", functions).unwrap();
+    let reply = gateway.handle(request("GET", "/Prod/items", &[], "")).await;
+    assert_eq!(
+        String::from_utf8_lossy(&reply.body),
+        r#"{"function":"Fn","path":"/items"}"#
+    );
+}
+
+// A path item under `Fn::If` in a DefinitionBody: SAM gives each branch
+// its own CORS preflight and the API's API key (not the `Fn::If` taken for
+// a method), and CloudFormation's choice of branch, with the parameters
+// given, is the API served. Without `AllowMethods`, every branch's
+// preflight lists the first branch's methods (SAM computes them once).
+// aws/serverless-application-model tests/translator/input/api_rest_paths_with_if_condition_swagger.yaml
+const CONDITIONAL_PATH: &str = r#"Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Env: {Type: String, Default: prod}
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: dev
+      Cors: "'*'"
+      Auth:
+        ApiKeyRequired: true
+        AddApiKeyRequiredToCorsPreflight: false
+        UsagePlan: {CreateUsagePlan: PER_API}
+      DefinitionBody:
+        swagger: "2.0"
+        info: {title: conditional, version: "1"}
+        paths:
+          /orders:
+            Fn::If:
+              - IsProd
+              - post:
+                  x-amazon-apigateway-integration:
+                    type: aws_proxy
+                    httpMethod: POST
+                    uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Live.Arn}/invocations
+              - post:
+                  x-amazon-apigateway-integration:
+                    type: aws_proxy
+                    httpMethod: POST
+                    uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Sandbox.Arn}/invocations
+                get:
+                  x-amazon-apigateway-integration:
+                    type: aws_proxy
+                    httpMethod: POST
+                    uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Sandbox.Arn}/invocations
+  Live:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: python3.12, Handler: app.handler, InlineCode: x}
+  Sandbox:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: python3.12, Handler: app.handler, InlineCode: x}
+"#;
+
+#[tokio::test]
+async fn a_path_under_fn_if_gets_cors_and_api_keys_in_both_branches_and_serves_the_chosen_one() {
+    for (env, function, get_status) in [("prod", "Live", 403), ("test", "Sandbox", 200)] {
+        let options = ImportOptions {
+            parameters: [("Env".to_owned(), env.to_owned())].into_iter().collect(),
+            ..ImportOptions::default()
+        };
+        let imported =
+            import(CONDITIONAL_PATH, "template.yaml", &options).unwrap_or_else(|e| panic!("{e}"));
+        let key = imported.generated_api_keys[0].value.clone();
+        let mut functions = InProcess::new();
+        echo(&mut functions, "Live");
+        echo(&mut functions, "Sandbox");
+        let gateway = Gateway::build(&imported.api, "dev", functions).unwrap();
+
+        let preflight = gateway
+            .handle(request("OPTIONS", "/dev/orders", &[], ""))
+            .await;
+        assert_eq!(preflight.status, 200, "Env={env}");
+        assert_eq!(
+            header(&preflight, "Access-Control-Allow-Methods"),
+            Some("OPTIONS,POST"),
+            "Env={env}"
+        );
+        let no_key = gateway
+            .handle(request("POST", "/dev/orders", &[], "{}"))
+            .await;
+        assert_eq!(no_key.status, 403, "Env={env}: the API key applies");
+        let keyed = [("x-api-key", key.as_str())];
+        let post = gateway
+            .handle(request("POST", "/dev/orders", &keyed, "{}"))
+            .await;
+        assert_eq!(
+            String::from_utf8_lossy(&post.body),
+            format!(r#"{{"function":"{function}","path":"/orders"}}"#),
+            "Env={env}"
+        );
+        let get = gateway
+            .handle(request("GET", "/dev/orders", &keyed, ""))
+            .await;
+        assert_eq!(
+            get.status, get_status,
+            "Env={env}: GET is the test branch's"
+        );
+    }
+}
+
 // ----- what SAM refuses, refused with the place -----
 
 #[test]
@@ -556,6 +852,30 @@ fn what_sams_suite_refuses_is_refused_with_the_place() {
             "template.yaml:8: Resources.Fn.Properties.Events.Get.Properties.Auth.OverrideApiAuth: \
              OverrideApiAuth needs one of Authorizer, ApiKeyRequired or ResourcePolicy to \
              override the API's Auth with",
+        ),
+        (
+            // aws/serverless-application-model tests/translator/input/error_api_merge_definitions_with_definitionuri.yaml
+            api_and_event(
+                "      MergeDefinitions: true\n      DefinitionUri: openapi.yaml\n",
+                "",
+            ),
+            "template.yaml:3: Resources.Api.Properties.MergeDefinitions: MergeDefinitions cannot \
+             be true with DefinitionUri: the events' routes are merged into an inline \
+             DefinitionBody only",
+        ),
+        (
+            api_and_event("      MergeDefinitions: yes please\n", ""),
+            "template.yaml:3: Resources.Api.Properties.MergeDefinitions: MergeDefinitions must be \
+             true or false",
+        ),
+        (
+            // aws/serverless-application-model tests/translator/input/error_api_with_invalid_if_condition_swagger.yaml
+            api_and_event(
+                "      Auth: {ApiKeyRequired: true}\n      DefinitionBody:\n        swagger: \"2.0\"\n        info: {title: t, version: \"1\"}\n        paths:\n          /items:\n            Fn::If: {This: is not a list}\n",
+                "",
+            ),
+            "template.yaml:3: Resources.Api.Properties.DefinitionBody.paths./items: Fn::If takes \
+             a list: [ConditionName, value if true, value if false]",
         ),
     ];
     let mut failures = Vec::new();

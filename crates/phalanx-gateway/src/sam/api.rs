@@ -41,6 +41,10 @@ pub(super) struct SamApi {
     document: Option<Document>,
     /// Whether events write their routes into the document.
     managed: bool,
+    /// `MergeDefinitions: true`: each event's route is written into a
+    /// fresh document and its method merged into this one (see
+    /// [`Document::merge_method`]).
+    merge: bool,
 }
 
 impl SamApi {
@@ -69,10 +73,7 @@ impl SamApi {
                 attributes.insert(attribute.to_owned(), value.clone());
             }
         }
-        let merge = properties
-            .get("MergeDefinitions")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
+        let merge = merge_definitions(sam, &at, &properties)?;
         let document = match (
             properties.get("DefinitionBody"),
             properties.get("DefinitionUri"),
@@ -89,22 +90,26 @@ impl SamApi {
                 doc: skeleton(open_api_version(&properties).as_deref()),
             }),
         };
+        // SAM's api_generator refuses it: there is no document to merge
+        // into.
+        // aws/serverless-application-model tests/translator/input/error_api_merge_definitions_with_definitionuri.yaml
+        if merge && properties.contains_key("DefinitionUri") {
+            return Err(sam.error(
+                &child(&at, "MergeDefinitions"),
+                "MergeDefinitions cannot be true with DefinitionUri: the events' routes are \
+                 merged into an inline DefinitionBody only",
+            ));
+        }
         let managed = !properties.contains_key("DefinitionBody")
             && !properties.contains_key("DefinitionUri")
             || merge;
-        if merge {
-            return Err(sam.error(
-                &child(&at, "MergeDefinitions"),
-                "MergeDefinitions is not supported locally yet: add the events' routes to \
-                 DefinitionBody, or leave DefinitionBody out and let the events define them",
-            ));
-        }
         Ok(SamApi {
             at,
             properties,
             attributes,
             document,
             managed,
+            merge,
         })
     }
 
@@ -119,18 +124,40 @@ impl SamApi {
         properties.remove("DefinitionBody");
         properties.remove("DefinitionUri");
         let doc = skeleton(open_api_version(&properties).as_deref());
+        let at = format!("Globals.Api (the implicit {IMPLICIT_API})");
+        // Globals.Api's MergeDefinitions reaches the implicit API too (SAM
+        // merges Globals into it like into any other).
+        let merge = merge_definitions(sam, "Globals.Api", &properties)?;
         Ok(SamApi {
-            at: format!("Globals.Api (the implicit {IMPLICIT_API})"),
+            at,
             properties,
             attributes: Map::new(),
             document: Some(Document { doc }),
             managed: true,
+            merge,
         })
     }
 
     /// Whether events add their routes to this API's document.
     pub(super) fn manages_document(&self) -> bool {
         self.managed && self.document.is_some()
+    }
+
+    /// Whether events' routes are merged into the document rather than
+    /// written into it (`MergeDefinitions: true`).
+    pub(super) fn merges_definitions(&self) -> bool {
+        self.merge
+    }
+
+    /// Whether the API's document is the user's `DefinitionBody` (not one
+    /// SAM generates from the events).
+    pub(super) fn has_definition_body(&self) -> bool {
+        self.properties.contains_key("DefinitionBody")
+    }
+
+    /// `Resources.X.Properties`, for messages.
+    pub(super) fn at(&self) -> &str {
+        &self.at
     }
 
     /// Whether the API has a document to edit (not `DefinitionUri`).
@@ -149,18 +176,6 @@ impl SamApi {
     /// [`Self::finish_document`]).
     pub(super) fn auth(&self) -> Option<&Map<String, Value>> {
         self.properties.get("Auth").and_then(Value::as_object)
-    }
-
-    fn authorizers(&self) -> Option<&Map<String, Value>> {
-        self.auth()?.get("Authorizers")?.as_object()
-    }
-
-    /// An authorizer's `AuthorizationScopes`, for an event that names it.
-    pub(super) fn authorizer_scopes(&self, name: &str) -> Option<Value> {
-        self.authorizers()?
-            .get(name)?
-            .get("AuthorizationScopes")
-            .cloned()
     }
 
     /// Whether `Models` has `name`.
@@ -346,6 +361,14 @@ impl SamApi {
                     "{key} can only be added to a DefinitionBody with a `swagger` or `openapi: 3…` \
                      version and `paths`"
                 ),
+            ));
+        }
+        if needs_valid.is_some()
+            && let Some(pointer) = document.malformed_condition()
+        {
+            return Err(sam.error(
+                &child(&child(&at, "DefinitionBody"), &pointer),
+                "Fn::If takes a list: [ConditionName, value if true, value if false]",
             ));
         }
         if let Some(cors) = self.properties.get("Cors") {
@@ -612,6 +635,24 @@ fn with_attributes(attributes: &Map<String, Value>, kind: &str, properties: Valu
     resource.insert("Type".to_owned(), json!(kind));
     resource.insert("Properties".to_owned(), properties);
     Value::Object(resource)
+}
+
+/// `MergeDefinitions`: a boolean, as SAM's property type requires (an
+/// intrinsic is refused there too: SAM decides on it before CloudFormation
+/// could resolve it).
+fn merge_definitions(
+    sam: &Sam,
+    at: &str,
+    properties: &Map<String, Value>,
+) -> Result<bool, ImportError> {
+    match properties.get("MergeDefinitions") {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(merge)) => Ok(*merge),
+        Some(_) => Err(sam.error(
+            &child(at, "MergeDefinitions"),
+            "MergeDefinitions must be true or false",
+        )),
+    }
 }
 
 /// `OpenApiVersion` as text: a string, or a number as YAML read it

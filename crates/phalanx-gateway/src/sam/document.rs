@@ -72,6 +72,46 @@ pub(super) fn version_text(value: Option<&Value>) -> Option<String> {
     }
 }
 
+/// CloudFormation's condition function, around a path item or a method.
+const IF: &str = "Fn::If";
+
+/// What a path item or method stands for: itself, or for an `Fn::If`
+/// (an object with that key, as SAM tests it) the values after the
+/// condition less `AWS::NoValue` (SAM's `get_conditional_contents`); none
+/// when its arguments are not a list (refused beforehand, see
+/// [`Document::malformed_condition`]).
+fn conditional_contents(value: &Value) -> Vec<&Value> {
+    match value.as_object().and_then(|map| map.get(IF)) {
+        None => vec![value],
+        Some(arguments) => arguments
+            .as_array()
+            .map(|items| items.iter().skip(1).filter(|v| !is_no_value(v)).collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// [`conditional_contents`], to edit.
+fn conditional_contents_mut(value: &mut Value) -> Vec<&mut Value> {
+    if !value.as_object().is_some_and(|map| map.contains_key(IF)) {
+        return vec![value];
+    }
+    match value.get_mut(IF).and_then(Value::as_array_mut) {
+        Some(items) => items
+            .iter_mut()
+            .skip(1)
+            .filter(|v| !is_no_value(v))
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+/// `{"Ref": "AWS::NoValue"}`.
+fn is_no_value(value: &Value) -> bool {
+    value.as_object().is_some_and(|map| {
+        map.len() == 1 && map.get("Ref").and_then(Value::as_str) == Some("AWS::NoValue")
+    })
+}
+
 /// Python's truth of a JSON value, as SAM tests `swagger`.
 fn truthy(value: &Value) -> bool {
     match value {
@@ -138,23 +178,70 @@ impl Document {
             .is_some_and(|method| method.get(INTEGRATION).is_some())
     }
 
-    /// The keys of `path`'s methods that have an integration (the ones
-    /// SAM's API-wide settings apply to).
-    pub(super) fn integrated_methods(&self, path: &str) -> Vec<String> {
+    /// `path`'s method definitions that have an integration (the ones
+    /// SAM's API-wide settings apply to), with their keys: inside the
+    /// branches of an `Fn::If` too, around the path item or around a method,
+    /// as SAM's `iter_on_all_methods_for_path` walks them, so that
+    /// CloudFormation's choice of branch gets them either way.
+    // aws/serverless-application-model tests/translator/input/api_rest_paths_with_if_condition_swagger.yaml
+    fn integrated_methods_mut(&mut self, path: &str) -> Vec<(String, &mut Map<String, Value>)> {
         let Some(item) = self
             .doc
-            .get("paths")
-            .and_then(|p| p.get(path))
-            .and_then(Value::as_object)
+            .get_mut("paths")
+            .and_then(Value::as_object_mut)
+            .and_then(|paths| paths.get_mut(path))
         else {
             return Vec::new();
         };
-        item.iter()
-            .filter(|(key, method)| {
-                !NOT_METHODS.contains(&key.as_str()) && method.get(INTEGRATION).is_some()
-            })
-            .map(|(key, _)| key.clone())
-            .collect()
+        let mut out = Vec::new();
+        for branch in conditional_contents_mut(item) {
+            let Some(branch) = branch.as_object_mut() else {
+                continue;
+            };
+            for (key, method) in branch.iter_mut() {
+                if NOT_METHODS.contains(&key.as_str()) {
+                    continue;
+                }
+                for definition in conditional_contents_mut(method) {
+                    if let Some(definition) = definition.as_object_mut()
+                        && definition.get(INTEGRATION).is_some()
+                    {
+                        out.push((key.clone(), definition));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The pointer of the first `Fn::If` around a path item or a method
+    /// whose value is not a list (SAM refuses it: "Value of Fn::If must be
+    /// a list").
+    // aws/serverless-application-model tests/translator/input/error_api_with_invalid_if_condition_swagger.yaml
+    pub(super) fn malformed_condition(&self) -> Option<String> {
+        let paths = self.doc.get("paths")?.as_object()?;
+        let malformed = |value: &Value| {
+            value
+                .as_object()
+                .and_then(|map| map.get(IF))
+                .is_some_and(|arguments| !arguments.is_array())
+        };
+        for (path, item) in paths {
+            if malformed(item) {
+                return Some(format!("paths.{path}"));
+            }
+            for branch in conditional_contents(item) {
+                let Some(branch) = branch.as_object() else {
+                    continue;
+                };
+                for (key, method) in branch {
+                    if !NOT_METHODS.contains(&key.as_str()) && malformed(method) {
+                        return Some(format!("paths.{path}.{key}"));
+                    }
+                }
+            }
+        }
+        None
     }
 
     /// An `aws_proxy` integration with the Lambda function at `uri`, as an
@@ -180,78 +267,106 @@ impl Document {
         }
     }
 
+    /// `MergeDefinitions`: `generated`, the method SAM wrote for an event
+    /// into a document of its own, merged into this (the user's) document
+    /// at `paths[path][method]`, as SAM's `_get_merged_definitions` does:
+    /// the generated method's keys replace the user's (a whole
+    /// `security`, `parameters` or `responses` list is replaced, not
+    /// joined), the user's other keys stay. What the event added beside
+    /// its method (request validators, security schemes) is not merged.
+    ///
+    /// `method` is the event's method lower-cased but not normalised, so an
+    /// `ANY` event lands under `any`, not `x-amazon-apigateway-any-method`:
+    /// SAM looks it up and stores it under that key (and API Gateway has no
+    /// `any` method, so the importer leaves it out with a warning).
+    ///
+    /// SAM reads the user's `paths` with `paths or {}`: when it is missing,
+    /// `null` or empty, the route goes into a map that is then dropped, and
+    /// nothing is merged ([`Merged::Dropped`]).
+    pub(super) fn merge_method(
+        &mut self,
+        path: &str,
+        method: &str,
+        generated: Map<String, Value>,
+    ) -> Result<Merged, String> {
+        let Some(paths) = self.doc.get_mut("paths").filter(|p| truthy(p)) else {
+            return Ok(Merged::Dropped);
+        };
+        let Some(paths) = paths.as_object_mut() else {
+            return Err("`paths` must be an object of path items".to_owned());
+        };
+        let item = paths
+            .entry(path)
+            .or_insert_with(|| Value::Object(Map::new()));
+        let Some(item) = item.as_object_mut() else {
+            // SAM fails on it too (a `null` path item, which it cannot
+            // assign into, or any other non-map).
+            return Err(format!("`paths.{path}` must be an object of methods"));
+        };
+        let mut merged = match item.get(method) {
+            Some(Value::Object(existing)) => existing.clone(),
+            Some(other) if truthy(other) => {
+                return Err(format!("`paths.{path}.{method}` must be an object"));
+            }
+            _ => Map::new(),
+        };
+        merged.extend(generated);
+        item.insert(method.to_owned(), Value::Object(merged));
+        Ok(Merged::Merged)
+    }
+
+    /// `paths[path][key]` as an empty method unless there is one.
+    pub(super) fn add_empty_method(&mut self, path: &str, key: &str) {
+        let item = self
+            .paths_mut()
+            .entry(path)
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Some(item) = item.as_object_mut() {
+            item.entry(key).or_insert_with(|| Value::Object(Map::new()));
+        }
+    }
+
+    /// The method `key` of `path`, taken out of the document.
+    pub(super) fn take_method(&mut self, path: &str, key: &str) -> Option<Map<String, Value>> {
+        match self.path_item_mut(path)?.remove(key)? {
+            Value::Object(method) => Some(method),
+            _ => None,
+        }
+    }
+
     /// A MOCK `OPTIONS` method answering CORS preflights on `path`, unless
     /// it has one (SAM's guide for `Cors`; the snippet is the one the API
     /// Gateway guide gives for enabling CORS through an import).
+    ///
+    /// Under an `Fn::If`, each branch is a path item of its own and gets
+    /// its own preflight (SAM's `add_cors` walks the branches so). Without
+    /// `AllowMethods`, the methods listed are those of the first branch
+    /// that needed a preflight, for every branch: SAM computes them into
+    /// the variable that holds `AllowMethods` and finds it set at the next
+    /// branch.
+    // aws/serverless-application-model tests/translator/input/api_rest_paths_with_if_condition_swagger.yaml
     pub(super) fn add_cors(&mut self, path: &str, cors: &Cors) {
-        let Some(item) = self.path_item_mut(path) else {
+        let Some(item) = self
+            .doc
+            .get_mut("paths")
+            .and_then(Value::as_object_mut)
+            .and_then(|paths| paths.get_mut(path))
+        else {
             return;
         };
-        if item.contains_key("options") {
-            return;
-        }
-        let allow_methods = match &cors.allow_methods {
-            Some(methods) => methods.clone(),
-            None => {
-                // Every method of the path, upper case, sorted, with OPTIONS;
-                // all of them for ANY.
-                let text = if item.contains_key(ANY_METHOD) {
-                    ALL_METHODS.to_owned()
-                } else {
-                    let mut methods: Vec<String> =
-                        item.keys().map(|k| k.to_ascii_uppercase()).collect();
-                    methods.push("OPTIONS".to_owned());
-                    methods.sort();
-                    methods.dedup();
-                    methods.join(",")
-                };
-                json!(format!("'{text}'"))
+        let mut allow_methods = cors.allow_methods.clone();
+        for branch in conditional_contents_mut(item) {
+            let Some(branch) = branch.as_object_mut() else {
+                continue;
+            };
+            if branch.contains_key("options") {
+                continue;
             }
-        };
-        let mut parameters = Map::new();
-        let mut headers = Map::new();
-        let mut header = |name: &str, value: &Value, kind: &str| {
-            parameters.insert(format!("method.response.header.{name}"), value.clone());
-            headers.insert(name.to_owned(), json!({ "type": kind }));
-        };
-        header("Access-Control-Allow-Origin", &cors.allow_origin, "string");
-        if let Some(allow_headers) = &cors.allow_headers {
-            header("Access-Control-Allow-Headers", allow_headers, "string");
+            let methods = allow_methods
+                .get_or_insert_with(|| allowed_methods(branch))
+                .clone();
+            add_preflight(branch, cors, methods);
         }
-        if !allow_methods.is_null() && allow_methods != json!("") {
-            header("Access-Control-Allow-Methods", &allow_methods, "string");
-        }
-        if let Some(max_age) = &cors.max_age {
-            header("Access-Control-Max-Age", max_age, "integer");
-        }
-        if cors.allow_credentials {
-            header(
-                "Access-Control-Allow-Credentials",
-                &json!("'true'"),
-                "string",
-            );
-        }
-        item.insert(
-            "options".to_owned(),
-            json!({
-                "summary": "CORS support",
-                "consumes": ["application/json"],
-                "produces": ["application/json"],
-                INTEGRATION: {
-                    "type": "mock",
-                    "requestTemplates": {"application/json": "{\n  \"statusCode\" : 200\n}\n"},
-                    "responses": {"default": {
-                        "statusCode": "200",
-                        "responseParameters": parameters,
-                        "responseTemplates": {"application/json": "{}\n"},
-                    }},
-                },
-                "responses": {"200": {
-                    "description": "Default response for CORS method",
-                    "headers": headers,
-                }},
-            }),
-        );
     }
 
     /// Adds `name` to `securityDefinitions` unless it is there.
@@ -315,13 +430,10 @@ impl Document {
         authorizer_names: &[String],
         on_preflight: bool,
     ) {
-        for key in self.integrated_methods(path) {
+        for (key, method) in self.integrated_methods_mut(path) {
             if key == "options" && !on_preflight {
                 continue;
             }
-            let Some(method) = self.method_mut(path, &key) else {
-                continue;
-            };
             let existing = method
                 .get("security")
                 .and_then(Value::as_array)
@@ -359,10 +471,7 @@ impl Document {
     /// The API's `ApiKeyRequired: true` on each integrated method of
     /// `path`, unless the method opted out.
     pub(super) fn set_default_api_key(&mut self, path: &str, on_preflight: bool) {
-        for key in self.integrated_methods(path) {
-            let Some(method) = self.method_mut(path, &key) else {
-                continue;
-            };
+        for (key, method) in self.integrated_methods_mut(path) {
             let existing = method
                 .get("security")
                 .and_then(Value::as_array)
@@ -574,6 +683,69 @@ impl Document {
     }
 }
 
+/// `Access-Control-Allow-Methods` when `Cors` gives none: every method of
+/// the path item, upper case, sorted, with OPTIONS; all of them for ANY.
+fn allowed_methods(item: &Map<String, Value>) -> Value {
+    let text = if item.contains_key(ANY_METHOD) {
+        ALL_METHODS.to_owned()
+    } else {
+        let mut methods: Vec<String> = item.keys().map(|k| k.to_ascii_uppercase()).collect();
+        methods.push("OPTIONS".to_owned());
+        methods.sort();
+        methods.dedup();
+        methods.join(",")
+    };
+    json!(format!("'{text}'"))
+}
+
+/// A MOCK `OPTIONS` method on one path item (which has none).
+fn add_preflight(item: &mut Map<String, Value>, cors: &Cors, allow_methods: Value) {
+    let mut parameters = Map::new();
+    let mut headers = Map::new();
+    let mut header = |name: &str, value: &Value, kind: &str| {
+        parameters.insert(format!("method.response.header.{name}"), value.clone());
+        headers.insert(name.to_owned(), json!({ "type": kind }));
+    };
+    header("Access-Control-Allow-Origin", &cors.allow_origin, "string");
+    if let Some(allow_headers) = &cors.allow_headers {
+        header("Access-Control-Allow-Headers", allow_headers, "string");
+    }
+    if !allow_methods.is_null() && allow_methods != json!("") {
+        header("Access-Control-Allow-Methods", &allow_methods, "string");
+    }
+    if let Some(max_age) = &cors.max_age {
+        header("Access-Control-Max-Age", max_age, "integer");
+    }
+    if cors.allow_credentials {
+        header(
+            "Access-Control-Allow-Credentials",
+            &json!("'true'"),
+            "string",
+        );
+    }
+    item.insert(
+        "options".to_owned(),
+        json!({
+            "summary": "CORS support",
+            "consumes": ["application/json"],
+            "produces": ["application/json"],
+            INTEGRATION: {
+                "type": "mock",
+                "requestTemplates": {"application/json": "{\n  \"statusCode\" : 200\n}\n"},
+                "responses": {"default": {
+                    "statusCode": "200",
+                    "responseParameters": parameters,
+                    "responseTemplates": {"application/json": "{}\n"},
+                }},
+            },
+            "responses": {"200": {
+                "description": "Default response for CORS method",
+                "headers": headers,
+            }},
+        }),
+    );
+}
+
 /// Appends to a method's `parameters`.
 fn push_parameter(method: &mut Map<String, Value>, parameter: Value) {
     let parameters = method
@@ -585,6 +757,14 @@ fn push_parameter(method: &mut Map<String, Value>, parameter: Value) {
     if let Some(parameters) = parameters.as_array_mut() {
         parameters.push(parameter);
     }
+}
+
+/// What [`Document::merge_method`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Merged {
+    Merged,
+    /// The document's `paths` is missing or empty: the route is lost.
+    Dropped,
 }
 
 /// The `api_key` security scheme SAM declares.

@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::document::method_key;
+use super::document::{Document, Merged, method_key, skeleton};
 use super::function::ApiEvent;
 use super::{Sam, api, child};
 use crate::cloudformation::ImportError;
@@ -78,6 +78,7 @@ pub(super) fn add(sam: &mut Sam, event: &ApiEvent) -> Result<(), ImportError> {
         Some(_) => return Err(sam.error(&child(at, "Auth"), "Auth must be an object")),
     };
     let sam_api = &sam.apis[&api_id];
+    let api_auth = sam_api.auth().cloned();
     if !sam_api.manages_document() {
         // SAM leaves a user's DefinitionBody alone: the route must be in
         // it. Only `Auth.OverrideApiAuth: true` writes the event's Auth
@@ -89,7 +90,7 @@ pub(super) fn add(sam: &mut Sam, event: &ApiEvent) -> Result<(), ImportError> {
         {
             check_auth(sam, event, &api_id, &path, &method, auth)?;
             let sam_api = sam.apis.get_mut(&api_id).expect("checked above");
-            add_auth(sam_api, &path, &key, auth);
+            add_auth(sam_api.document_mut(), api_auth.as_ref(), &path, &key, auth);
         }
         return Ok(());
     }
@@ -100,7 +101,65 @@ pub(super) fn add(sam: &mut Sam, event: &ApiEvent) -> Result<(), ImportError> {
     let parameters = read_request_parameters(sam, event)?;
     let timeout = event.properties.get("TimeoutInMillis").cloned();
 
+    let uri = match &event.condition {
+        Some(condition) => json!({"Fn::If": [condition, uri, {"Ref": "AWS::NoValue"}]}),
+        None => uri,
+    };
+    let route = Route {
+        path: &path,
+        key: &key,
+        uri,
+        auth: auth.as_ref(),
+        api_auth: api_auth.as_ref(),
+        timeout,
+        request_model,
+        parameters,
+    };
     let sam_api = sam.apis.get_mut(&api_id).expect("checked above");
+    if sam_api.merges_definitions() {
+        // `MergeDefinitions`: SAM writes each event into a skeleton of its
+        // own (so a route the user's document already has is no
+        // duplicate) and merges the method it wrote into the document.
+        // aws/serverless-application-model samtranslator/model/eventsources/push.py
+        // (`_add_swagger_integration`, `_get_merged_definitions`)
+        let mut generated = Document {
+            doc: skeleton(None),
+        };
+        write_route(&mut generated, &route);
+        let method_written = generated.take_method(&path, &key).unwrap_or_default();
+        if !sam_api.has_definition_body() {
+            // A document SAM generates (the implicit API's, or an explicit
+            // API's without DefinitionBody) already has every event's path
+            // and method, empty, when the events are merged: SAM's implicit
+            // API plugin adds them first. So nothing is dropped for empty
+            // `paths`, and an ANY event leaves an empty
+            // `x-amazon-apigateway-any-method` beside its `any`.
+            // aws/serverless-application-model samtranslator/plugins/api/implicit_api_plugin.py (`_add_api_to_swagger`)
+            sam_api.document_mut().add_empty_method(&path, &key);
+        }
+        let merged = sam_api.document_mut().merge_method(
+            &path,
+            &method.to_ascii_lowercase(),
+            method_written,
+        );
+        let at_body = child(sam_api.at(), "DefinitionBody");
+        match merged {
+            Ok(Merged::Merged) => {}
+            Ok(Merged::Dropped) => sam.warnings.push(format!(
+                "{at_body}: its `paths` is missing or empty, so MergeDefinitions adds no route \
+                 of the events ({} {path} of {} is left out), as SAM's translator does",
+                method.to_ascii_uppercase(),
+                event.function
+            )),
+            Err(message) => {
+                return Err(sam.error(
+                    &at_body,
+                    format!("DefinitionBody cannot take the events' routes (MergeDefinitions): {message}"),
+                ));
+            }
+        }
+        return Ok(());
+    }
     let document = sam_api.document_mut();
     if document.has_integration(&path, &key) {
         return Err(sam.error(
@@ -113,60 +172,86 @@ pub(super) fn add(sam: &mut Sam, event: &ApiEvent) -> Result<(), ImportError> {
             ),
         ));
     }
-    let uri = match &event.condition {
-        Some(condition) => json!({"Fn::If": [condition, uri, {"Ref": "AWS::NoValue"}]}),
-        None => uri,
-    };
-    document.add_lambda_integration(&path, &key, uri);
-    if let Some(auth) = &auth {
-        add_auth(sam_api, &path, &key, auth);
+    write_route(document, &route);
+    Ok(())
+}
+
+/// An event's route, checked, as it is written into a document.
+struct Route<'a> {
+    path: &'a str,
+    /// The method's key in the path item (`x-amazon-apigateway-any-method`
+    /// for ANY).
+    key: &'a str,
+    uri: Value,
+    auth: Option<&'a Map<String, Value>>,
+    /// The API's `Auth`, for an authorizer's scopes.
+    api_auth: Option<&'a Map<String, Value>>,
+    timeout: Option<Value>,
+    request_model: Option<RequestModel>,
+    parameters: Vec<(String, bool, bool)>,
+}
+
+/// The integration, the event's auth, timeout, request model and
+/// parameters, on the route's method of `document`.
+fn write_route(document: &mut Document, route: &Route) {
+    let (path, key) = (route.path, route.key);
+    document.add_lambda_integration(path, key, route.uri.clone());
+    if let Some(auth) = route.auth {
+        add_auth(document, route.api_auth, path, key, auth);
     }
-    let document = sam_api.document_mut();
-    if let Some(timeout) = timeout
+    if let Some(timeout) = &route.timeout
         && let Some(integration) = document
-            .method_mut(&path, &key)
+            .method_mut(path, key)
             .and_then(|m| m.get_mut(super::document::INTEGRATION))
             .and_then(Value::as_object_mut)
     {
-        integration.insert("timeoutInMillis".to_owned(), timeout);
+        integration.insert("timeoutInMillis".to_owned(), timeout.clone());
     }
-    if let Some(model) = request_model {
-        document.add_request_model(&path, &key, &model.name, model.required);
+    if let Some(model) = &route.request_model {
+        document.add_request_model(path, key, &model.name, model.required);
         if model.validate_body.is_some() || model.validate_parameters.is_some() {
             document.add_request_validator(
-                &path,
-                &key,
+                path,
+                key,
                 model.validate_body.unwrap_or(false),
                 model.validate_parameters.unwrap_or(false),
             );
         }
     }
-    if !parameters.is_empty() {
-        document.add_request_parameters(&path, &key, &parameters);
+    if !route.parameters.is_empty() {
+        document.add_request_parameters(path, key, &route.parameters);
     }
-    Ok(())
 }
 
 /// An event's `Auth.Authorizer` and `Auth.ApiKeyRequired` on its method,
 /// before the API's defaults are applied.
-fn add_auth(sam_api: &mut api::SamApi, path: &str, key: &str, auth: &Map<String, Value>) {
+fn add_auth(
+    document: &mut Document,
+    api_auth: Option<&Map<String, Value>>,
+    path: &str,
+    key: &str,
+    auth: &Map<String, Value>,
+) {
     if let Some(name) = auth.get("Authorizer").and_then(Value::as_str) {
         let scopes = auth
             .get("AuthorizationScopes")
             .cloned()
-            .or_else(|| sam_api.authorizer_scopes(name))
+            .or_else(|| {
+                api_auth?
+                    .get("Authorizers")?
+                    .get(name)?
+                    .get("AuthorizationScopes")
+                    .cloned()
+            })
             .unwrap_or_else(|| json!([]));
         let scopes = if name == "NONE" { json!([]) } else { scopes };
-        let document = sam_api.document_mut();
         document.add_method_authorizer(path, key, name, scopes);
         if name == "AWS_IAM" {
             document.add_security_definition("AWS_IAM", api::aws_iam_definition());
         }
     }
     if let Some(required) = auth.get("ApiKeyRequired").and_then(Value::as_bool) {
-        sam_api
-            .document_mut()
-            .set_method_api_key(path, key, required);
+        document.set_method_api_key(path, key, required);
     }
 }
 
