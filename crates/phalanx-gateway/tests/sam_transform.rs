@@ -887,3 +887,62 @@ fn what_sams_suite_refuses_is_refused_with_the_place() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+// A function with a `Condition`: SAM's implicit API plugin puts the
+// implicit API itself under the condition when every route of it is a
+// conditional function's; several conditions are combined with `Fn::Or`
+// into `ServerlessRestApiCondition`, at most 10 to an `Fn::Or`.
+// aws/serverless-application-model samtranslator/plugins/api/implicit_api_plugin.py
+// (`_maybe_add_condition_to_implicit_api`, `make_combined_condition`)
+#[test]
+fn an_implicit_api_of_conditional_functions_only_is_itself_conditional() {
+    let conditional = |count: usize| {
+        let mut source = String::from(
+            "Transform: AWS::Serverless-2016-10-31\nParameters:\n  Env: {Type: String, Default: dev}\nConditions:\n",
+        );
+        for i in 0..count {
+            source.push_str(&format!("  C{i:02}: !Equals [!Ref Env, e{i}]\n"));
+        }
+        source.push_str("Resources:\n");
+        for i in 0..count {
+            source.push_str(&format!(
+                "  Fn{i}:\n    Type: AWS::Serverless::Function\n    Condition: C{i:02}\n    Properties:\n      Runtime: python3.12\n      Handler: app.handler\n      CodeUri: s3://bucket/key\n      Events:\n        Get:\n          Type: Api\n          Properties: {{Path: /p{i}, Method: get}}\n"
+            ));
+        }
+        let root = parse_template(&source, "template.yaml").unwrap_or_else(|e| panic!("{e}"));
+        transform(&root, &source, "template.yaml")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .template
+    };
+    let one = conditional(1);
+    assert_eq!(one["Resources"]["ServerlessRestApi"]["Condition"], "C00");
+    let body = &one["Resources"]["ServerlessRestApi"]["Properties"]["Body"]["paths"]["/p0"];
+    assert_eq!(body["Fn::If"][0], "C00", "{body}");
+    assert_eq!(body["Fn::If"][1]["get"]["Fn::If"][0], "C00", "{body}");
+
+    let twelve = conditional(12);
+    assert_eq!(
+        twelve["Resources"]["ServerlessRestApi"]["Condition"],
+        "ServerlessRestApiCondition"
+    );
+    let conditions = &twelve["Conditions"];
+    let names = |c: &serde_json::Value| {
+        c["Fn::Or"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|x| x["Condition"].to_string())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    // C00…C09 in the first group, then C10, C11 and that group.
+    assert_eq!(names(&conditions["ServerlessRestApiCondition1"]).len(), 10);
+    assert_eq!(
+        names(&conditions["ServerlessRestApiCondition"]),
+        ["\"C10\"", "\"C11\"", "\"ServerlessRestApiCondition1\""]
+    );
+    // With the defaults no condition holds: there is no API to serve.
+    let source = serde_json::to_string(&twelve).unwrap_or_default();
+    assert!(import(&source, "template.json", &ImportOptions::default()).is_err());
+}

@@ -9,6 +9,7 @@
 //! `BinaryMediaTypes`, `Models`, and for OpenAPI 3 the move of what was
 //! written in Swagger 2.0 places.
 
+use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 
 use super::document::{Cors, Document, api_key_definition, is_openapi_3, skeleton, version_text};
@@ -45,6 +46,9 @@ pub(super) struct SamApi {
     /// fresh document and its method merged into this one (see
     /// [`Document::merge_method`]).
     merge: bool,
+    /// The routes events wrote, path → method key → the condition of the
+    /// event's function, if any.
+    route_conditions: IndexMap<String, IndexMap<String, Option<Value>>>,
 }
 
 impl SamApi {
@@ -110,6 +114,7 @@ impl SamApi {
             document,
             managed,
             merge,
+            route_conditions: IndexMap::new(),
         })
     }
 
@@ -135,6 +140,7 @@ impl SamApi {
             document: Some(Document { doc }),
             managed: true,
             merge,
+            route_conditions: IndexMap::new(),
         })
     }
 
@@ -158,6 +164,81 @@ impl SamApi {
     /// `Resources.X.Properties`, for messages.
     pub(super) fn at(&self) -> &str {
         &self.at
+    }
+
+    /// Notes the route an event wrote, with its function's condition.
+    pub(super) fn record_route(&mut self, path: &str, key: &str, condition: Option<Value>) {
+        self.route_conditions
+            .entry(path.to_owned())
+            .or_default()
+            .insert(key.to_owned(), condition);
+    }
+
+    /// The conditions SAM's implicit API plugin adds once every event is
+    /// written
+    /// (aws/serverless-application-model samtranslator/plugins/api/implicit_api_plugin.py,
+    /// `_maybe_add_conditions_to_implicit_api_paths` and
+    /// `_maybe_add_condition_to_implicit_api`): a path whose every method
+    /// is a conditional function's is itself under the condition (or, for
+    /// several, `<Api><Path>PathCondition`, their `Fn::Or`), and the
+    /// implicit API whose every route is conditional gets the condition
+    /// (or `ServerlessRestApiCondition`). So where the conditions are false
+    /// the routes, and the implicit API, are left out. New template
+    /// conditions go into `conditions`.
+    pub(super) fn add_route_conditions(&mut self, id: &str, conditions: &mut Map<String, Value>) {
+        if !self.manages_document() || self.route_conditions.is_empty() {
+            return;
+        }
+        let route_conditions = std::mem::take(&mut self.route_conditions);
+        let mut every: Vec<String> = Vec::new();
+        let mut all_conditional = true;
+        for (path, methods) in &route_conditions {
+            let mut names: Vec<String> = Vec::new();
+            let mut path_conditional = true;
+            for condition in methods.values() {
+                match condition.as_ref().and_then(Value::as_str) {
+                    Some(name) => names.push(name.to_owned()),
+                    None => path_conditional = false,
+                }
+            }
+            all_conditional &= path_conditional;
+            names.sort();
+            names.dedup();
+            every.extend(names.iter().cloned());
+            if !path_conditional || names.is_empty() {
+                continue;
+            }
+            let condition = if names.len() == 1 {
+                names.remove(0)
+            } else {
+                // Only letters and digits in a logical id.
+                let logical = path
+                    .replace('/', "SLASH")
+                    .replace('{', "OB")
+                    .replace('}', "CB");
+                let name = format!("{id}{logical}PathCondition");
+                conditions.extend(combined_condition(names, &name));
+                name
+            };
+            self.document_mut()
+                .make_path_conditional(path, &Value::String(condition));
+        }
+        if id != IMPLICIT_API || !all_conditional {
+            return;
+        }
+        every.sort();
+        every.dedup();
+        let condition = match every.len() {
+            0 => return,
+            1 => every.remove(0),
+            _ => {
+                let name = "ServerlessRestApiCondition".to_owned();
+                conditions.extend(combined_condition(every, &name));
+                name
+            }
+        };
+        self.attributes
+            .insert("Condition".to_owned(), Value::String(condition));
     }
 
     /// Whether the API has a document to edit (not `DefinitionUri`).
@@ -991,4 +1072,34 @@ fn body_s3_location(sam: &Sam, at: &str, uri: &Value) -> Result<Value, ImportErr
             "DefinitionUri must be a local path, an s3:// URI or an object with Bucket and Key",
         )),
     }
+}
+
+/// `names` combined with `Fn::Or` under `name`, as SAM's
+/// `make_combined_condition` does: an `Fn::Or` takes at most 10
+/// conditions, so more are combined in groups named `name1`, `name2`, …
+/// whose own `Fn::Or` is `name`.
+fn combined_condition(mut names: Vec<String>, name: &str) -> Vec<(String, Value)> {
+    const MAX: usize = 10;
+    let mut extra = names
+        .len()
+        .saturating_sub(1)
+        .div_ceil(MAX - 1)
+        .saturating_sub(1);
+    let mut out = Vec::new();
+    while names.len() > 1 {
+        let group_name = if extra > 0 {
+            let group = format!("{name}{extra}");
+            extra -= 1;
+            group
+        } else {
+            name.to_owned()
+        };
+        let group: Vec<Value> = names
+            .drain(..names.len().min(MAX))
+            .map(|c| json!({"Condition": c}))
+            .collect();
+        out.push((group_name.clone(), json!({"Fn::Or": group})));
+        names.push(group_name);
+    }
+    out
 }

@@ -105,6 +105,12 @@ fn conditional_contents_mut(value: &mut Value) -> Vec<&mut Value> {
     }
 }
 
+/// `value` where `condition` holds, nothing where it does not (SAM's
+/// `make_conditional`).
+fn conditional(condition: &Value, value: Value) -> Value {
+    json!({IF: [condition, value, {"Ref": "AWS::NoValue"}]})
+}
+
 /// `{"Ref": "AWS::NoValue"}`.
 fn is_no_value(value: &Value) -> bool {
     value.as_object().is_some_and(|map| {
@@ -162,6 +168,30 @@ impl Document {
 
     fn path_item_mut(&mut self, path: &str) -> Option<&mut Map<String, Value>> {
         self.paths_mut().get_mut(path)?.as_object_mut()
+    }
+
+    /// A condition around the method `key` of `path` (in each branch of
+    /// a path item under `Fn::If`): `{"Fn::If": [condition, method,
+    /// {"Ref": "AWS::NoValue"}]}`, so the method is left out where the
+    /// condition is false — SAM's `add_lambda_integration` for a function
+    /// with a `Condition`
+    /// (aws/serverless-application-model samtranslator/swagger/swagger.py).
+    pub(super) fn make_method_conditional(&mut self, path: &str, key: &str, condition: &Value) {
+        if let Some(item) = self.paths_mut().get_mut(path) {
+            for item in conditional_contents_mut(item) {
+                if let Some(method) = item.as_object_mut().and_then(|i| i.get_mut(key)) {
+                    *method = conditional(condition, method.take());
+                }
+            }
+        }
+    }
+
+    /// A condition around the whole path item of `path` (SAM's
+    /// `make_path_conditional`).
+    pub(super) fn make_path_conditional(&mut self, path: &str, condition: &Value) {
+        if let Some(item) = self.paths_mut().get_mut(path) {
+            *item = conditional(condition, item.take());
+        }
     }
 
     /// The method `key` of `path`, if both exist.

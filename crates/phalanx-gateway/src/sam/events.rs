@@ -173,6 +173,10 @@ pub(super) fn add(sam: &mut Sam, event: &ApiEvent) -> Result<(), ImportError> {
         ));
     }
     write_route(document, &route);
+    if let Some(condition) = &event.condition {
+        document.make_method_conditional(&path, &key, condition);
+    }
+    sam_api.record_route(&path, &key, event.condition.clone());
     Ok(())
 }
 

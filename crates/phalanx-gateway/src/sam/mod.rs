@@ -225,6 +225,19 @@ impl<'a> Sam<'a> {
         for event in &events {
             events::add(self, event)?;
         }
+        let mut conditions = Map::new();
+        for (id, sam_api) in self.apis.iter_mut() {
+            sam_api.add_route_conditions(id, &mut conditions);
+        }
+        if !conditions.is_empty() {
+            let template_conditions = self
+                .root
+                .entry("Conditions")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Some(template_conditions) = template_conditions.as_object_mut() {
+                template_conditions.extend(conditions);
+            }
+        }
         for (id, sam_api) in std::mem::take(&mut self.apis) {
             let resources = sam_api.into_resources(self, &id)?;
             for (resource_id, resource) in resources {
