@@ -58,6 +58,8 @@ pub struct CompiledApi {
     pub(crate) deployment_id: Arc<str>,
     pub(crate) stage: Stage,
     pub(crate) stage_name: Arc<str>,
+    /// The API's binary media types, as [`crate::pipeline::media_type`]
+    /// writes them.
     pub(crate) binary_media_types: Vec<String>,
     pub(crate) routes: RouteTree,
     pub(crate) methods: Vec<CompiledMethod>,
@@ -326,7 +328,13 @@ pub(crate) fn compile(api: &RestApi, stage_name: &str) -> Result<CompiledApi, De
         account_id: Arc::from(crate::gateway::LOCAL_ACCOUNT_ID),
         stage_name: Arc::from(stage_name),
         stage,
-        binary_media_types: api.binary_media_types.clone(),
+        // Normalised once here (parameters off, lower case), not on every
+        // request that asks whether a body is binary.
+        binary_media_types: api
+            .binary_media_types
+            .iter()
+            .map(|b| crate::pipeline::media_type(b))
+            .collect(),
         routes,
         methods,
         gateway_responses,

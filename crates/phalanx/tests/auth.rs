@@ -667,18 +667,12 @@ async fn the_cloudformation_export_imported_back_keeps_keys_and_models() {
     assert_answers(&gateway, key_and_model_requests(), "imported template").await;
 }
 
-/// Exported to CloudFormation and imported back, the authorizers, the
-/// methods' authorizer names and the usage plan are the service's. These
-/// need the engine's import of `AWS::ApiGateway::Authorizer`, of methods'
-/// `AuthorizerId`/`AuthorizationScopes`, of `AWS::ApiGateway::UsagePlan`
-/// and of a Stage's `MethodSettings` (issue 14, being written in the
-/// engine).
-#[test]
-fn the_cloudformation_export_imported_back_keeps_authorizers_and_plans() {
-    let ours = orders::service().model();
-    let imported = cloudformation_round_trip();
+/// `imported` (an export of `ours` read back) has `ours`'s authorizers and
+/// each method's authorizer and scopes. The importer fills `function` from
+/// `AuthorizerUri` and keeps the ARN as written (resolved): compared apart.
+fn assert_same_authorization(ours: &model::RestApi, imported: &model::RestApi) {
     for m in &ours.methods {
-        let back = method(&imported, &m.http_method, &m.resource_path);
+        let back = method(imported, &m.http_method, &m.resource_path);
         assert_eq!(
             back.authorizer, m.authorizer,
             "{} {}",
@@ -686,8 +680,6 @@ fn the_cloudformation_export_imported_back_keeps_authorizers_and_plans() {
         );
         assert_eq!(back.authorization_scopes, m.authorization_scopes);
     }
-    // The importer fills `function` from AuthorizerUri and keeps the ARN
-    // as written (resolved): compared apart.
     let strip = |a: &model::Authorizer| model::Authorizer {
         authorizer_uri: None,
         ..a.clone()
@@ -696,6 +688,18 @@ fn the_cloudformation_export_imported_back_keeps_authorizers_and_plans() {
         imported.authorizers.iter().map(strip).collect::<Vec<_>>(),
         ours.authorizers.iter().map(strip).collect::<Vec<_>>()
     );
+}
+
+/// Exported to CloudFormation and imported back, the authorizers, the
+/// methods' authorizer names and the usage plan are the service's. These
+/// need the engine's import of `AWS::ApiGateway::Authorizer`, of methods'
+/// `AuthorizerId`/`AuthorizationScopes`, of `AWS::ApiGateway::UsagePlan`
+/// and of a Stage's `MethodSettings`.
+#[test]
+fn the_cloudformation_export_imported_back_keeps_authorizers_and_plans() {
+    let ours = orders::service().model();
+    let imported = cloudformation_round_trip();
+    assert_same_authorization(&ours, &imported);
     assert_eq!(imported.usage_plans, ours.usage_plans);
     assert_eq!(
         imported.stages[0].method_settings,
@@ -742,29 +746,12 @@ async fn the_openapi_export_imported_back_keeps_keys_and_models() {
 
 /// The OpenAPI export imported back keeps the authorizers (the security
 /// schemes' `x-amazon-apigateway-authorizer`) and the methods' authorizer
-/// names and scopes. These need the engine's OpenAPI import of
-/// authorizers (issue 14, being written in the engine).
+/// names and scopes (the engine's OpenAPI import of authorizers).
 #[test]
 fn the_openapi_export_imported_back_keeps_authorizers() {
     let ours = orders::service().model();
     let imported = openapi_round_trip();
-    for m in &ours.methods {
-        let back = method(&imported, &m.http_method, &m.resource_path);
-        assert_eq!(
-            back.authorizer, m.authorizer,
-            "{} {}",
-            m.http_method, m.resource_path
-        );
-        assert_eq!(back.authorization_scopes, m.authorization_scopes);
-    }
-    let strip = |a: &model::Authorizer| model::Authorizer {
-        authorizer_uri: None,
-        ..a.clone()
-    };
-    assert_eq!(
-        imported.authorizers.iter().map(strip).collect::<Vec<_>>(),
-        ours.authorizers.iter().map(strip).collect::<Vec<_>>()
-    );
+    assert_same_authorization(&ours, &imported);
 }
 
 /// In AWS the service binary is its authorizer's Lambda runtime as well

@@ -245,12 +245,15 @@ pub(crate) fn media_type(value: &str) -> String {
 /// and `*/test` accepted → text; `image/*` and `*/*` accepted with
 /// `image/png` configured → text; `application/*` configured,
 /// `application/*` accepted → binary).
+///
+/// `binary_media_types` are the compiled API's, already written as
+/// [`media_type`] writes them.
 pub(crate) fn is_binary(media: &str, binary_media_types: &[String]) -> bool {
     let Some((t, _)) = media.split_once('/') else {
         return false;
     };
     binary_media_types.iter().any(|b| {
-        let b = media_type(b);
+        let b = b.as_str();
         if b == "*/*" {
             return true;
         }

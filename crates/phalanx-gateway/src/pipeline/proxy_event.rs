@@ -12,7 +12,7 @@
 use super::{Exchange, is_binary, media_type};
 use crate::vtl::ContextJson;
 use base64::Engine as _;
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::borrow::Cow;
 
 /// Above this many pairs, repeated names are grouped through a hash map
@@ -53,8 +53,12 @@ struct ProxyEvent<'a> {
     /// `route::after_stage`).
     path: &'a str,
     /// The request's headers and the `X-Forwarded-*` ones AWS adds when
-    /// the client sent none.
-    headers: Vec<(&'a str, &'a str)>,
+    /// the client sent none, grouped by name once for both the single-
+    /// and the multi-value map; likewise the query string and the path
+    /// parameters.
+    headers: Grouped<'a>,
+    query: Grouped<'a>,
+    path_parameters: Grouped<'a>,
     /// The body and whether it is base64: the text as it is, base64 when
     /// the content type is one of the API's binary media types or the
     /// bytes are not UTF-8; null when empty.
@@ -103,7 +107,9 @@ impl<'a> ProxyEvent<'a> {
             recipient,
             resource: resource_path,
             path,
-            headers,
+            headers: Grouped::new(headers.into_iter()),
+            query: Grouped::of(x.query()),
+            path_parameters: Grouped::of(x.path()),
             body,
             is_base64_encoded,
         }
@@ -123,13 +129,13 @@ impl Serialize for ProxyEvent<'_> {
         map.serialize_entry("httpMethod", &x.request.method)?;
         map.serialize_entry("headers", &Single(&self.headers))?;
         map.serialize_entry("multiValueHeaders", &Multi(&self.headers))?;
-        map.serialize_entry("queryStringParameters", &Single(x.query()))?;
-        map.serialize_entry("multiValueQueryStringParameters", &Multi(x.query()))?;
+        map.serialize_entry("queryStringParameters", &Single(&self.query))?;
+        map.serialize_entry("multiValueQueryStringParameters", &Multi(&self.query))?;
         match self.recipient {
             Recipient::RequestAuthorizer { .. } if x.path().is_empty() => {
                 map.serialize_entry("pathParameters", &EmptyObject)?
             }
-            _ => map.serialize_entry("pathParameters", &Single(x.path()))?,
+            _ => map.serialize_entry("pathParameters", &Single(&self.path_parameters))?,
         }
         let variables = &api.stage.variables;
         map.serialize_entry(
@@ -160,80 +166,76 @@ impl Serialize for EmptyObject {
     }
 }
 
-/// Name/value pairs as a single-value map (`headers`,
-/// `queryStringParameters`, `pathParameters`): a name that repeats keeps
-/// its first place and its last value; null when there are none.
-struct Single<'a, K, V>(&'a [(K, V)]);
+/// Name/value pairs grouped by name (compared exactly): the names in
+/// the order they first appear, each with its values in order.
+#[derive(Debug, PartialEq)]
+struct Grouped<'a>(Vec<(&'a str, Vec<&'a str>)>);
 
-/// The same pairs as a multi-value map (`multiValueHeaders`, …): every
-/// value of a name in order, the name in its first place.
-struct Multi<'a, K, V>(&'a [(K, V)]);
+impl<'a> Grouped<'a> {
+    fn new(pairs: impl ExactSizeIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+        if pairs.len() <= SCAN_LIMIT {
+            for (name, value) in pairs {
+                match groups.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, values)) => values.push(value),
+                    None => groups.push((name, vec![value])),
+                }
+            }
+        } else {
+            let mut index: std::collections::HashMap<&str, usize> = Default::default();
+            for (name, value) in pairs {
+                let slot = *index.entry(name).or_insert_with(|| {
+                    groups.push((name, Vec::new()));
+                    groups.len() - 1
+                });
+                if let Some((_, values)) = groups.get_mut(slot) {
+                    values.push(value);
+                }
+            }
+        }
+        Grouped(groups)
+    }
 
-impl<K: AsRef<str>, V: AsRef<str>> Serialize for Single<'_, K, V> {
+    /// [`Grouped::new`] of owned pairs (the request's query string and
+    /// path parameters).
+    fn of(pairs: &'a [(String, String)]) -> Self {
+        Grouped::new(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+}
+
+/// The pairs as a single-value map (`headers`, `queryStringParameters`,
+/// `pathParameters`): a name that repeats keeps its first place and its
+/// last value; null when there are none.
+struct Single<'a>(&'a Grouped<'a>);
+
+/// The pairs as a multi-value map (`multiValueHeaders`, …): every value of
+/// a name in order, the name in its first place; null when there are none.
+struct Multi<'a>(&'a Grouped<'a>);
+
+impl Serialize for Single<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if self.0.is_empty() {
+        if self.0.0.is_empty() {
             return serializer.serialize_none();
         }
-        let mut map = serializer.serialize_map(None)?;
-        for (name, values) in grouped(self.0) {
-            map.serialize_entry(name, values.last().map_or("", |v| v.as_ref()))?;
+        let mut map = serializer.serialize_map(Some(self.0.0.len()))?;
+        for (name, values) in &self.0.0 {
+            map.serialize_entry(name, values.last().copied().unwrap_or(""))?;
         }
         map.end()
     }
 }
 
-impl<K: AsRef<str>, V: AsRef<str>> Serialize for Multi<'_, K, V> {
+impl Serialize for Multi<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if self.0.is_empty() {
+        if self.0.0.is_empty() {
             return serializer.serialize_none();
         }
-        let mut map = serializer.serialize_map(None)?;
-        for (name, values) in grouped(self.0) {
-            map.serialize_entry(name, &Values(&values))?;
+        let mut map = serializer.serialize_map(Some(self.0.0.len()))?;
+        for (name, values) in &self.0.0 {
+            map.serialize_entry(name, values)?;
         }
         map.end()
     }
-}
-
-/// One name's values.
-struct Values<'a, 'b>(&'a [&'b str]);
-
-impl Serialize for Values<'_, '_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for value in self.0 {
-            seq.serialize_element(value)?;
-        }
-        seq.end()
-    }
-}
-
-/// The pairs grouped by name (compared exactly), names in the order they
-/// first appear, each with its values in order.
-fn grouped<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Vec<(&str, Vec<&str>)> {
-    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
-    if pairs.len() <= SCAN_LIMIT {
-        for (name, value) in pairs {
-            let (name, value) = (name.as_ref(), value.as_ref());
-            match groups.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, values)) => values.push(value),
-                None => groups.push((name, vec![value])),
-            }
-        }
-    } else {
-        let mut index: std::collections::HashMap<&str, usize> = Default::default();
-        for (name, value) in pairs {
-            let (name, value) = (name.as_ref(), value.as_ref());
-            let slot = *index.entry(name).or_insert_with(|| {
-                groups.push((name, Vec::new()));
-                groups.len() - 1
-            });
-            if let Some((_, values)) = groups.get_mut(slot) {
-                values.push(value);
-            }
-        }
-    }
-    groups
 }
 
 #[cfg(test)]
@@ -250,6 +252,7 @@ mod tests {
     #[test]
     fn repeated_names_keep_their_first_place_and_every_value() {
         let list = pairs(&[("a", "1"), ("b", "2"), ("a", "3"), ("A", "4")]);
+        let list = Grouped::of(&list);
         assert_eq!(
             serde_json::to_string(&Single(&list)).unwrap_or_default(),
             r#"{"a":"3","b":"2","A":"4"}"#
@@ -259,6 +262,7 @@ mod tests {
             r#"{"a":["1","3"],"b":["2"],"A":["4"]}"#
         );
         let none: Vec<(String, String)> = Vec::new();
+        let none = Grouped::of(&none);
         assert_eq!(serde_json::to_value(Single(&none)).ok(), Some(json!(null)));
         assert_eq!(serde_json::to_value(Multi(&none)).ok(), Some(json!(null)));
     }
@@ -270,7 +274,7 @@ mod tests {
         let list: Vec<(String, String)> = (0..100)
             .map(|i| (format!("k{}", i % 7), i.to_string()))
             .collect();
-        let grouped_by_map = grouped(&list);
+        let Grouped(grouped_by_map) = Grouped::of(&list);
         let mut by_scan: Vec<(&str, Vec<&str>)> = Vec::new();
         for (k, v) in &list {
             match by_scan.iter_mut().find(|(n, _)| *n == k) {

@@ -499,7 +499,7 @@ fn integration_json(i: &model::Integration) -> Value {
         (Some(f), model::IntegrationType::Aws | model::IntegrationType::AwsProxy) => {
             o.insert(
                 "Uri".into(),
-                json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{f}.Arn}}/invocations")}),
+                invocation_uri(f),
             );
         }
         _ => {
@@ -554,6 +554,13 @@ fn integration_json(i: &model::Integration) -> Value {
     Value::Object(o)
 }
 
+/// The invocation URI of the function with logical id `function`, as
+/// CloudFormation resolves it (an integration's `Uri`, a Lambda
+/// authorizer's `AuthorizerUri`).
+fn invocation_uri(function: &str) -> Value {
+    json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{function}.Arn}}/invocations")})
+}
+
 /// The logical id of the model `name`.
 fn model_id(name: &str) -> String {
     format!("Model{}", logical_id(name))
@@ -579,7 +586,7 @@ fn authorizer_json(a: &model::Authorizer) -> Value {
         Some(f) => {
             props.insert(
                 "AuthorizerUri".into(),
-                json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{f}.Arn}}/invocations")}),
+                invocation_uri(f),
             );
         }
         None => {

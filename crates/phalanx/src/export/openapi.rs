@@ -4,6 +4,7 @@
 //! selection pattern, response parameters), request validators, binary
 //! media types — so `aws apigateway import-rest-api` rebuilds the API.
 
+use crate::api::lambda_invocation_uri;
 use crate::service::Service;
 use phalanx_gateway::model;
 use serde_json::{Map, Value, json};
@@ -14,15 +15,6 @@ fn string_map<V: serde::Serialize>(map: &indexmap::IndexMap<String, V>) -> Value
         out.insert(k.clone(), json!(v));
     }
     Value::Object(out)
-}
-
-/// The Lambda invocation URI of a function (the account and region are
-/// placeholders AWS's import replaces with a `Fn::Sub` when deployed
-/// through CloudFormation).
-fn lambda_uri(function: &str) -> String {
-    format!(
-        "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:{function}/invocations"
-    )
 }
 
 fn operation(service: &Service, m: &model::Method) -> Value {
@@ -121,7 +113,7 @@ fn operation(service: &Service, m: &model::Method) -> Value {
         }
         let uri = match (&i.function, i.kind) {
             (Some(f), model::IntegrationType::Aws | model::IntegrationType::AwsProxy) => {
-                Some(lambda_uri(function_name(service, f)))
+                Some(lambda_invocation_uri(function_name(service, f)))
             }
             _ => i.uri.clone(),
         };
@@ -217,7 +209,7 @@ fn security_schemes(service: &Service, api: &model::RestApi) -> Map<String, Valu
         };
         authorizer.insert("type".into(), json!(kind));
         let uri = match &a.function {
-            Some(f) => Some(lambda_uri(function_name(service, f))),
+            Some(f) => Some(lambda_invocation_uri(function_name(service, f))),
             None => a.authorizer_uri.clone(),
         };
         if let Some(uri) = uri {
