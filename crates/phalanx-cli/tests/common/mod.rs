@@ -9,6 +9,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -62,10 +63,13 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `command` (from [`serve`]) and waits for its startup line,
-    /// `Serving API NAME (stage STAGE) at http://127.0.0.1:PORT/STAGE`.
+    /// Starts `command` (from [`serve`]) in a process group of its own
+    /// (so [`terminate`] can stop whatever it leaves behind) and waits for
+    /// its startup line, `Serving API NAME (stage STAGE) at
+    /// http://127.0.0.1:PORT/STAGE`.
     pub fn start(mut command: Command) -> Server {
         let mut child = command
+            .process_group(0)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -195,22 +199,29 @@ impl Drop for Server {
     }
 }
 
-/// SIGTERM, as a user stops the server (it then stops its function
-/// processes, each in a process group of its own, and removes its
-/// temporary files); SIGKILL if it has not exited within 5 s. Runs when a
+/// SIGTERM to the server's process group, as a user stops the server (it
+/// then stops its function processes, each in a process group of its own,
+/// and removes its temporary files); SIGKILL to the group if the server
+/// has not exited within 5 s, and to whatever is left in it. Runs when a
 /// test fails too.
 pub fn terminate(child: &mut Child) {
-    if matches!(child.try_wait(), Ok(Some(_))) {
-        return;
-    }
-    let _ = Command::new("kill").arg(child.id().to_string()).status();
-    for _ in 0..50 {
-        if matches!(child.try_wait(), Ok(Some(_))) {
-            return;
+    let group = format!("-{}", child.id());
+    let signal = |name: &str| {
+        let _ = Command::new("kill")
+            .args([name, "--", &group])
+            .stderr(Stdio::null())
+            .status();
+    };
+    if !matches!(child.try_wait(), Ok(Some(_))) {
+        signal("-TERM");
+        for _ in 0..50 {
+            if matches!(child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
-        std::thread::sleep(Duration::from_millis(100));
     }
-    let _ = child.kill();
+    signal("-KILL");
     let _ = child.wait();
 }
 
