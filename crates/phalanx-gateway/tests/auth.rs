@@ -411,6 +411,28 @@ fn assert_forbidden(reply: &GatewayReply, error_type: &str, message: &str) {
     assert_eq!(body(reply)["message"], message);
 }
 
+/// AWS's 403 for a signature made at `signed` that is too old:
+/// `Signature expired: STAMP is now earlier than … (… WINDOW` (recorded
+/// with `x-amzn-ErrorType: InvalidSignatureException`).
+#[track_caller]
+fn assert_expired(reply: &GatewayReply, signed: SystemTime, window: &str) {
+    assert_eq!(reply.status, 403);
+    assert_eq!(
+        reply.header("x-amzn-ErrorType"),
+        Some("InvalidSignatureException")
+    );
+    let message = body(reply)["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let stamp = phalanx_gateway::clock::amz_date(signed);
+    assert!(
+        message.starts_with(&format!("Signature expired: {stamp} is now earlier than ")),
+        "{message}"
+    );
+    assert!(message.ends_with(window), "{message}");
+}
+
 const MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 
 // A request the SDK signed passes, and `$context.identity` shows the
@@ -530,18 +552,7 @@ async fn iam_refuses_old_signatures() {
     let gw = iam_gateway();
     let then = SystemTime::now() - Duration::from_secs(20 * 60);
     let reply = send(&gw, signed("GET", "/dev/mock", b"", SECRET, REGION, then)).await;
-    assert_eq!(reply.status, 403);
-    assert_eq!(
-        reply.header("x-amzn-ErrorType"),
-        Some("InvalidSignatureException")
-    );
-    let message = body(&reply)["message"].as_str().unwrap().to_owned();
-    let stamp = phalanx_gateway::clock::amz_date(then);
-    assert!(
-        message.starts_with(&format!("Signature expired: {stamp} is now earlier than ")),
-        "{message}"
-    );
-    assert!(message.ends_with(" - 5 min.)"), "{message}");
+    assert_expired(&reply, then, " - 5 min.)");
 }
 
 // Malformed Authorization headers never panic; AWS's
@@ -898,18 +909,7 @@ async fn iam_presigned_urls_expire() {
         presigned(PERMANENT, "/dev/mock", then, Duration::from_secs(60)),
     )
     .await;
-    assert_eq!(reply.status, 403);
-    assert_eq!(
-        reply.header("x-amzn-ErrorType"),
-        Some("InvalidSignatureException")
-    );
-    let message = body(&reply)["message"].as_str().unwrap().to_owned();
-    let stamp = phalanx_gateway::clock::amz_date(then);
-    assert!(
-        message.starts_with(&format!("Signature expired: {stamp} is now earlier than ")),
-        "{message}"
-    );
-    assert!(message.ends_with(" - 60 sec.)"), "{message}");
+    assert_expired(&reply, then, " - 60 sec.)");
 
     // Still within its hour, but past the 5 minutes.
     let long_ago = now - Duration::from_secs(10 * 60);
