@@ -497,10 +497,7 @@ fn integration_json(i: &model::Integration) -> Value {
     }
     match (&i.function, i.kind) {
         (Some(f), model::IntegrationType::Aws | model::IntegrationType::AwsProxy) => {
-            o.insert(
-                "Uri".into(),
-                invocation_uri(f),
-            );
+            o.insert("Uri".into(), invocation_uri(f));
         }
         _ => {
             if let Some(uri) = &i.uri {
@@ -584,10 +581,7 @@ fn authorizer_json(a: &model::Authorizer) -> Value {
     );
     match &a.function {
         Some(f) => {
-            props.insert(
-                "AuthorizerUri".into(),
-                invocation_uri(f),
-            );
+            props.insert("AuthorizerUri".into(), invocation_uri(f));
         }
         None => {
             if let Some(uri) = &a.authorizer_uri {
